@@ -1,0 +1,514 @@
+"""Video rooms on Amazon Chime SDK Meetings (boto3 ``chime-sdk-meetings``, API 2021-07-15).
+
+Meetings are created just in time, at the first join: Chime ends a meeting nobody is connected
+to after 5 minutes, and every meeting after 24 h. ``find_or_create_meeting`` derives the
+``ClientRequestToken`` from the appointment token and a generation counter, so retries and the
+patient's and clinician's concurrent joins converge on one meeting; after a meeting has ended
+the caller bumps the generation to get a new one. ``CreateAttendee`` is idempotent per
+``ExternalUserId``: a rejoin returns the same attendee (and its current capabilities).
+
+Every id sent to Chime is opaque (2-64 characters, no PHI): the service keeps them in its logs
+and events. Throttling, 5xx and timeouts are retried here, with capped exponential backoff and
+full jitter; the client is built with botocore retries off, so retries happen in one layer.
+Giving up raises ``VideoUnavailable`` (the API then offers the phone fallback).
+
+boto3 is imported only inside ``make_chime_client``, and botocore only once an error is being
+classified (by then it is loaded anyway), so importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from chalicelib.domain.errors import VideoUnavailable
+
+log = logging.getLogger(__name__)
+
+CapabilityProfile = Literal["waiting", "full"]
+
+# Content Receive needs Video Receive or SendReceive (model docs of AttendeeCapabilities), so
+# the waiting room receives all three rather than turning video off.
+WAITING_ROOM_CAPABILITIES: Mapping[str, str] = {"Audio": "Receive", "Video": "Receive", "Content": "Receive"}
+FULL_CAPABILITIES: Mapping[str, str] = {"Audio": "SendReceive", "Video": "SendReceive", "Content": "SendReceive"}
+_PROFILES: Mapping[str, Mapping[str, str]] = {"waiting": WAITING_ROOM_CAPABILITIES, "full": FULL_CAPABILITIES}
+
+# MediaRegion values listed in the botocore model (CreateMeetingRequest.MediaRegion docs).
+MEDIA_REGIONS = frozenset(
+    {
+        "af-south-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-south-1",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ca-central-1",
+        "eu-central-1",
+        "eu-north-1",
+        "eu-south-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "sa-east-1",
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+    }
+)
+GOVCLOUD_MEDIA_REGIONS = frozenset({"us-gov-east-1", "us-gov-west-1"})
+# Regions with a meetings-chime API endpoint in botocore's endpoints data. The four of the 2021
+# launch (us-east-1, us-west-2, eu-central-1, ap-southeast-1) have since been joined by others.
+CONTROL_REGIONS = frozenset(
+    {
+        "af-south-1",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-south-1",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ca-central-1",
+        "eu-central-1",
+        "eu-west-2",
+        "il-central-1",
+        "us-east-1",
+        "us-west-2",
+        "us-gov-east-1",
+        "us-gov-west-1",
+    }
+)
+
+# Nearest control region for stack regions without one; each stays inside its jurisdiction
+# where one is available (EU stacks -> Frankfurt, not London).
+_NEAREST_CONTROL = {
+    "us-east-2": "us-east-1",
+    "us-west-1": "us-west-2",
+    "ca-west-1": "ca-central-1",
+    "sa-east-1": "us-east-1",
+    "mx-central-1": "us-east-1",
+    "eu-west-1": "eu-central-1",
+    "eu-west-3": "eu-central-1",
+    "eu-north-1": "eu-central-1",
+    "eu-south-1": "eu-central-1",
+    "eu-south-2": "eu-central-1",
+    "eu-central-2": "eu-central-1",
+    "ap-northeast-3": "ap-northeast-1",
+    "ap-east-1": "ap-southeast-1",
+    "ap-east-2": "ap-northeast-1",
+    "ap-southeast-3": "ap-southeast-1",
+    "ap-southeast-4": "ap-southeast-2",
+    "ap-southeast-5": "ap-southeast-1",
+    "ap-southeast-7": "ap-southeast-1",
+    "ap-south-2": "ap-south-1",
+    "me-south-1": "ap-south-1",
+    "me-central-1": "ap-south-1",
+}
+_CONTROL_BY_PREFIX = {
+    "us": "us-east-1",
+    "ca": "ca-central-1",
+    "eu": "eu-central-1",
+    "ap": "ap-southeast-1",
+    "sa": "us-east-1",
+    "mx": "us-east-1",
+    "me": "ap-south-1",
+    "af": "af-south-1",
+    "il": "il-central-1",
+}
+
+# Nearest media region for stack regions that host no Chime media.
+_NEAREST_MEDIA = {
+    "ca-west-1": "ca-central-1",
+    "mx-central-1": "us-east-2",
+    "eu-central-2": "eu-central-1",
+    "eu-south-2": "eu-west-3",
+    "ap-northeast-3": "ap-northeast-1",
+    "ap-east-1": "ap-southeast-1",
+    "ap-east-2": "ap-northeast-1",
+    "ap-southeast-3": "ap-southeast-1",
+    "ap-southeast-4": "ap-southeast-2",
+    "ap-southeast-5": "ap-southeast-1",
+    "ap-southeast-7": "ap-southeast-1",
+    "ap-south-2": "ap-south-1",
+    "me-south-1": "ap-south-1",
+    "me-central-1": "ap-south-1",
+    "il-central-1": "eu-south-1",
+}
+_MEDIA_BY_PREFIX = {
+    "us": "us-east-1",
+    "ca": "ca-central-1",
+    "eu": "eu-central-1",
+    "ap": "ap-southeast-1",
+    "sa": "sa-east-1",
+    "mx": "us-east-2",
+    "me": "ap-south-1",
+    "af": "af-south-1",
+    "il": "eu-south-1",
+}
+# Where the patient's country has Chime media regions, media stays among them.
+_COUNTRY_MEDIA = {
+    "CA": "ca-central-1",
+    "GB": "eu-west-2",
+    "JP": "ap-northeast-1",
+    "KR": "ap-northeast-2",
+    "IN": "ap-south-1",
+    "SG": "ap-southeast-1",
+    "AU": "ap-southeast-2",
+    "BR": "sa-east-1",
+    "ZA": "af-south-1",
+    "IE": "eu-west-1",
+    "FR": "eu-west-3",
+    "DE": "eu-central-1",
+    "SE": "eu-north-1",
+    "IT": "eu-south-1",
+}
+# fmt: off
+_EU_MEMBERS = frozenset({
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+})
+# fmt: on
+_EU_MEDIA = frozenset({"eu-central-1", "eu-west-1", "eu-west-3", "eu-north-1", "eu-south-1"})
+_US_MEDIA = frozenset({"us-east-1", "us-east-2", "us-west-1", "us-west-2"})
+_US_WEST_2_STATES = frozenset({"WA", "OR", "ID", "MT", "WY", "AK"})
+_US_WEST_1_STATES = frozenset({"CA", "NV", "AZ", "UT", "HI"})
+_US_EAST_2_STATES = frozenset({"OH", "MI", "IN", "IL", "WI", "MN", "IA", "MO", "ND", "SD", "NE", "KS", "CO", "KY"})
+
+# Stricter than the service's documented pattern on purpose: opaque tokens only.
+_OPAQUE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{1,63}")
+
+_RETRYABLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "ThrottledClientException",
+        "Throttling",
+        "TooManyRequestsException",
+        "ServiceUnavailableException",
+        "ServiceFailureException",
+        "InternalServerError",
+        "RequestTimeout",
+        # "Multiple instances of the same request have been made simultaneously": our concurrent
+        # joins send the same ClientRequestToken, and a retry returns the one meeting.
+        "ConflictException",
+    }
+)
+# Not transient, but the visit's outcome is the same: video cannot start, offer phone.
+_UNAVAILABLE_CODES = frozenset({"LimitExceededException"})
+
+
+class ChimeRequestRejected(RuntimeError):
+    """Chime refused the request itself (400/401/403/422): a bug or a misconfiguration, not the
+    visit's fault. Retrying cannot help."""
+
+    def __init__(self, operation: str, code: str, message: str) -> None:
+        super().__init__(f"Chime {operation} rejected: {code}: {message}")
+        self.operation = operation
+        self.code = code
+
+
+class MeetingNotFound(LookupError):
+    """The meeting (or attendee) no longer exists: ended, deleted or never created here.
+    Re-create the meeting with the next generation."""
+
+    def __init__(self, operation: str, message: str) -> None:
+        super().__init__(f"Chime {operation}: {message}")
+        self.operation = operation
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Capped exponential backoff with full jitter: sleep U(0, min(cap, base * 2**n)).
+
+    `sleep` and `random` are injectable so tests run instantly and deterministically."""
+
+    max_attempts: int = 4
+    base_delay: float = 0.2
+    max_delay: float = 2.0
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    random: Callable[[], float] = field(default=random.random, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+
+    def delay(self, retry_number: int, retry_after: float | None = None) -> float:
+        ceiling = min(self.max_delay, self.base_delay * 2**retry_number)
+        jittered = self.random() * ceiling
+        if retry_after is not None:
+            # The server's Retry-After is a floor, but never past our own cap.
+            return max(jittered, min(retry_after, self.max_delay))
+        return jittered
+
+
+@dataclass(frozen=True)
+class MeetingInfo:
+    meeting_id: str
+    media_region: str
+    media_placement: Mapping[str, str]
+    external_meeting_id: str
+    meeting_arn: str | None = None
+
+    @classmethod
+    def from_api(cls, meeting: Mapping[str, Any]) -> MeetingInfo:
+        return cls(
+            meeting_id=meeting["MeetingId"],
+            media_region=meeting["MediaRegion"],
+            media_placement=dict(meeting.get("MediaPlacement", {})),
+            external_meeting_id=meeting.get("ExternalMeetingId", ""),
+            meeting_arn=meeting.get("MeetingArn"),
+        )
+
+
+@dataclass(frozen=True)
+class AttendeeInfo:
+    attendee_id: str
+    external_user_id: str
+    join_token: str
+    capabilities: Mapping[str, str]
+
+    @property
+    def in_waiting_room(self) -> bool:
+        return not any(value in ("Send", "SendReceive") for value in self.capabilities.values())
+
+    @classmethod
+    def from_api(cls, attendee: Mapping[str, Any]) -> AttendeeInfo:
+        return cls(
+            attendee_id=attendee["AttendeeId"],
+            external_user_id=attendee["ExternalUserId"],
+            join_token=attendee["JoinToken"],
+            capabilities=dict(attendee.get("Capabilities", {})),
+        )
+
+
+@dataclass(frozen=True)
+class _Failure:
+    code: str
+    retryable: bool
+    retry_after: float | None = None
+
+
+def client_request_token(appointment_token: str, generation: int) -> str:
+    """Same appointment and generation -> same token, so every joiner gets the same meeting.
+
+    Hashed so the token reveals nothing about the appointment; the generation stays readable
+    for operators."""
+    if not appointment_token:
+        raise ValueError("appointment_token must not be empty")
+    if generation < 0:
+        raise ValueError("generation must be >= 0")
+    digest = hashlib.sha256(f"{appointment_token}\x00{generation}".encode()).hexdigest()
+    return f"{digest[:40]}-g{generation}"
+
+
+def opaque_external_id(kind: str, *parts: str) -> str:
+    """A stable opaque id for ExternalMeetingId/ExternalUserId, e.g. ("pt", tenant, patient_id)."""
+    digest = hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+    return check_opaque_id(f"{kind}-{digest[:40]}", "external id")
+
+
+def check_opaque_id(value: str, name: str) -> str:
+    if not _OPAQUE_ID.fullmatch(value) or value.lower().startswith("aws:"):
+        raise ValueError(f"{name} must be an opaque 2-64 character token ([A-Za-z0-9_.:-], not 'aws:')")
+    return value
+
+
+class ChimeVideoRooms:
+    """The VideoRooms port on Chime SDK Meetings. `client` is a boto3 chime-sdk-meetings client
+    bound to the control region (see `make_chime_client`)."""
+
+    def __init__(self, client: Any, *, retry: RetryPolicy | None = None) -> None:
+        self._client = client
+        self._retry = retry or RetryPolicy()
+
+    def find_or_create_meeting(
+        self, appointment_token: str, generation: int, external_meeting_id: str, media_region: str
+    ) -> MeetingInfo:
+        if media_region not in MEDIA_REGIONS | GOVCLOUD_MEDIA_REGIONS:
+            raise ValueError(f"{media_region!r} is not a Chime SDK media region")
+        response = self._call(
+            "create_meeting",
+            ClientRequestToken=client_request_token(appointment_token, generation),
+            ExternalMeetingId=check_opaque_id(external_meeting_id, "external_meeting_id"),
+            MediaRegion=media_region,
+        )
+        return MeetingInfo.from_api(response["Meeting"])
+
+    def get_meeting(self, meeting_id: str) -> MeetingInfo | None:
+        """None when the meeting has ended (or never existed): the caller re-creates it."""
+        try:
+            response = self._call("get_meeting", MeetingId=meeting_id)
+        except MeetingNotFound:
+            return None
+        return MeetingInfo.from_api(response["Meeting"])
+
+    def add_attendee(
+        self, meeting_id: str, external_user_id: str, capabilities: CapabilityProfile = "waiting"
+    ) -> AttendeeInfo:
+        """Idempotent per external_user_id: a rejoin returns the existing attendee unchanged, so
+        an admitted patient who reconnects is not sent back to the waiting room."""
+        if capabilities not in _PROFILES:
+            raise ValueError(f"capabilities must be 'waiting' or 'full', not {capabilities!r}")
+        response = self._call(
+            "create_attendee",
+            MeetingId=meeting_id,
+            ExternalUserId=check_opaque_id(external_user_id, "external_user_id"),
+            Capabilities=dict(_PROFILES[capabilities]),
+        )
+        return AttendeeInfo.from_api(response["Attendee"])
+
+    def admit(self, meeting_id: str, attendee_id: str) -> None:
+        """Moves an attendee out of the waiting room: receive-only -> send-receive."""
+        self._call(
+            "update_attendee_capabilities",
+            MeetingId=meeting_id,
+            AttendeeId=attendee_id,
+            Capabilities=dict(FULL_CAPABILITIES),
+        )
+
+    def end_meeting(self, meeting_id: str) -> bool:
+        """True if this call ended it; False if it had already ended."""
+        try:
+            self._call("delete_meeting", MeetingId=meeting_id)
+        except MeetingNotFound:
+            return False
+        return True
+
+    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        method = getattr(self._client, operation)
+        policy = self._retry
+        for attempt in range(1, policy.max_attempts + 1):
+            try:
+                result: dict[str, Any] = method(**params)
+                return result
+            except Exception as error:
+                failure = _classify(error)
+                if failure is None:
+                    raise
+                if not failure.retryable:
+                    raise _mapped(operation, failure, error) from error
+                if attempt == policy.max_attempts:
+                    raise VideoUnavailable(
+                        f"Chime {operation} failed {attempt} times; last error {failure.code}"
+                    ) from error
+                delay = policy.delay(attempt - 1, failure.retry_after)
+                log.warning("chime %s: %s, retry %d in %.3fs", operation, failure.code, attempt, delay)
+                policy.sleep(delay)
+        raise AssertionError("unreachable: max_attempts must be >= 1")
+
+
+def _classify(error: Exception) -> _Failure | None:
+    """None for errors that are not from botocore (our bugs propagate untouched)."""
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotocoreConnectionError
+
+    if isinstance(error, ClientError):
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        retry_after = error.response.get("RetryAfterSeconds")
+        retryable = code in _RETRYABLE_CODES or status == 429 or status >= 500
+        return _Failure(code or str(status), retryable, float(retry_after) if retry_after else None)
+    if isinstance(error, BotocoreConnectionError | HTTPClientError):
+        # Connect/read timeouts, resets, DNS: every call we make is idempotent, so retry.
+        return _Failure(type(error).__name__, retryable=True)
+    return None
+
+
+def _mapped(operation: str, failure: _Failure, error: Exception) -> Exception:
+    message = str(getattr(error, "response", {}).get("Error", {}).get("Message", ""))
+    if failure.code == "NotFoundException":
+        return MeetingNotFound(operation, message or "not found")
+    if failure.code in _UNAVAILABLE_CODES:
+        return VideoUnavailable(f"Chime {operation}: {failure.code}")
+    return ChimeRequestRejected(operation, failure.code, message)
+
+
+def make_chime_client(
+    region: str, endpoint_url: str | None = None, *, connect_timeout: float = 1.0, read_timeout: float = 3.0
+) -> Any:
+    """A chime-sdk-meetings client for a control region; botocore's own retries are off because
+    ChimeVideoRooms retries (retries in two layers multiply)."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        retries={"total_max_attempts": 1, "mode": "standard"},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+    )
+    return boto3.client("chime-sdk-meetings", region_name=region, endpoint_url=endpoint_url, config=config)
+
+
+def create_video_rooms(
+    stack_region: str,
+    endpoint_url: str | None = None,
+    *,
+    control_region: str | None = None,
+    retry: RetryPolicy | None = None,
+) -> ChimeVideoRooms:
+    client = make_chime_client(control_region or control_region_for(stack_region), endpoint_url)
+    return ChimeVideoRooms(client, retry=retry)
+
+
+def control_region_for(stack_region: str) -> str:
+    """The stack's own region when Chime has a control endpoint there, else the nearest one in
+    the same partition and, where possible, the same jurisdiction."""
+    if stack_region.startswith("cn-"):
+        raise ValueError("Chime SDK Meetings is not available in the AWS China partition")
+    if stack_region in CONTROL_REGIONS:
+        return stack_region
+    if stack_region.startswith("us-gov-"):
+        return "us-gov-west-1"
+    nearest = _NEAREST_CONTROL.get(stack_region)
+    return nearest or _CONTROL_BY_PREFIX.get(stack_region.split("-", 1)[0], "us-east-1")
+
+
+def choose_media_region(stack_region: str, patient_jurisdiction: str | None) -> str:
+    """Where the meeting's media is hosted.
+
+    When Chime hosts media in the patient's country (ISO 3166-2 ``CA-ON``, ``US-NY``; the EU
+    counts as one zone), media stays there: in the stack's own media region if that is inside
+    the zone, else in the zone's region nearest the patient (by state in the US). Otherwise, or
+    without a jurisdiction, the stack's nearest media region. GovCloud stacks keep media in
+    GovCloud: a control region only creates meetings in its own partition.
+    """
+    stack_media = _nearest_media_region(stack_region)
+    if stack_region.startswith("us-gov-"):
+        return stack_media
+    country, _, subdivision = (patient_jurisdiction or "").strip().upper().partition("-")
+    zone = _residency_zone(country)
+    if not zone or stack_media in zone:
+        return stack_media
+    if country == "US":
+        return _us_media_region(subdivision)
+    return _COUNTRY_MEDIA.get(country, "eu-central-1")
+
+
+def _residency_zone(country: str) -> frozenset[str]:
+    if country == "US":
+        return _US_MEDIA
+    if country in _EU_MEMBERS:
+        return _EU_MEDIA
+    return frozenset({_COUNTRY_MEDIA[country]}) if country in _COUNTRY_MEDIA else frozenset()
+
+
+def _nearest_media_region(stack_region: str) -> str:
+    if stack_region in MEDIA_REGIONS or stack_region in GOVCLOUD_MEDIA_REGIONS:
+        return stack_region
+    if stack_region.startswith("us-gov-"):
+        return "us-gov-west-1"
+    return _NEAREST_MEDIA.get(stack_region) or _MEDIA_BY_PREFIX.get(stack_region.split("-", 1)[0], "us-east-1")
+
+
+def _us_media_region(state: str) -> str:
+    if state in _US_WEST_2_STATES:
+        return "us-west-2"
+    if state in _US_WEST_1_STATES:
+        return "us-west-1"
+    if state in _US_EAST_2_STATES:
+        return "us-east-2"
+    return "us-east-1"

@@ -1,0 +1,85 @@
+"""Sites, clinicians and patients."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from ...domain.errors import Conflict
+from ...domain.model import Clinician, Patient, Site
+from . import keys
+from .codec import from_doc, to_doc
+from .models import DocumentItem
+
+T = TypeVar("T")
+
+
+class DirectoryRepository:
+    def add_site(self, site: Site) -> None:
+        self._insert(keys.directory_pk(site.tenant_id), keys.site_sk(site.site_id), "site", site)
+
+    def get_site(self, tenant: str, site_id: str) -> Site | None:
+        return self._get(keys.directory_pk(tenant), keys.site_sk(site_id), Site)
+
+    def list_sites(self, tenant: str) -> list[Site]:
+        return self._list(tenant, "SITE#", Site)
+
+    def add_clinician(self, clinician: Clinician) -> None:
+        self._insert(keys.directory_pk(clinician.tenant_id), keys.clinician_sk(clinician.clinician_id),
+                     "clinician", clinician)
+
+    def get_clinician(self, tenant: str, clinician_id: str) -> Clinician | None:
+        item = self._get_item(keys.directory_pk(tenant), keys.clinician_sk(clinician_id))
+        return _with_version(from_doc(Clinician, item.doc), item.version) if item else None
+
+    def save_clinician(self, clinician: Clinician) -> Clinician:
+        """Optimistic locking: fails with Conflict when someone saved since `clinician` was read."""
+        item = DocumentItem(keys.directory_pk(clinician.tenant_id), keys.clinician_sk(clinician.clinician_id),
+                            kind="clinician", doc=to_doc(clinician))
+        if clinician.version:
+            item.version = clinician.version
+        try:
+            item.save()
+        except (PutError, UpdateError) as exc:
+            if _is_conditional_failure(exc):
+                raise Conflict("The clinician was changed by another request; read it again and retry.") from exc
+            raise
+        return _with_version(clinician, item.version)
+
+    def list_clinicians(self, tenant: str) -> list[Clinician]:
+        items = DocumentItem.query(keys.directory_pk(tenant), DocumentItem.sk.startswith("CLIN#"))
+        return [_with_version(from_doc(Clinician, i.doc), i.version) for i in items]
+
+    def add_patient(self, patient: Patient) -> None:
+        self._insert(keys.patient_pk(patient.tenant_id, patient.patient_id), keys.PROFILE_SK, "patient", patient)
+
+    def get_patient(self, tenant: str, patient_id: str) -> Patient | None:
+        return self._get(keys.patient_pk(tenant, patient_id), keys.PROFILE_SK, Patient)
+
+    def _insert(self, pk: str, sk: str, kind: str, obj: Any) -> None:
+        DocumentItem(pk, sk, kind=kind, doc=to_doc(obj)).save(condition=DocumentItem.pk.does_not_exist())
+
+    def _get_item(self, pk: str, sk: str) -> DocumentItem | None:
+        try:
+            return DocumentItem.get(pk, sk, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def _get(self, pk: str, sk: str, cls: type[T]) -> T | None:
+        item = self._get_item(pk, sk)
+        return from_doc(cls, item.doc) if item else None
+
+    def _list(self, tenant: str, prefix: str, cls: type[T]) -> list[T]:
+        items = DocumentItem.query(keys.directory_pk(tenant), DocumentItem.sk.startswith(prefix))
+        return [from_doc(cls, i.doc) for i in items]
+
+
+def _with_version(clinician: Clinician, version: int | None) -> Clinician:
+    from dataclasses import replace
+
+    return replace(clinician, version=int(version or 0))
+
+
+def _is_conditional_failure(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"

@@ -1,0 +1,51 @@
+"""Key builders: tenant first in every partition key; ids only, never names or birth dates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ...domain.timeblocks import block_key
+
+
+def directory_pk(tenant: str) -> str:
+    return f"T#{tenant}#DIR"
+
+
+def site_sk(site_id: str) -> str:
+    return f"SITE#{site_id}"
+
+
+def clinician_sk(clinician_id: str) -> str:
+    return f"CLIN#{clinician_id}"
+
+
+def patient_pk(tenant: str, patient_id: str) -> str:
+    return f"T#{tenant}#PAT#{patient_id}"
+
+
+PROFILE_SK = "PROFILE"
+APPOINTMENT_SK = "APPT"
+
+
+def appointment_pk(tenant: str, appointment_id: str) -> str:
+    return f"T#{tenant}#APPT#{appointment_id}"
+
+
+def clinician_pk(tenant: str, clinician_id: str) -> str:
+    return f"T#{tenant}#CLIN#{clinician_id}"
+
+
+def site_pk(tenant: str, site_id: str) -> str:
+    return f"T#{tenant}#SITE#{site_id}"
+
+
+def schedule_sk(start: datetime, appointment_id: str) -> str:
+    return f"{block_key(start)}#{appointment_id}"
+
+
+def block_sk(block: datetime, room: str | None = None) -> str:
+    return f"BLOCK#{block_key(block)}" + (f"#ROOM#{room}" if room else "")
+
+
+def payer_pk(payer_id: str) -> str:
+    return f"PAYER#{payer_id}"

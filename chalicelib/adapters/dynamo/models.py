@@ -1,0 +1,95 @@
+"""PynamoDB models of the main table. Keys are built in keys.py; no PHI ever goes into a key.
+
+Access patterns (pattern -> key / index -> operation):
+
+| pattern                                   | key or index                                        | operation |
+|-------------------------------------------|-----------------------------------------------------|-----------|
+| get a site / clinician                    | pk=T#{t}#DIR, sk=SITE#{id} / CLIN#{id}              | GetItem   |
+| list sites / clinicians of a tenant       | pk=T#{t}#DIR, sk begins_with SITE# / CLIN#          | Query     |
+| get a patient                             | pk=T#{t}#PAT#{id}, sk=PROFILE                       | GetItem   |
+| get an appointment                        | pk=T#{t}#APPT#{id}, sk=APPT                         | GetItem   |
+| a clinician's appointments in a range     | GSI1 gsi1pk=T#{t}#CLIN#{id}, gsi1sk between starts  | Query     |
+| a patient's appointments in a range       | GSI2 gsi2pk=T#{t}#PAT#{id}, gsi2sk between starts   | Query     |
+| clinician blocks taken in a range         | pk=T#{t}#CLIN#{id}, sk between BLOCK#{from}..{to}   | Query     |
+| patient blocks taken in a range           | pk=T#{t}#PAT#{id}, sk between BLOCK#{from}..{to}    | Query     |
+| site rooms taken in a range               | pk=T#{t}#SITE#{id}, sk between BLOCK#{from}..{to}   | Query     |
+| book / reschedule / cancel                | appointment + lock items                            | TransactWriteItems |
+| payer configuration and roster            | pk=PAYER#{payer_id}, sk=CONFIG / MEMBER#{member_id} | Get/Put   |
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+class _MainTable(Model):
+    class Meta:
+        table_name = "unbound-main"  # set by bind_models() from Settings
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class DocumentItem(_MainTable):
+    """Sites, clinicians, patients, payer configuration: one document per item."""
+
+    kind = UnicodeAttribute()
+    doc = MapAttribute()  # raw map: the domain object as JSON-safe data
+    version = VersionAttribute()
+
+
+class ClinicianScheduleIndex(GlobalSecondaryIndex["AppointmentItem"]):
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class PatientScheduleIndex(GlobalSecondaryIndex["AppointmentItem"]):
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class AppointmentItem(_MainTable):
+    kind = UnicodeAttribute(default="appointment")
+    gsi1pk = UnicodeAttribute()
+    gsi1sk = UnicodeAttribute()
+    gsi2pk = UnicodeAttribute()
+    gsi2sk = UnicodeAttribute()
+    status = UnicodeAttribute()
+    doc = MapAttribute()
+    version = VersionAttribute()
+
+    by_clinician = ClinicianScheduleIndex()
+    by_patient = PatientScheduleIndex()
+
+
+class LockItem(_MainTable):
+    """One 15-minute block held by one appointment, for a clinician, a patient or a room."""
+
+    kind = UnicodeAttribute(default="lock")
+    holder = UnicodeAttribute()  # "clinician" | "patient" | "room"
+    appointment_id = UnicodeAttribute()
+    room = UnicodeAttribute(null=True)
+
+
+class ExpiringItem(_MainTable):
+    """Temporary items (eligibility cache, rate-limit windows); DynamoDB TTL deletes them lazily."""
+
+    kind = UnicodeAttribute()
+    doc = MapAttribute()
+    expires_at = NumberAttribute()
+
+
+MAIN_TABLE_MODELS: tuple[type[Model], ...] = (_MainTable, DocumentItem, AppointmentItem, LockItem, ExpiringItem)
+# The model whose schema (keys and indexes) creates the table.
+TABLE_SCHEMA_MODEL = AppointmentItem

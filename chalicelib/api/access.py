@@ -1,0 +1,44 @@
+"""The authorization matrix, as data: route -> role -> scope.
+
+"tenant": any object of the caller's tenant; "own": only the caller's own objects (the service
+checks ownership and answers 404 for anything else); a role missing from a route gets 403.
+A route with no entry here is refused by the matrix test, so a new route cannot ship unguarded.
+"""
+
+from __future__ import annotations
+
+from ..domain.access import Caller
+from ..domain.errors import Forbidden
+
+PUBLIC = "public"
+T, OWN = "tenant", "own"
+
+ACCESS: dict[str, dict[str, str] | str] = {
+    "GET /v1/health": PUBLIC,
+    "GET /v1/openapi.json": PUBLIC,
+    "POST /v1/sites": {"admin": T},
+    "GET /v1/sites": {"admin": T, "scheduler": T, "clinician": T, "patient": T},
+    "GET /v1/sites/{site_id}": {"admin": T, "scheduler": T, "clinician": T, "patient": T},
+    "POST /v1/clinicians": {"admin": T},
+    "GET /v1/clinicians": {"admin": T, "scheduler": T, "clinician": T, "patient": T},
+    "GET /v1/clinicians/{clinician_id}": {"admin": T, "scheduler": T, "clinician": T, "patient": T},
+    "PUT /v1/clinicians/{clinician_id}/availability": {"admin": T, "clinician": OWN},
+    "POST /v1/patients": {"admin": T, "scheduler": T},
+    "GET /v1/patients/{patient_id}": {"admin": T, "scheduler": T, "patient": OWN},
+    "GET /v1/availability": {"admin": T, "scheduler": T, "clinician": T, "patient": OWN},
+    "POST /v1/appointments": {"scheduler": T, "patient": OWN},
+    "GET /v1/appointments": {"admin": T, "scheduler": T, "clinician": OWN, "patient": OWN},
+    "GET /v1/appointments/{appointment_id}": {"admin": T, "scheduler": T, "clinician": OWN, "patient": OWN},
+    "POST /v1/appointments/{appointment_id}/cancel": {"admin": T, "scheduler": T, "clinician": OWN, "patient": OWN},
+    "POST /v1/appointments/{appointment_id}/reschedule": {"scheduler": T, "patient": OWN},
+    "POST /v1/appointments/{appointment_id}/check-in": {"scheduler": T, "clinician": OWN, "patient": OWN},
+    "POST /v1/appointments/{appointment_id}/complete": {"scheduler": T, "clinician": OWN},
+    "POST /v1/appointments/{appointment_id}/no-show": {"scheduler": T, "clinician": OWN},
+    "POST /v1/appointments/{appointment_id}/switch-modality": {"scheduler": T, "clinician": OWN, "patient": OWN},
+}
+
+
+def authorize(route: str, caller: Caller) -> None:
+    allowed = ACCESS.get(route)
+    if not isinstance(allowed, dict) or not (caller.roles & allowed.keys()):
+        raise Forbidden(f"The role {caller.primary_role} may not use {route}.")

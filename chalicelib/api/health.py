@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from .routing import Call, endpoint, ok
+
+health = Blueprint(__name__)
+
+
+@endpoint(health, "GET", "/v1/health")
+def health_check(call: Call) -> Response:
+    return ok({"status": "ok"})

@@ -1,0 +1,99 @@
+"""Domain objects -> the JSON of API.md. Times leave as UTC with a Z."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Any
+
+from ..domain.availability import Slot
+from ..domain.licensure import LicensureDecision
+from ..domain.model import Appointment, Availability, Clinician, ClosedDate, LicensureBasis, Patient, Site
+
+
+def utc(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def site_json(site: Site) -> dict[str, Any]:
+    return {"site_id": site.site_id, "name": site.name, "timezone": site.timezone,
+            "jurisdiction": site.jurisdiction,
+            "address": {"line1": site.address.line1, "city": site.address.city,
+                        "postal_code": site.address.postal_code},
+            "rooms": list(site.rooms)}
+
+
+def _hhmm(t: time) -> str:
+    return "24:00" if t == time.max else t.strftime("%H:%M")
+
+
+def availability_json(a: Availability) -> dict[str, Any]:
+    return {
+        "rules": [{"weekday": r.weekday, "start": _hhmm(r.start), "end": _hhmm(r.end),
+                   "modalities": sorted(m.value for m in r.modalities), "site_id": r.site_id} for r in a.rules],
+        "exceptions": [{"date": e.on.isoformat(), "closed": True} if isinstance(e, ClosedDate)
+                       else {"start": utc(e.start), "end": utc(e.end), "available": False} for e in a.exceptions],
+        "buffer_minutes": a.buffer_minutes,
+    }
+
+
+def clinician_json(c: Clinician) -> dict[str, Any]:
+    return {
+        "clinician_id": c.clinician_id, "name": c.name, "npi": c.npi, "discipline": c.discipline.value,
+        "timezone": c.timezone,
+        "licenses": [{"jurisdiction": x.jurisdiction, "type": x.type, "number": x.number,
+                      "expires_on": x.expires_on.isoformat()} for x in c.licenses],
+        "compact_privileges": [{"compact": x.compact, "kind": x.kind, "home_jurisdiction": x.home_jurisdiction,
+                                "expires_on": x.expires_on.isoformat(), "jurisdictions": list(x.jurisdictions)}
+                               for x in c.compact_privileges],
+        "dea_registrations": [{"jurisdiction": x.jurisdiction, "number": x.number, "schedules": list(x.schedules),
+                               "expires_on": x.expires_on.isoformat()} for x in c.dea_registrations],
+        "modalities": sorted(m.value for m in c.modalities), "site_ids": list(c.site_ids),
+        "languages": list(c.languages), "payer_networks": list(c.payer_networks),
+        "availability": availability_json(c.availability), "version": c.version,
+    }
+
+
+def patient_json(p: Patient) -> dict[str, Any]:
+    return {
+        "patient_id": p.patient_id, "name": p.name, "birth_date": p.birth_date.isoformat(),
+        "home_jurisdiction": p.home_jurisdiction, "phone": p.phone, "email": p.email,
+        "preferred_language": p.preferred_language, "tech_access": {"video": p.video_capable},
+        "coverages": [{"payer_id": c.payer_id, "member_id": c.member_id} for c in p.coverages],
+        "emergency_contact": ({"name": p.emergency_contact.name, "phone": p.emergency_contact.phone}
+                              if p.emergency_contact else None),
+    }
+
+
+def basis_json(basis: LicensureBasis | None) -> dict[str, Any] | None:
+    if basis is None:
+        return None
+    return {"kind": basis.kind, "jurisdiction": basis.jurisdiction, "compact": basis.compact, "ref": basis.ref}
+
+
+def decision_json(d: LicensureDecision) -> dict[str, Any]:
+    return {"allowed": d.allowed, "basis": basis_json(d.basis),
+            "reasons": [{"code": r.code, "rule_id": r.rule_id, "source": r.source, "detail": r.detail}
+                        for r in d.reasons],
+            "rules_version": d.rules_version}
+
+
+def appointment_json(a: Appointment) -> dict[str, Any]:
+    return {
+        "appointment_id": a.appointment_id, "status": a.status.value, "patient_id": a.patient_id,
+        "clinician_id": a.clinician_id, "service": a.service, "start": utc(a.start), "end": utc(a.end),
+        "timezone": a.timezone, "modality": a.modality.value, "site_id": a.site_id, "room": a.room,
+        "patient_jurisdiction": a.patient_jurisdiction, "patient_location_type": a.patient_location_type,
+        "licensure": {"allowed": a.licensure_basis is not None, "basis": basis_json(a.licensure_basis)},
+        "eligibility": {"status": a.eligibility_status},
+        "billing": {"place_of_service": a.billing.place_of_service, "modifiers": list(a.billing.modifiers)},
+        "cancel_reason": a.cancel_reason, "created_at": utc(a.created_at), "updated_at": utc(a.updated_at),
+        "history": list(a.history), "version": a.version,
+    }
+
+
+def slot_json(slot: Slot, decision: LicensureDecision) -> dict[str, Any]:
+    return {"clinician_id": slot.clinician_id, "start": utc(slot.start), "end": utc(slot.end),
+            "modality": slot.modality.value, "site_id": slot.site_id,
+            "licensure": {"allowed": decision.allowed, "basis": basis_json(decision.basis)}}

@@ -1,0 +1,74 @@
+"""Composition root: the services, built once per process on first use. install() is the test seam."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .domain.ports import AuditTrail, Clock
+    from .services.availability import AvailabilityService
+    from .services.booking import BookingService
+    from .services.directory import DirectoryService
+
+
+@dataclass
+class Services:
+    settings: Settings
+    directory: DirectoryService
+    availability: AvailabilityService
+    booking: BookingService
+    audit: AuditTrail
+    clock: Clock
+
+
+_services: Services | None = None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:24]}"
+
+
+def build(settings: Settings, clock: Clock = utc_now) -> Services:
+    from .adapters.dynamo.appointments import AppointmentRepository
+    from .adapters.dynamo.audit import DynamoAuditTrail
+    from .adapters.dynamo.binding import bind_models
+    from .adapters.dynamo.directory import DirectoryRepository
+    from .rules.bundle import rulebook
+    from .services.availability import AvailabilityService
+    from .services.booking import BookingService
+    from .services.directory import DirectoryService
+
+    connection = bind_models(settings)
+    directory_repo = DirectoryRepository()
+    appointments = AppointmentRepository(connection)
+    audit = DynamoAuditTrail(clock)
+    return Services(
+        settings=settings,
+        directory=DirectoryService(directory_repo, audit, new_id),
+        availability=AvailabilityService(directory_repo, appointments, rulebook, clock),
+        booking=BookingService(directory_repo, appointments, rulebook, clock, new_id, audit),
+        audit=audit,
+        clock=clock,
+    )
+
+
+def get_services() -> Services:
+    global _services
+    if _services is None:
+        _services = build(Settings.from_env())
+    return _services
+
+
+def install(services: Services | None) -> None:
+    """Tests and the local runtime put their own composition here; None rebuilds on next use."""
+    global _services
+    _services = services

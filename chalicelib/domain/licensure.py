@@ -1,0 +1,370 @@
+"""Where may this clinician practise for this visit? Practice happens where the patient is.
+
+The decision reads only compiled rule tables (RuleBook.tables, built from scheduling_rules/),
+so a change of compact membership, licence types or DEA dates is a data edit, never a code edit.
+Order of the checks, each refusal with its own reason code:
+
+1. the patient's jurisdiction must be known to the rules (UNKNOWN_JURISDICTION);
+2. the service, when given, must be in the catalog for this discipline and modality;
+3. authority to practise there: an unexpired licence of a type that fits the discipline and
+   modality (basis "license", or "exception" for registrations such as Fla. Stat. 456.47), else
+   a compact privilege or multistate licence that is issuing, unexpired, of the right kind for
+   the modality, anchored on a home licence, with both states members as the compact requires
+   (basis "compact_privilege"); IMLC is never a basis;
+4. prescribing a controlled substance, when asked: DEA registration in the patient's state for
+   that schedule, and a telemedicine rule in force on that date (see prescribing.py).
+
+A RuleBook without the jurisdiction tables (a unit test's hand-made book) runs the baseline
+rule only: an unexpired licence in the patient's jurisdiction. The deployed bundle always has them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from .compacts import COMPACTS, Compact, CompactModel, CompactTable, MemberStatus
+from .jurisdictions import JURISDICTIONS, JurisdictionTable
+from .license_types import LICENSE_TYPES, LicenseTypeTable, normalize_type
+from .model import Clinician, CompactPrivilege, License, LicensureBasis, Modality
+from .prescribing import PRESCRIBING, PrescribingTable, prescribing_outcome
+from .rulebook import RuleBook
+from .ruleref import Reason, RuleRef, condition_reasons, reason
+
+__all__ = ["BASELINE_RULE_ID", "BASELINE_SOURCE", "LicensureDecision", "Reason", "allowed_modalities",
+           "lawful_clinicians", "lawful_modalities", "licensure_decision"]
+
+BASELINE_RULE_ID = "lic-baseline-patient-location"
+BASELINE_SOURCE = ("FSMB 2013 consensus principle #3 (Journal of Medical Regulation 106(3)); "
+                   "HRSA PAL 2020-01: practice occurs where the patient is located")
+# Used only when the rule book has no license_types table (its baseline rule wins otherwise).
+_FALLBACK_BASELINE = RuleRef(BASELINE_RULE_ID, BASELINE_SOURCE, date(2013, 1, 1))
+
+# Reasons that grant; every other code on a refusal is a cause.
+LICENSED_IN_JURISDICTION = "LICENSED_IN_JURISDICTION"
+JURISDICTION_EXCEPTION = "JURISDICTION_EXCEPTION"
+COMPACT_PRIVILEGE = "COMPACT_PRIVILEGE"
+
+
+@dataclass(frozen=True)
+class LicensureDecision:
+    allowed: bool
+    basis: LicensureBasis | None
+    reasons: tuple[Reason, ...]
+    rules_version: str
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.reasons)
+
+    @property
+    def uncertain(self) -> bool:
+        """Some reason rests on facts the rules mark [?]: worth a human look."""
+        return any(r.uncertain for r in self.reasons)
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape of POST /v1/licensure/checks (API.md), plus `detail` and `uncertain`."""
+        basis = None if self.basis is None else {
+            "kind": self.basis.kind, "jurisdiction": self.basis.jurisdiction,
+            "compact": self.basis.compact, "ref": self.basis.ref}
+        return {"allowed": self.allowed, "basis": basis, "rules_version": self.rules_version,
+                "reasons": [{"code": r.code, "rule_id": r.rule_id, "source": r.source, "detail": r.detail,
+                             "uncertain": r.uncertain} for r in self.reasons]}
+
+
+@dataclass(frozen=True)
+class _Tables:
+    baseline: RuleRef
+    jurisdictions: JurisdictionTable | None
+    license_types: LicenseTypeTable | None
+    compacts: CompactTable | None
+    prescribing: PrescribingTable | None
+
+    @classmethod
+    def of(cls, rules: RuleBook) -> _Tables:
+        def table(kind: str, cls_: type[Any]) -> Any:
+            value = rules.tables.get(kind)
+            return value if isinstance(value, cls_) else None
+
+        types: LicenseTypeTable | None = table(LICENSE_TYPES, LicenseTypeTable)
+        return cls(types.baseline if types else _FALLBACK_BASELINE, table(JURISDICTIONS, JurisdictionTable),
+                   types, table(COMPACTS, CompactTable), table(PRESCRIBING, PrescribingTable))
+
+
+@dataclass(frozen=True)
+class _Path:
+    """One way the clinician might be authorised: a licence or a compact record."""
+
+    basis: LicensureBasis | None
+    reasons: tuple[Reason, ...]
+
+
+def licensure_decision(clinician: Clinician, where: str, modality: Modality, on: date, rules: RuleBook,
+                       *, service: str | None = None, controlled_substance_schedule: str | None = None,
+                       oud_medication: bool = False, prior_in_person_evaluation: bool = False,
+                       temporary_days_used: int | None = None) -> LicensureDecision:
+    """Practice happens where the patient is at the time of the visit.
+
+    `where` is the patient's jurisdiction at the visit and `on` the visit's date there.
+    `oud_medication`: the controlled substance is an FDA-approved opioid-use-disorder medication
+    (audio-only rules differ). `prior_in_person_evaluation`: the prescriber has seen the patient in
+    person (Ryan Haight). `temporary_days_used`: days of temporary in-person practice (PSYPACT TAP)
+    already used in `where` this calendar year, not counting the visit's date; None = not counted
+    here, and the decision then states the limit as a condition.
+    """
+    t = _Tables.of(rules)
+
+    def refuse(reasons: Iterable[Reason]) -> LicensureDecision:
+        return LicensureDecision(False, None, tuple(reasons), rules.version)
+
+    if t.jurisdictions is not None and t.jurisdictions.get(where, on) is None:
+        return refuse([reason("UNKNOWN_JURISDICTION", t.baseline, f"{where!r} is not a jurisdiction in the rules")])
+    scope = _service_refusals(clinician, modality, on, rules, service, t.baseline)
+    if scope:
+        return refuse(scope)
+    authority = _authority(clinician, where, modality, on, t, temporary_days_used)
+    if authority.basis is None:
+        return refuse(authority.reasons)
+    reasons = authority.reasons
+    if controlled_substance_schedule is not None:
+        if t.prescribing is None:
+            return refuse([reason("NO_PRESCRIBING_RULE", t.baseline, "the rule book has no prescribing rules")])
+        outcome = prescribing_outcome(clinician, where, modality, on, controlled_substance_schedule,
+                                      t.prescribing, t.baseline, oud_medication=oud_medication,
+                                      prior_in_person_evaluation=prior_in_person_evaluation)
+        if not outcome.allowed:
+            return refuse(outcome.reasons)
+        reasons += outcome.reasons
+    return LicensureDecision(True, authority.basis, reasons, rules.version)
+
+
+def lawful_modalities(clinician: Clinician, where: str, on: date, rules: RuleBook, *,
+                      service: str | None = None,
+                      modalities: Iterable[Modality] = tuple(Modality)) -> dict[Modality, LicensureDecision]:
+    """The decision for each modality, allowed or not: availability offers only the allowed ones and
+    check-in proposes them as alternatives (e.g. video when in-person is not lawful there)."""
+    return {m: licensure_decision(clinician, where, m, on, rules, service=service) for m in modalities}
+
+
+def allowed_modalities(clinician: Clinician, where: str, on: date, rules: RuleBook, *,
+                       service: str | None = None) -> frozenset[Modality]:
+    return frozenset(m for m, d in lawful_modalities(clinician, where, on, rules, service=service).items()
+                     if d.allowed)
+
+
+def lawful_clinicians(clinicians: Iterable[Clinician], where: str, modality: Modality, on: date,
+                      rules: RuleBook, *, service: str | None = None) -> list[tuple[Clinician, LicensureDecision]]:
+    """Clinicians who may see a patient in `where` by `modality` on `on`, in the order given."""
+    decisions = ((c, licensure_decision(c, where, modality, on, rules, service=service)) for c in clinicians)
+    return [(c, d) for c, d in decisions if d.allowed]
+
+
+def _service_refusals(clinician: Clinician, modality: Modality, on: date, rules: RuleBook,
+                      service: str | None, baseline: RuleRef) -> list[Reason]:
+    if service is None or not rules.services:  # no catalog loaded: nothing to check against
+        return []
+    found = rules.service(service)
+    if found is None:
+        return [reason("UNKNOWN_SERVICE", baseline, f"service {service!r} is not in the catalog")]
+    ref = RuleRef(found.rule_id, found.source, found.effective_from, found.effective_to)
+    out = []
+    if not found.in_effect(on):
+        out.append(reason("SERVICE_NOT_IN_EFFECT", ref, f"service {service} is not offered on {on}"))
+    if clinician.discipline not in found.disciplines:
+        out.append(reason("SERVICE_NOT_FOR_DISCIPLINE", ref,
+                          f"{clinician.discipline.value} may not deliver {service}"))
+    if modality not in found.modalities:
+        out.append(reason("SERVICE_MODALITY_NOT_OFFERED", ref, f"{service} is not offered by {modality.value}"))
+    return out
+
+
+def _authority(clinician: Clinician, where: str, modality: Modality, on: date, t: _Tables,
+               temporary_days_used: int | None) -> _Path:
+    """The first path that authorises practice, else every refusal from every path tried."""
+    refusals: list[Reason] = []
+    here = [lic for lic in clinician.licenses if lic.jurisdiction == where]
+    # A full licence is the strongest basis: try it before exception registrations.
+    here.sort(key=lambda lic: (_is_exception(lic, t), -lic.expires_on.toordinal()))
+    for lic in here:
+        path = _licence_path(lic, clinician, where, modality, on, t)
+        if path.basis is not None:
+            return path
+        refusals.extend(path.reasons)
+    if not here:
+        refusals.append(reason("NO_LICENSE_IN_JURISDICTION", t.baseline, f"no licence recorded in {where}"))
+    # Without a compacts table (baseline-only book) privileges cannot be judged: they grant nothing.
+    for privilege in clinician.compact_privileges if t.compacts is not None else ():
+        path = _compact_path(privilege, clinician, where, modality, on, t.compacts, t, temporary_days_used)
+        if path.basis is not None:
+            return path
+        refusals.extend(path.reasons)
+    return _Path(None, tuple(refusals))
+
+
+def _is_exception(lic: License, t: _Tables) -> bool:
+    found = t.license_types.resolve(lic.type) if t.license_types else None
+    return found is not None and found.basis_kind != "license"
+
+
+def _licence_path(lic: License, clinician: Clinician, where: str, modality: Modality, on: date,
+                  t: _Tables) -> _Path:
+    baseline = t.baseline
+    expired = reason("LICENSE_EXPIRED", baseline, f"{lic.type} licence in {where} expired {lic.expires_on}")
+    if t.license_types is None:  # baseline only
+        if on <= lic.expires_on:
+            return _Path(LicensureBasis("license", where, None, lic.number),
+                         (reason(LICENSED_IN_JURISDICTION, baseline, f"licensed in {where}"),))
+        return _Path(None, (expired,))
+    kind = t.license_types.resolve(lic.type)
+    if kind is None:
+        return _Path(None, (reason("LICENSE_TYPE_UNKNOWN", baseline,
+                                   f"licence type {lic.type!r} in {where} is not in the licence-type rules"),))
+    refusals = []
+    if not kind.rule.in_effect(on):
+        refusals.append(reason("LICENSE_TYPE_NOT_IN_EFFECT", kind.rule, f"{kind.code} is not in effect on {on}"))
+    if clinician.discipline not in kind.disciplines:
+        refusals.append(reason("LICENSE_TYPE_NOT_FOR_DISCIPLINE", kind.rule,
+                               f"{kind.code} does not let a {clinician.discipline.value} practise",
+                               uncertain=clinician.discipline in kind.uncertain_disciplines))
+    if kind.jurisdictions and where not in kind.jurisdictions:
+        refusals.append(reason("LICENSE_TYPE_NOT_VALID_IN_JURISDICTION", kind.rule,
+                               f"{kind.code} exists only in {', '.join(sorted(kind.jurisdictions))}"))
+    if modality not in kind.modalities:
+        refusals.append(reason("LICENSE_TYPE_WRONG_MODALITY", kind.rule,
+                               f"{kind.code} does not cover {modality.value} visits",
+                               uncertain=modality in kind.uncertain_modalities))
+    if lic.expires_on < on:
+        refusals.append(expired)
+    if kind.requires_license_elsewhere and not _full_licence_elsewhere(clinician, where, on, t.license_types):
+        refusals.append(reason("EXCEPTION_REQUIRES_LICENSE_ELSEWHERE", kind.rule,
+                               f"{kind.code} needs an active full licence outside {where}"))
+    if refusals:
+        return _Path(None, tuple(refusals))
+    basis = LicensureBasis(kind.basis_kind, where, None, lic.number)
+    if kind.basis_kind == "license":
+        granted = reason(LICENSED_IN_JURISDICTION, baseline,
+                         f"{kind.code} licence in {where} valid through {lic.expires_on} (rule {kind.rule.rule_id})")
+    else:
+        granted = reason(JURISDICTION_EXCEPTION, kind.rule,
+                         f"{kind.code} in {where} valid through {lic.expires_on}")
+    return _Path(basis, (granted, *condition_reasons(kind.conditions, kind.rule)))
+
+
+def _full_licence_elsewhere(clinician: Clinician, where: str, on: date, types: LicenseTypeTable) -> bool:
+    return any(lic.jurisdiction != where and on <= lic.expires_on
+               and types.is_full_license_for(lic.type, clinician.discipline, on)
+               for lic in clinician.licenses)
+
+
+def _compact_path(privilege: CompactPrivilege, clinician: Clinician, where: str, modality: Modality,
+                  on: date, compacts: CompactTable, t: _Tables, temporary_days_used: int | None) -> _Path:
+    name = privilege.compact
+    if not compacts.known(name):
+        return _Path(None, (reason("UNKNOWN_COMPACT", t.baseline, f"compact {name!r} is not in the rules"),))
+    compact = compacts.get(name, on)
+    if compact is None:
+        return _Path(None, (reason("COMPACT_NOT_IN_EFFECT", t.baseline, f"no {name} rule is in effect on {on}"),))
+    rule = compact.rule
+    if compact.model is CompactModel.EXPEDITED_LICENSURE:
+        detail = (f"{name} is an expedited path to a full licence, never a privilege: record the "
+                  f"licence {where} issues as a licence")
+        if compact.membership(where, on).status is MemberStatus.OPERATIONAL:
+            detail += f" ({where} issues licences through {name})"
+        return _Path(None, (reason("IMLC_NOT_A_PRIVILEGE", rule, detail),))
+
+    refusals: list[Reason] = []
+    if clinician.discipline not in compact.disciplines:
+        refusals.append(reason("COMPACT_NOT_FOR_DISCIPLINE", rule,
+                               f"{name} does not cover a {clinician.discipline.value}"))
+    if not compact.issuing(on):
+        refusals.append(reason("COMPACT_NOT_ISSUING", rule, f"{name} issues no privileges or licences on {on}"))
+    if privilege.expires_on < on:
+        refusals.append(reason("PRIVILEGE_EXPIRED", rule,
+                               f"{name} {privilege.kind or ''} expired {privilege.expires_on}"))
+    kind = None
+    if compact.privilege_kinds:
+        kind = compact.privilege_kinds.get((privilege.kind or "").upper())
+        if kind is None:
+            refusals.append(reason("PRIVILEGE_KIND_UNKNOWN", rule,
+                                   f"{name} has no privilege kind {privilege.kind!r}"))
+        elif modality not in kind.modalities:
+            refusals.append(reason("PRIVILEGE_WRONG_MODALITY", rule,
+                                   f"{name} {kind.kind} covers {', '.join(sorted(kind.modalities))}, "
+                                   f"not {modality.value}"))
+    refusals.extend(_membership_refusals(compact, privilege, where, on))
+    refusals.extend(_home_refusals(compact, privilege, clinician, on, t))
+    limit = kind.max_days_per_calendar_year if kind else None
+    if limit is not None and temporary_days_used is not None and temporary_days_used >= limit:
+        refusals.append(reason("TEMPORARY_PRACTICE_DAYS_EXHAUSTED", rule,
+                               f"{temporary_days_used} of {limit} days already used in {where} this year"))
+    if refusals:
+        return _Path(None, tuple(refusals))
+
+    period = compact.membership(where, on).period
+    cited = period.ref(rule) if period else rule
+    ref = f"{privilege.kind or compact.model.value}:{privilege.home_jurisdiction}"
+    granted = [reason(COMPACT_PRIVILEGE, cited, f"{name} {privilege.kind or ''} from home state "
+                      f"{privilege.home_jurisdiction}; {where} operational since {period.since if period else '?'}")]
+    if limit is not None:
+        used = "not counted by this check: the scheduler must count them" if temporary_days_used is None \
+            else f"{temporary_days_used} used before this visit"
+        granted.append(reason("TEMPORARY_PRACTICE_DAY_LIMIT", rule,
+                              f"at most {limit} days per calendar year in {where}; {used}"))
+    if kind is not None:
+        granted.extend(condition_reasons(kind.conditions, rule))
+    granted.extend(condition_reasons(compact.conditions, rule))
+    return _Path(LicensureBasis("compact_privilege", where, name, ref), tuple(granted))
+
+
+def _membership_refusals(compact: Compact, privilege: CompactPrivilege, where: str, on: date) -> list[Reason]:
+    rule = compact.rule
+    if where == privilege.home_jurisdiction:
+        return [reason("PRIVILEGE_NOT_FOR_HOME_STATE", rule,
+                       f"a {compact.code} privilege is for remote states; {where} needs the home licence")]
+    out = []
+    member = compact.membership(where, on)
+    cited = member.period.ref(rule) if member.period else rule
+    if member.status is MemberStatus.ENACTED:
+        out.append(reason("COMPACT_NOT_OPERATIONAL_IN_STATE", cited,
+                          f"{where} enacted {compact.code} but is not operational on {on}"))
+    elif member.status is not MemberStatus.OPERATIONAL:
+        pending = " (legislation pending only)" if member.status is MemberStatus.PENDING else ""
+        # A state absent from a list marked [?] may be a member the list missed: say so.
+        doubt = True if member.period is None and compact.membership_uncertain else None
+        out.append(reason("STATE_NOT_COMPACT_MEMBER", cited,
+                          f"{where} is not a {compact.code} member on {on}{pending}", uncertain=doubt))
+    if compact.privilege_scope == "listed_states" and where not in privilege.jurisdictions:
+        out.append(reason("PRIVILEGE_NOT_FOR_STATE", rule,
+                          f"the {compact.code} privilege does not list {where}"))
+    return out
+
+
+def _home_refusals(compact: Compact, privilege: CompactPrivilege, clinician: Clinician, on: date,
+                   t: _Tables) -> list[Reason]:
+    rule, home = compact.rule, privilege.home_jurisdiction
+    out = []
+    member = compact.membership(home, on)
+    wanted = {MemberStatus.OPERATIONAL} if compact.home_state_must_be_operational \
+        else {MemberStatus.OPERATIONAL, MemberStatus.ENACTED}
+    if member.status not in wanted or (member.period is not None and not member.period.can_be_home):
+        cited = member.period.ref(rule) if member.period else rule
+        doubt = True if member.period is None and compact.membership_uncertain else None
+        out.append(reason("HOME_STATE_NOT_ELIGIBLE", cited,
+                          f"home state {home} is {member.status.value} in {compact.code} on {on}", uncertain=doubt))
+    anchors = [lic for lic in clinician.licenses if lic.jurisdiction == home and _anchors(lic, compact, t)]
+    if not anchors:
+        out.append(reason("HOME_LICENSE_MISSING", rule,
+                          f"no {'/'.join(sorted(compact.home_license_types))} licence recorded in {home}"))
+    elif all(lic.expires_on < on for lic in anchors):
+        out.append(reason("HOME_LICENSE_EXPIRED", rule,
+                          f"home licence in {home} expired {max(lic.expires_on for lic in anchors)}"))
+    return out
+
+
+def _anchors(lic: License, compact: Compact, t: _Tables) -> bool:
+    if t.license_types is None:
+        return True
+    kind = t.license_types.resolve(lic.type)
+    return kind is not None and normalize_type(kind.code) in compact.home_license_types

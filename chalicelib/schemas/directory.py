@@ -1,0 +1,150 @@
+"""Request bodies of the directory routes (sites, clinicians, availability, patients)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from ..domain.model import Discipline, Modality
+from .common import HHMM, Body, Email, Id, Jurisdiction, Name, Npi, Phone, RoomName, TimeZoneName, UtcDatetime
+
+
+class AddressIn(Body):
+    line1: Name
+    city: Name
+    postal_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9 -]{3,10}$")]
+
+
+class SiteIn(Body):
+    name: Name
+    timezone: TimeZoneName
+    jurisdiction: Jurisdiction
+    address: AddressIn
+    rooms: Annotated[list[RoomName], Field(min_length=1, max_length=100)] | Annotated[int, Field(ge=1, le=100)]
+
+    def room_names(self) -> tuple[str, ...]:
+        if isinstance(self.rooms, int):
+            return tuple(f"room-{i + 1}" for i in range(self.rooms))
+        if len(set(self.rooms)) != len(self.rooms):
+            raise ValueError("room names must be unique")
+        return tuple(self.rooms)
+
+
+class LicenseIn(Body):
+    jurisdiction: Jurisdiction
+    type: Annotated[str, Field(pattern=r"^[A-Za-z0-9 ._/-]{1,40}$")]
+    number: Annotated[str, Field(pattern=r"^[A-Za-z0-9 ._/-]{1,40}$")]
+    expires_on: date
+
+
+class CompactPrivilegeIn(Body):
+    compact: Literal["PSYPACT", "IMLC", "COUNSELING", "SOCIAL_WORK", "NLC", "APRN"]
+    kind: Literal["APIT", "TAP", "PRIVILEGE", "MULTISTATE", "LOI"] | None = None
+    home_jurisdiction: Jurisdiction
+    expires_on: date
+    jurisdictions: Annotated[list[Jurisdiction], Field(max_length=70)] = []
+
+    @model_validator(mode="after")
+    def _kind_fits_compact(self) -> CompactPrivilegeIn:
+        if self.compact == "PSYPACT" and self.kind not in ("APIT", "TAP"):
+            raise ValueError("PSYPACT kind must be APIT or TAP")
+        if self.compact == "COUNSELING" and self.kind != "PRIVILEGE":
+            raise ValueError("COUNSELING kind must be PRIVILEGE")
+        if self.compact == "COUNSELING" and not self.jurisdictions:
+            raise ValueError("a COUNSELING privilege lists its remote jurisdictions")
+        return self
+
+
+class DeaRegistrationIn(Body):
+    jurisdiction: Jurisdiction
+    number: Annotated[str, Field(pattern=r"^[A-Z]{2}[0-9]{7}$")]
+    schedules: Annotated[list[Literal["II", "III", "IV", "V"]], Field(min_length=1, max_length=4)]
+    expires_on: date
+
+
+class ClinicianIn(Body):
+    name: Name
+    npi: Npi
+    discipline: Discipline
+    timezone: TimeZoneName
+    licenses: Annotated[list[LicenseIn], Field(max_length=70)] = []
+    compact_privileges: Annotated[list[CompactPrivilegeIn], Field(max_length=20)] = []
+    dea_registrations: Annotated[list[DeaRegistrationIn], Field(max_length=70)] = []
+    modalities: Annotated[list[Modality], Field(min_length=1, max_length=3)]
+    site_ids: Annotated[list[Id], Field(max_length=50)] = []
+    languages: Annotated[list[Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]],
+                         Field(max_length=20)] = []
+    payer_networks: Annotated[list[Id], Field(max_length=200)] = []
+
+
+class WeeklyRuleIn(Body):
+    weekday: Annotated[int, Field(ge=0, le=6, description="0 = Monday")]
+    start: HHMM
+    end: HHMM
+    modalities: Annotated[list[Modality], Field(min_length=1, max_length=3)]
+    site_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WeeklyRuleIn:
+        if self.end <= self.start:
+            raise ValueError("end must be after start (split overnight hours into two rules)")
+        if Modality.IN_PERSON in self.modalities and not self.site_id:
+            raise ValueError("an in_person rule needs a site_id")
+        return self
+
+
+class ClosedDateIn(Body):
+    date: date
+    closed: Literal[True]
+
+
+class UnavailableIn(Body):
+    start: UtcDatetime
+    end: UtcDatetime
+    available: Literal[False]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UnavailableIn:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class AvailabilityIn(Body):
+    rules: Annotated[list[WeeklyRuleIn], Field(max_length=100)]
+    exceptions: Annotated[list[ClosedDateIn | UnavailableIn], Field(max_length=500)] = []
+    buffer_minutes: Annotated[int, Field(ge=0, le=120)] = 0
+
+
+class TechAccessIn(Body):
+    video: bool = True
+
+
+class CoverageIn(Body):
+    payer_id: Id
+    member_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,40}$")]
+
+
+class ContactIn(Body):
+    name: Name
+    phone: Phone
+
+
+class PatientIn(Body):
+    name: Name
+    birth_date: date
+    home_jurisdiction: Jurisdiction
+    phone: Phone | None = None
+    email: Email | None = None
+    preferred_language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] | None = None
+    tech_access: TechAccessIn = TechAccessIn()
+    coverages: Annotated[list[CoverageIn], Field(max_length=5)] = []
+    emergency_contact: ContactIn | None = None
+
+    @model_validator(mode="after")
+    def _born_in_the_past(self) -> PatientIn:
+        if self.birth_date < date(1900, 1, 1):
+            raise ValueError("birth_date is before 1900")
+        return self

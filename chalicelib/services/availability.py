@@ -1,0 +1,138 @@
+"""Availability search: lawful, free options for one service in a window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from ..adapters.dynamo.appointments import AppointmentRepository
+from ..adapters.dynamo.directory import DirectoryRepository
+from ..domain.access import Caller, require_patient_access
+from ..domain.availability import Busy, Slot, SlotQuery, clinician_slots
+from ..domain.errors import FieldError, FieldErrors, NotFound, ValidationFailed
+from ..domain.licensure import LicensureDecision, licensure_decision
+from ..domain.model import Clinician, Interval, Modality, Site
+from ..domain.ports import Clock
+from ..domain.rulebook import RuleBook, ServiceDefinition
+from ..domain.timeblocks import BLOCK
+from .paging import decode_cursor, encode_cursor
+
+MAX_WINDOW = timedelta(days=31)
+
+
+@dataclass(frozen=True)
+class AvailabilitySearch:
+    service: str
+    window: Interval
+    patient_id: str | None = None
+    patient_jurisdiction: str | None = None
+    modality: Modality | None = None
+    clinician_id: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    slot: Slot
+    licensure: LicensureDecision
+
+
+class AvailabilityService:
+    def __init__(self, directory: DirectoryRepository, appointments: AppointmentRepository,
+                 rules: Callable[[], RuleBook], clock: Clock) -> None:
+        self.directory = directory
+        self.appointments = appointments
+        self.rules = rules
+        self.clock = clock
+
+    def search(self, caller: Caller, q: AvailabilitySearch) -> tuple[list[Option], str | None]:
+        rules = self.rules()
+        service = _require_service(rules, q.service)
+        errors = FieldErrors()
+        if q.window.end <= q.window.start:
+            errors.add("to", "must be after from")
+        elif q.window.end - q.window.start > MAX_WINDOW:
+            errors.add("to", "the window may span at most 31 days")
+        if not q.patient_id and not q.patient_jurisdiction:
+            errors.add("patient_jurisdiction", "is required when patient_id is not given")
+        errors.raise_if_any()
+
+        where = q.patient_jurisdiction
+        patient_blocks: frozenset[datetime] = frozenset()
+        if q.patient_id:
+            require_patient_access(caller, q.patient_id)
+            patient = self.directory.get_patient(caller.tenant_id, q.patient_id)
+            if patient is None:
+                raise NotFound("No such patient.")
+            where = where or patient.home_jurisdiction
+            patient_blocks = self.appointments.patient_blocks(caller.tenant_id, q.patient_id, q.window)
+        assert where is not None
+
+        clinicians = self._clinicians(caller, q.clinician_id, service)
+        sites = {s.site_id: s for s in self.directory.list_sites(caller.tenant_id)}
+        after = _cursor_key(decode_cursor(q.cursor))
+        modalities = frozenset([q.modality]) if q.modality else service.modalities
+        query = SlotQuery(duration=timedelta(minutes=service.duration_minutes), window=q.window,
+                          modalities=modalities & service.modalities,
+                          not_before=max(q.window.start, self.clock() + BLOCK),
+                          step=timedelta(minutes=service.slot_step_minutes))
+        rooms = {s: self.appointments.rooms_taken(caller.tenant_id, s, q.window)
+                 for s in {r.site_id for c in clinicians for r in c.availability.rules if r.site_id} if s in sites}
+
+        options: list[Option] = []
+        for clinician in clinicians:
+            busy = Busy(self.appointments.clinician_blocks(caller.tenant_id, clinician.clinician_id, q.window),
+                        patient_blocks, rooms)
+            options += self._lawful(clinician, sites, clinician_slots(clinician, sites, query, busy), where, rules,
+                                    service)
+        options.sort(key=lambda o: _slot_key(o.slot))
+        if after is not None:
+            options = [o for o in options if _slot_key(o.slot) > after]
+        page = options[: q.limit]
+        next_cursor = encode_cursor(list(_slot_key(page[-1].slot))) if len(options) > q.limit else None
+        return page, next_cursor
+
+    def _clinicians(self, caller: Caller, clinician_id: str | None, service: ServiceDefinition) -> list[Clinician]:
+        if clinician_id:
+            clinician = self.directory.get_clinician(caller.tenant_id, clinician_id)
+            if clinician is None:
+                raise NotFound("No such clinician.")
+            return [clinician] if clinician.discipline in service.disciplines else []
+        return [c for c in self.directory.list_clinicians(caller.tenant_id) if c.discipline in service.disciplines]
+
+    def _lawful(self, clinician: Clinician, sites: dict[str, Site], slots: Iterable[Slot], where: str,
+                rules: RuleBook, service: ServiceDefinition) -> list[Option]:
+        """Keep the options the clinician may lawfully deliver to a patient in `where` on that date."""
+        decided: dict[tuple[Modality, date], LicensureDecision] = {}
+        options = []
+        for slot in slots:
+            # An in-person visit happens at the site, so the site's jurisdiction is where care happens.
+            place = sites[slot.site_id].jurisdiction if slot.site_id else where
+            key = (slot.modality, slot.start.date())
+            if key not in decided:
+                decided[key] = licensure_decision(clinician, place, slot.modality, slot.start.date(), rules,
+                                                  service=service.code)
+            if decided[key].allowed:
+                options.append(Option(slot, decided[key]))
+        return options
+
+
+def _require_service(rules: RuleBook, code: str) -> ServiceDefinition:
+    service = rules.service(code)
+    if service is None:
+        raise ValidationFailed("Unknown service", errors=[FieldError("service", "is not in the service catalog")])
+    return service
+
+
+def _slot_key(slot: Slot) -> tuple[str, str, str, str]:
+    return (slot.start.isoformat(), slot.clinician_id, slot.modality.value, slot.site_id or "")
+
+
+def _cursor_key(position: object) -> tuple[str, str, str, str] | None:
+    if position is None:
+        return None
+    if not (isinstance(position, list) and len(position) == 4 and all(isinstance(p, str) for p in position)):
+        raise ValidationFailed("cursor is not valid", errors=[FieldError("cursor", "is not a cursor we issued")])
+    return (position[0], position[1], position[2], position[3])

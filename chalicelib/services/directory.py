@@ -1,0 +1,141 @@
+"""Sites, clinicians, availability and patients."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import time
+
+from ..adapters.dynamo.directory import DirectoryRepository
+from ..domain.access import Caller, require_clinician_self_or_admin, require_patient_access
+from ..domain.errors import FieldErrors, NotFound
+from ..domain.model import (
+    Address,
+    Availability,
+    Clinician,
+    ClosedDate,
+    CompactPrivilege,
+    Contact,
+    Coverage,
+    DeaRegistration,
+    Discipline,
+    License,
+    Modality,
+    Patient,
+    Site,
+    Unavailable,
+    WeeklyRule,
+)
+from ..domain.ports import AuditTrail, IdFactory
+from ..schemas.directory import AvailabilityIn, ClinicianIn, PatientIn, SiteIn
+
+
+class DirectoryService:
+    def __init__(self, repo: DirectoryRepository, audit: AuditTrail, new_id: IdFactory) -> None:
+        self.repo = repo
+        self.audit = audit
+        self.new_id = new_id
+
+    # --- sites -------------------------------------------------------------------------------
+    def create_site(self, caller: Caller, body: SiteIn) -> Site:
+        errors = FieldErrors()
+        try:
+            rooms = body.room_names()
+        except ValueError as exc:
+            errors.add("rooms", str(exc))
+        errors.raise_if_any()
+        a = body.address
+        site = Site(caller.tenant_id, self.new_id("site"), body.name, body.timezone, body.jurisdiction,
+                    Address(a.line1, a.city, a.postal_code), rooms)
+        self.repo.add_site(site)
+        return site
+
+    def get_site(self, caller: Caller, site_id: str) -> Site:
+        site = self.repo.get_site(caller.tenant_id, site_id)
+        if site is None:
+            raise NotFound("No such site.")
+        return site
+
+    def list_sites(self, caller: Caller) -> list[Site]:
+        return self.repo.list_sites(caller.tenant_id)
+
+    # --- clinicians --------------------------------------------------------------------------
+    def create_clinician(self, caller: Caller, body: ClinicianIn) -> Clinician:
+        self._require_sites(caller.tenant_id, body.site_ids, "site_ids")
+        clinician = Clinician(
+            tenant_id=caller.tenant_id, clinician_id=self.new_id("clin"), name=body.name, npi=body.npi,
+            discipline=Discipline(body.discipline), timezone=body.timezone,
+            licenses=tuple(License(x.jurisdiction, x.type, x.number, x.expires_on) for x in body.licenses),
+            compact_privileges=tuple(
+                CompactPrivilege(x.compact, x.kind, x.home_jurisdiction, x.expires_on, tuple(x.jurisdictions))
+                for x in body.compact_privileges),
+            dea_registrations=tuple(
+                DeaRegistration(x.jurisdiction, x.number, tuple(x.schedules), x.expires_on)
+                for x in body.dea_registrations),
+            modalities=frozenset(Modality(m) for m in body.modalities),
+            site_ids=tuple(body.site_ids), languages=tuple(body.languages),
+            payer_networks=tuple(body.payer_networks),
+        )
+        self.repo.add_clinician(clinician)
+        return clinician
+
+    def get_clinician(self, caller: Caller, clinician_id: str) -> Clinician:
+        clinician = self.repo.get_clinician(caller.tenant_id, clinician_id)
+        if clinician is None:
+            raise NotFound("No such clinician.")
+        return clinician
+
+    def list_clinicians(self, caller: Caller) -> list[Clinician]:
+        return self.repo.list_clinicians(caller.tenant_id)
+
+    def set_availability(self, caller: Caller, clinician_id: str, body: AvailabilityIn) -> Clinician:
+        require_clinician_self_or_admin(caller, clinician_id)
+        clinician = self.get_clinician(caller, clinician_id)
+        errors = FieldErrors()
+        for i, rule in enumerate(body.rules):
+            if rule.site_id and rule.site_id not in clinician.site_ids:
+                errors.add(f"rules[{i}].site_id", "is not one of the clinician's sites")
+        errors.raise_if_any()
+        availability = Availability(
+            rules=tuple(WeeklyRule(r.weekday, _hhmm(r.start), _hhmm(r.end),
+                                   frozenset(Modality(m) for m in r.modalities), r.site_id) for r in body.rules),
+            exceptions=tuple(ClosedDate(e.date) if hasattr(e, "closed") else Unavailable(e.start, e.end)
+                             for e in body.exceptions),
+            buffer_minutes=body.buffer_minutes,
+        )
+        return self.repo.save_clinician(replace(clinician, availability=availability))
+
+    # --- patients ----------------------------------------------------------------------------
+    def create_patient(self, caller: Caller, body: PatientIn) -> Patient:
+        contact = body.emergency_contact
+        patient = Patient(
+            tenant_id=caller.tenant_id, patient_id=self.new_id("pat"), name=body.name, birth_date=body.birth_date,
+            home_jurisdiction=body.home_jurisdiction, phone=body.phone, email=body.email,
+            preferred_language=body.preferred_language, video_capable=body.tech_access.video,
+            coverages=tuple(Coverage(c.payer_id, c.member_id) for c in body.coverages),
+            emergency_contact=Contact(contact.name, contact.phone) if contact else None,
+        )
+        self.repo.add_patient(patient)
+        self.audit.record(caller, "patient.create", f"patient/{patient.patient_id}", patient.patient_id, "success")
+        return patient
+
+    def get_patient(self, caller: Caller, patient_id: str) -> Patient:
+        require_patient_access(caller, patient_id)
+        patient = self.repo.get_patient(caller.tenant_id, patient_id)
+        if patient is None:
+            raise NotFound("No such patient.")
+        self.audit.record(caller, "patient.read", f"patient/{patient_id}", patient_id, "success")
+        return patient
+
+    def _require_sites(self, tenant: str, site_ids: list[str], field: str) -> None:
+        errors = FieldErrors()
+        for i, site_id in enumerate(site_ids):
+            if self.repo.get_site(tenant, site_id) is None:
+                errors.add(f"{field}[{i}]", "no such site in this tenant")
+        errors.raise_if_any()
+
+
+def _hhmm(text: str) -> time:
+    if text == "24:00":
+        return time.max  # the rule runs to the end of the local day
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))

@@ -1,0 +1,117 @@
+"""`make run`: the embedded local stack on loopback, in one process, in the foreground.
+
+moto (DynamoDB and the rest, behind one lock) -> tables -> demo tenant -> the Chalice API on
+http://127.0.0.1:$PORT. Ctrl-C (or SIGTERM) stops everything this started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+def local_environment(dynamodb_endpoint: str) -> dict[str, str]:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    env = {**config.get("environment_variables", {}), **config["stages"]["local"]["environment_variables"]}
+    env.update({
+        "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": os.environ.get("AWS_REGION", "us-east-1"), "HCO_DYNAMODB_ENDPOINT": dynamodb_endpoint,
+    })
+    env.pop("AWS_SESSION_TOKEN", None)
+    return env
+
+
+class LocalStack:
+    """Everything `make run` starts, so tests can start and stop the same thing."""
+
+    def __init__(self, port: int = 8000, seed: bool = True, quiet: bool = False) -> None:
+        self.port = port
+        self.seed = seed
+        self.quiet = quiet
+        self._stops: list[Callable[[], None]] = []
+        self.api_url = ""
+        self.endpoints: dict[str, str] = {}
+
+    def start(self) -> LocalStack:
+        from local.moto_server import start_moto
+
+        moto, moto_url = start_moto(HOST, int(os.environ.get("MOTO_PORT", "0")))
+        self._stops.append(moto.shutdown)
+        self.endpoints["dynamodb"] = moto_url
+        os.environ.update(local_environment(moto_url))
+
+        from chalicelib import bootstrap
+        from chalicelib.adapters.dynamo.binding import create_tables
+        from chalicelib.settings import Settings
+
+        settings = Settings.from_env()
+        create_tables(settings)
+        bootstrap.install(None)
+        if self.seed:
+            from local.seed import seed_demo
+
+            bootstrap.get_services()  # binds the models to the moto endpoint
+            seed_demo()
+        self._serve_api()
+        return self
+
+    def _serve_api(self) -> None:
+        from chalice.config import Config
+        from chalice.local import create_local_server
+
+        from app import app
+
+        config = Config(chalice_stage="local",
+                        config_from_disk=json.loads((ROOT / ".chalice" / "config.json").read_text()))
+        server = create_local_server(app, config, HOST, self.port)
+        # http.server listens with a backlog of 5: a burst of concurrent clients would be reset.
+        server.server.socket.listen(512)
+        if self.quiet:
+            server.server.RequestHandlerClass.log_message = lambda *a, **k: None  # type: ignore[method-assign]
+        self.port = server.server.server_address[1]
+        thread = threading.Thread(target=server.serve_forever, name="api", daemon=True)
+        thread.start()
+        self._stops.append(server.server.shutdown)
+        self.api_url = f"http://{HOST}:{self.port}"
+
+    def stop(self) -> None:
+        while self._stops:
+            try:
+                self._stops.pop()()
+            except Exception as exc:  # keep stopping the rest
+                print(f"stop failed: {exc!r}", file=sys.stderr)
+
+
+def main() -> int:
+    port = int(os.environ.get("PORT", "8000"))
+    stack = LocalStack(port=port).start()
+    stopped = threading.Event()
+
+    def _stop(*_: Any) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    print(f"Hybrid Care Orchestrator (local stage) on {stack.api_url}")
+    for name, url in stack.endpoints.items():
+        print(f"  {name:<10} {url}")
+    print("  tenant     demo (sites site_manhattan, site_los_angeles; patients pat_ny, pat_nj, pat_ca)")
+    print("  token      .venv/bin/python -m local.token --role scheduler --tenant demo")
+    print("Ctrl-C stops everything.", flush=True)
+    stopped.wait()
+    stack.stop()
+    print("stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

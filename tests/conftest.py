@@ -1,0 +1,76 @@
+"""Shared fixtures: fake AWS credentials, moto in-process, the app's services on a fixed clock."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+# Before anything can build an AWS client: fake credentials, a region, no endpoint override.
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1", "HCO_STAGE": "local",
+})
+for _var in ("HCO_DYNAMODB_ENDPOINT", "HCO_CHIME_ENDPOINT", "AWS_PROFILE"):
+    os.environ.pop(_var, None)
+
+
+class FakeClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+# Monday 2 March 2026, 12:00 UTC: a week before the US DST change on 8 March.
+START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture(scope="session")
+def settings():
+    from chalicelib.settings import Settings
+
+    return Settings.from_env({"HCO_STAGE": "local", "HCO_TABLE_PREFIX": "hco-test", "AWS_REGION": "us-east-1"})
+
+
+@pytest.fixture(scope="session")
+def aws(settings) -> Iterator[None]:
+    """One moto backend for the session; tests stay apart by using a tenant of their own."""
+    from moto import mock_aws
+
+    from chalicelib.adapters.dynamo.binding import create_tables
+
+    with mock_aws():
+        create_tables(settings)
+        yield
+
+
+@pytest.fixture
+def tenant() -> str:
+    import uuid
+
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def services(aws, settings, clock):
+    from chalicelib import bootstrap
+    from chalicelib.api import idempotency
+
+    built = bootstrap.build(settings, clock)
+    bootstrap.install(built)
+    idempotency.reset()
+    yield built
+    bootstrap.install(None)
+    idempotency.reset()
