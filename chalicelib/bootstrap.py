@@ -10,10 +10,14 @@ from typing import TYPE_CHECKING
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .adapters.chime import ChimeVideoRooms
     from .domain.ports import AuditTrail, Clock
     from .services.availability import AvailabilityService
     from .services.booking import BookingService
     from .services.directory import DirectoryService
+    from .services.video import VideoService
 
 
 @dataclass
@@ -22,6 +26,7 @@ class Services:
     directory: DirectoryService
     availability: AvailabilityService
     booking: BookingService
+    video: VideoService
     audit: AuditTrail
     clock: Clock
 
@@ -46,12 +51,14 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .services.availability import AvailabilityService
     from .services.booking import BookingService
     from .services.directory import DirectoryService
+    from .services.video import VideoService
 
     connection = bind_models(settings)
     directory_repo = DirectoryRepository()
     appointments = AppointmentRepository(connection)
     audit = DynamoAuditTrail(clock)
     return Services(
+        video=VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit),
         settings=settings,
         directory=DirectoryService(directory_repo, audit, new_id),
         availability=AvailabilityService(directory_repo, appointments, rulebook, clock),
@@ -59,6 +66,21 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
         audit=audit,
         clock=clock,
     )
+
+
+def _video_rooms(settings: Settings) -> Callable[[], ChimeVideoRooms]:
+    """The Chime client is made on the first video call, once per process, not on every cold start."""
+    rooms: list[ChimeVideoRooms] = []
+
+    def get() -> ChimeVideoRooms:
+        if not rooms:
+            from .adapters.chime import create_video_rooms
+
+            rooms.append(create_video_rooms(settings.region, settings.chime_endpoint,
+                                            control_region=settings.chime_control_region))
+        return rooms[0]
+
+    return get
 
 
 def get_services() -> Services:

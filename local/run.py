@@ -48,6 +48,7 @@ class LocalStack:
         self._stops.append(moto.shutdown)
         self.endpoints["dynamodb"] = moto_url
         os.environ.update(local_environment(moto_url))
+        self._start_emulators()
 
         from chalicelib import bootstrap
         from chalicelib.adapters.dynamo.binding import create_tables
@@ -63,6 +64,18 @@ class LocalStack:
             seed_demo()
         self._serve_api()
         return self
+
+    def _start_emulators(self) -> None:
+        """What moto lacks: Chime SDK Meetings, and a payer clearinghouse that answers 270s."""
+        from local.chime_emulator import start_emulator
+        from local.payer_sim import start_payer_sim
+
+        chime, chime_url = start_emulator(HOST, int(os.environ.get("CHIME_PORT", "0")))
+        self._stops.append(chime.stop)
+        payer, payer_url = start_payer_sim(HOST, int(os.environ.get("PAYER_SIM_PORT", "0")))
+        self._stops.append(payer.stop)
+        self.endpoints.update({"chime": chime_url, "payer-sim": payer_url})
+        os.environ.update({"HCO_CHIME_ENDPOINT": chime_url, "HCO_PAYER_SIM_URL": payer_url})
 
     def _serve_api(self) -> None:
         from chalice.config import Config

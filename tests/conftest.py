@@ -38,10 +38,21 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture(scope="session")
-def settings():
+def chime():
+    """The local Chime SDK Meetings emulator on loopback, on a clock the tests move by hand."""
+    from local.chime_emulator import ManualClock, start_emulator
+
+    server, _url = start_emulator(clock=ManualClock(START))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(chime):
     from chalicelib.settings import Settings
 
-    return Settings.from_env({"HCO_STAGE": "local", "HCO_TABLE_PREFIX": "hco-test", "AWS_REGION": "us-east-1"})
+    return Settings.from_env({"HCO_STAGE": "local", "HCO_TABLE_PREFIX": "hco-test", "AWS_REGION": "us-east-1",
+                              "HCO_CHIME_ENDPOINT": chime.base_url})
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,9 @@ ACCESS: dict[str, dict[str, str] | str] = {
     "POST /v1/appointments/{appointment_id}/complete": {"scheduler": T, "clinician": OWN},
     "POST /v1/appointments/{appointment_id}/no-show": {"scheduler": T, "clinician": OWN},
     "POST /v1/appointments/{appointment_id}/switch-modality": {"scheduler": T, "clinician": OWN, "patient": OWN},
+    "POST /v1/appointments/{appointment_id}/video/join": {"clinician": OWN, "patient": OWN},
+    "POST /v1/appointments/{appointment_id}/video/admit": {"clinician": OWN},
+    "POST /v1/appointments/{appointment_id}/video/end": {"clinician": OWN},
 }
 
 

@@ -195,11 +195,12 @@ def _authority(clinician: Clinician, where: str, modality: Modality, on: date, t
     if not here:
         refusals.append(reason("NO_LICENSE_IN_JURISDICTION", t.baseline, f"no licence recorded in {where}"))
     # Without a compacts table (baseline-only book) privileges cannot be judged: they grant nothing.
-    for privilege in clinician.compact_privileges if t.compacts is not None else ():
-        path = _compact_path(privilege, clinician, where, modality, on, t.compacts, t, temporary_days_used)
-        if path.basis is not None:
-            return path
-        refusals.extend(path.reasons)
+    if t.compacts is not None:
+        for privilege in clinician.compact_privileges:
+            path = _compact_path(privilege, clinician, where, modality, on, t.compacts, t, temporary_days_used)
+            if path.basis is not None:
+                return path
+            refusals.extend(path.reasons)
     return _Path(None, tuple(refusals))
 
 

@@ -56,7 +56,8 @@ def test_credentials_are_valid_through_their_expiry_date(kind: str) -> None:
                       privileges=(privilege("PSYPACT", "APIT", "US-AZ", expires),))
         where, code, extra = "US-TX", "PRIVILEGE_EXPIRED", {}
     else:  # 21 CFR 1301.12
-        c = clinician(Discipline.PSYCHIATRIST, licenses=(lic("US-NY", "MD"),), dea_registrations=(dea("US-NY", until=expires),))
+        c = clinician(Discipline.PSYCHIATRIST, licenses=(lic("US-NY", "MD"),),
+                      dea_registrations=(dea("US-NY", until=expires),))
         where, code, extra = "US-NY", "DEA_REGISTRATION_EXPIRED", {"controlled_substance_schedule": "IV"}
 
     on_expiry = decide(c, where, VIDEO, expires, **extra)

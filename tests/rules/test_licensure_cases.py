@@ -111,7 +111,8 @@ CASES = [
         privileges=(privilege("COUNSELING", "PRIVILEGE", "US-CO", jurisdictions=("US-MN",)),)),
          "US-MN", VIDEO, False, "HOME_STATE_NOT_ELIGIBLE", "compact-counseling", "legalclarity.org"),
     Case("social work compact is not issuing yet", clinician(
-        Discipline.SOCIAL_WORKER, licenses=(lic("US-MO", "LCSW"),), privileges=(privilege("SOCIAL_WORK", None, "US-MO"),)),
+        Discipline.SOCIAL_WORKER, licenses=(lic("US-MO", "LCSW"),),
+        privileges=(privilege("SOCIAL_WORK", None, "US-MO"),)),
          "US-KS", VIDEO, False, "COMPACT_NOT_ISSUING", "compact-social-work", "swcompact.org", uncertain=True),
     Case("NLC does not cover an APRN", clinician(
         Discipline.PSYCHIATRIC_NP, licenses=(lic("US-TX", "APRN"), lic("US-TX", "RN")),
@@ -146,6 +147,21 @@ CASES = [
     Case("Florida registration needs an active licence elsewhere", clinician(
         Discipline.SOCIAL_WORKER, licenses=(lic("US-NY", "LCSW", date(2026, 1, 1)), lic("US-FL", "FL-TPR"))),
          "US-FL", VIDEO, False, "EXCEPTION_REQUIRES_LICENSE_ELSEWHERE", "lt-fl-telehealth-registration", "456.47"),
+    Case("Florida registration recorded for another state", clinician(
+        Discipline.SOCIAL_WORKER, licenses=(lic("US-NY", "LCSW"), lic("US-GA", "FL-TPR"))),
+         "US-GA", VIDEO, False, "LICENSE_TYPE_NOT_VALID_IN_JURISDICTION", "lt-fl-telehealth-registration", "456.47"),
+    Case("unknown PSYPACT privilege kind", clinician(Discipline.PSYCHOLOGIST, licenses=(lic("US-AZ", "PsyD"),),
+                                                     privileges=(privilege("PSYPACT", "IPC", "US-AZ"),)),
+         "US-TX", IN_PERSON, False, "PRIVILEGE_KIND_UNKNOWN", "compact-psypact", "psypact.gov"),
+    Case("privilege whose home licence expired", clinician(
+        Discipline.PSYCHOLOGIST, licenses=(lic("US-AZ", "PsyD", date(2026, 11, 30)),),
+        privileges=(privilege("PSYPACT", "APIT", "US-AZ"),)),
+         "US-TX", VIDEO, False, "HOME_LICENSE_EXPIRED", "compact-psypact", "psypact.gov"),
+    Case("compact the rules do not know", clinician(Discipline.COUNSELOR, licenses=(lic("US-AZ", "LPC"),),
+                                                    privileges=(privilege("OT_COMPACT", None, "US-AZ"),)),
+         "US-MN", VIDEO, False, "UNKNOWN_COMPACT", "lic-baseline-patient-location", "FSMB"),
+    Case("counseling compact before its rule takes effect", COUNSELOR_AZ, "US-MN", VIDEO, False,
+         "COMPACT_NOT_IN_EFFECT", "lic-baseline-patient-location", "FSMB", on=date(2024, 6, 1)),
     Case("service outside the discipline's scope", COUNSELOR_AZ, "US-AZ", VIDEO, False,
          "SERVICE_NOT_FOR_DISCIPLINE", "svc-90792", "AMA CPT 90792", kwargs={"service": "90792"}),
     Case("service not offered by phone", COUNSELOR_AZ, "US-AZ", PHONE, False, "SERVICE_MODALITY_NOT_OFFERED",

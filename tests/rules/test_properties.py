@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain.compacts import CompactTable
-from chalicelib.domain.licensure import lawful_modalities, licensure_decision
+from chalicelib.domain.licensure import LicensureDecision, lawful_modalities, licensure_decision
 from chalicelib.domain.model import (
     Clinician,
     CompactPrivilege,
@@ -39,7 +39,7 @@ TYPES = st.sampled_from(["MD", "DO", "PsyD", "psychologist", "LPC", "LPCC", "LMH
                          "PMHNP-BC", "LMFT", "RN", "FL-TPR", "bogus"])
 DAYS = st.dates(min_value=date(2016, 1, 1), max_value=date(2030, 12, 31))
 KINDS = st.sampled_from(["APIT", "TAP", "PRIVILEGE", None, "apit", "OTHER"])
-SCHEDULES = st.sampled_from([None, None, "II", "III", "IV", "V", "I"])
+SCHEDULES = st.one_of(st.none(), st.sampled_from(["II", "III", "IV", "V", "I"]))
 
 licences = st.builds(License, PLACES, TYPES, st.just("N-1"), DAYS)
 privileges = st.builds(CompactPrivilege, st.sampled_from(["PSYPACT", "IMLC", "COUNSELING", "SOCIAL_WORK", "NLC",
@@ -90,20 +90,16 @@ def plausible_clinicians(draw: st.DrawFn) -> Clinician:
 
 
 clinicians = st.one_of(random_clinicians, plausible_clinicians())
-PLACES_NEAR = st.one_of(PLACES, st.sampled_from(HOMES))
 ON = st.one_of(DAYS, NEAR)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(c=clinicians, where=PLACES_NEAR, modality=st.sampled_from(list(Modality)), on=ON, schedule=SCHEDULES,
-       service=st.sampled_from([None, None, "90834", "90792", "90853"]),
-       days_used=st.one_of(st.none(), st.integers(0, 40)), oud=st.booleans(), seen=st.booleans())
-def test_decisions_are_grounded_where_the_patient_is(c: Clinician, where: str, modality: Modality, on: date,
-                                                     schedule: str | None, service: str | None,
-                                                     days_used: int | None, oud: bool, seen: bool) -> None:
-    d = licensure_decision(c, where, modality, on, RULES, service=service, controlled_substance_schedule=schedule,
-                           temporary_days_used=days_used, oud_medication=oud, prior_in_person_evaluation=seen)
+def places_for(c: Clinician) -> st.SearchStrategy[str]:
+    """Where the patient is: often somewhere the clinician holds something, sometimes anywhere."""
+    own = sorted({x.jurisdiction for x in c.licenses} | {j for p in c.compact_privileges for j in p.jurisdictions})
+    return st.one_of(st.sampled_from(own), PLACES) if own else PLACES
 
+
+def assert_grounded(c: Clinician, where: str, on: date, d: LicensureDecision, schedule: str | None) -> None:
     event(f"allowed={d.allowed} basis={d.basis.kind if d.basis else None} "
           f"compact={d.basis.compact if d.basis else None}")
     assert d.rules_version == RULES.version
@@ -130,17 +126,33 @@ def test_decisions_are_grounded_where_the_patient_is(c: Clinician, where: str, m
                    for r in c.dea_registrations)
 
 
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(c=clinicians, data=st.data(), modality=st.sampled_from(list(Modality)), on=ON, schedule=SCHEDULES,
+       service=st.one_of(st.none(), st.sampled_from(["90834", "90792", "90853"])),
+       days_used=st.one_of(st.none(), st.integers(0, 40)), oud=st.booleans(), seen=st.booleans())
+def test_decisions_are_grounded_where_the_patient_is(c: Clinician, data: st.DataObject, modality: Modality,
+                                                     on: date, schedule: str | None, service: str | None,
+                                                     days_used: int | None, oud: bool, seen: bool) -> None:
+    where = data.draw(places_for(c), label="where")
+    d = licensure_decision(c, where, modality, on, RULES, service=service, controlled_substance_schedule=schedule,
+                           temporary_days_used=days_used, oud_medication=oud, prior_in_person_evaluation=seen)
+
+    assert_grounded(c, where, on, d, schedule)
+
+
 @settings(max_examples=150, deadline=None)
-@given(c=clinicians, where=PLACES_NEAR, on=ON)
-def test_lawful_modalities_agrees_with_the_single_check(c: Clinician, where: str, on: date) -> None:
+@given(c=clinicians, data=st.data(), on=ON)
+def test_lawful_modalities_agrees_with_the_single_check(c: Clinician, data: st.DataObject, on: date) -> None:
+    where = data.draw(places_for(c), label="where")
     for modality, decision in lawful_modalities(c, where, on, RULES).items():
         assert decision == licensure_decision(c, where, modality, on, RULES)
 
 
 @settings(max_examples=150, deadline=None)
-@given(c=clinicians, where=PLACES_NEAR, modality=st.sampled_from(list(Modality)), on=ON)
-def test_a_credential_that_lapses_can_only_take_permission_away(c: Clinician, where: str, modality: Modality,
-                                                                on: date) -> None:
+@given(c=clinicians, data=st.data(), modality=st.sampled_from(list(Modality)), on=ON)
+def test_a_credential_that_lapses_can_only_take_permission_away(c: Clinician, data: st.DataObject,
+                                                                modality: Modality, on: date) -> None:
+    where = data.draw(places_for(c), label="where")
     # Expiring every credential a day before the visit never turns a refusal into a permission.
     lapsed = Clinician(
         c.tenant_id, c.clinician_id, c.name, c.npi, c.discipline, c.timezone,
@@ -149,3 +161,47 @@ def test_a_credential_that_lapses_can_only_take_permission_away(c: Clinician, wh
                                                   p.jurisdictions) for p in c.compact_privileges))
 
     assert not licensure_decision(lapsed, where, modality, on, RULES).allowed
+
+
+MID_2026 = date(2026, 7, 1)
+MEMBERS_2026 = {name: sorted(COMPACTS.get(name, MID_2026).operational_members(MID_2026))  # type: ignore[union-attr]
+                for name in ("PSYPACT", "COUNSELING")}
+
+
+@st.composite
+def compact_holders(draw: st.DrawFn) -> tuple[Clinician, str, date]:
+    """A psychologist or counselor with a home licence and a privilege, a visit date, and a place."""
+    name, kind, discipline, license_type = draw(st.sampled_from([
+        ("PSYPACT", "APIT", Discipline.PSYCHOLOGIST, "psychologist"),
+        ("PSYPACT", "TAP", Discipline.PSYCHOLOGIST, "PsyD"),
+        ("COUNSELING", "PRIVILEGE", Discipline.COUNSELOR, "LPC")]))
+    on = draw(st.dates(min_value=date(2025, 6, 1), max_value=date(2028, 12, 31)))
+    # Expiry dates around the visit, so that both valid and expired credentials are common.
+    expiry = st.integers(-60, 700).map(lambda days: on + timedelta(days=days))
+    members = st.sampled_from(MEMBERS_2026[name])
+    home = draw(members)
+    remote = tuple(draw(st.lists(members, max_size=4)))
+    c = Clinician("t", "c", "n", "1234567893", discipline, "America/New_York",
+                  licenses=(License(home, license_type, "N-home", draw(expiry)),),
+                  compact_privileges=(CompactPrivilege(name, kind, home, draw(expiry), remote),))
+    where = draw(st.one_of(st.sampled_from(remote) if remote else members, members, PLACES))
+    return c, where, on
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenario=compact_holders(), modality=st.sampled_from(list(Modality)),
+       days_used=st.one_of(st.none(), st.integers(0, 40)))
+def test_compact_grants_are_grounded_in_operational_membership(scenario: tuple[Clinician, str, date],
+                                                                modality: Modality, days_used: int | None) -> None:
+    c, where, on = scenario
+    d = licensure_decision(c, where, modality, on, RULES, temporary_days_used=days_used)
+
+    assert_grounded(c, where, on, d, None)
+    if d.allowed and d.basis is not None and d.basis.kind == "compact_privilege":
+        privilege = c.compact_privileges[0]
+        if privilege.compact == "COUNSELING":
+            assert where in privilege.jurisdictions  # counselingcompact.org/faq: per remote state
+        if privilege.kind == "APIT":
+            assert modality is not Modality.IN_PERSON  # APIT is telepsychology only
+        if privilege.kind == "TAP":
+            assert modality is Modality.IN_PERSON and (days_used is None or days_used < 30)

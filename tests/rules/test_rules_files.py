@@ -33,10 +33,13 @@ from tests.rules._support import copy_sources, rulebook_from, source_rulebook
 pytestmark = pytest.mark.unit
 
 LICENSURE_KINDS = {"jurisdictions", "license_types", "compacts", "prescribing"}
-US_STATES = ("AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY "
-             "NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY").split()
+US_STATES = [
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY",
+    "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND",
+    "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY",
+]
 US_OTHER = ["DC", "PR", "GU", "VI", "AS", "MP"]
-CA_PROVINCES = "AB BC MB NB NL NS ON PE QC SK NT NU YT".split()
+CA_PROVINCES = ["AB", "BC", "MB", "NB", "NL", "NS", "ON", "PE", "QC", "SK", "NT", "NU", "YT"]
 
 
 def raw_documents() -> dict[str, dict[str, Any]]:
@@ -165,7 +168,8 @@ def test_duplicate_licence_alias_across_types_is_rejected(tmp_path: Path) -> Non
 
 def test_an_uncertain_rule_without_a_note_is_rejected(tmp_path: Path) -> None:
     source = copy_sources(tmp_path)
-    _replace_in(source / "prescribing.yaml", '    note: "[?] Confirm the rule took effect on 2025-12-31 after the delays."\n', "")
+    _replace_in(source / "prescribing.yaml",
+                '    note: "[?] Confirm the rule took effect on 2025-12-31 after the delays."\n', "")
 
     with pytest.raises(RulesError, match=r"prescribing.yaml.*uncertain rule needs a note"):
         validate_sources(source)

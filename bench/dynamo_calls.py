@@ -1,0 +1,173 @@
+"""Count and time the DynamoDB calls a block of code makes, through botocore's event hooks.
+
+    from bench.dynamo_calls import DynamoCalls
+
+    with DynamoCalls() as calls:
+        services.booking.book(caller, body)
+    calls.counts()   # {"GetItem": 3, "Query": 1, "TransactWriteItems": 1, "PutItem": 1, "total": 6}
+    calls.seconds    # wall time spent inside those botocore calls
+
+How it sees every call: PynamoDB builds its own botocore session per connection (and per
+thread), boto3 has its default session, and each session has its own event system. Handlers
+listed in `botocore.handlers.BUILTIN_HANDLERS` are registered on every session created after
+they are added (moto's mock uses the same door), so `install()` adds ours there once;
+`watch(session_or_client)` adds them to a session that already existed. Outside a `with` block the
+handlers return at once and record nothing; no code of the application is patched.
+
+What a call's time covers: from `provide-client-params` (the first event of
+`BaseClient._make_api_call`) to `after-call` / `after-call-error`: botocore's parameter
+validation and serialization, signing, the round trip (moto in-process, a moto server, or
+DynamoDB), and response parsing. It does not include PynamoDB's own model (de)serialization
+around the call. Recorders see calls from every thread while they are active.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+SERVICE = "dynamodb"
+_START = "_bench_dynamo_calls_started"
+
+_lock = threading.Lock()
+_active: list[DynamoCalls] = []
+_installed = False
+
+
+@dataclass
+class Call:
+    operation: str
+    seconds: float
+    ok: bool
+
+
+@dataclass(eq=False)
+class DynamoCalls:
+    """One recording: a context manager; re-entrant use is not supported (use a new one)."""
+
+    calls: list[Call] = field(default_factory=list)
+
+    def __enter__(self) -> DynamoCalls:
+        install()
+        with _lock:
+            _active.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with _lock:
+            if self in _active:
+                _active.remove(self)
+
+    # --- results -----------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        """Calls by operation name (botocore's, e.g. "GetItem"), sorted, plus "total"."""
+        by_op = Counter(c.operation for c in self.calls)
+        result = dict(sorted(by_op.items()))
+        result["total"] = sum(by_op.values())
+        return result
+
+    @property
+    def total(self) -> int:
+        return len(self.calls)
+
+    @property
+    def seconds(self) -> float:
+        return sum(c.seconds for c in self.calls)
+
+    @property
+    def failed(self) -> int:
+        """Calls that raised (conditional check failures, cancelled transactions, ...)."""
+        return sum(1 for c in self.calls if not c.ok)
+
+    def reset(self) -> None:
+        with _lock:
+            self.calls.clear()
+
+
+
+def _on_start(context: dict[str, Any] | None = None, **_: Any) -> None:
+    if _active and context is not None:
+        context[_START] = time.perf_counter()
+
+
+def _on_end(ok: bool, model: Any = None, context: dict[str, Any] | None = None) -> None:
+    if not _active or context is None:
+        return
+    started = context.pop(_START, None)
+    if started is None:  # the call began before any recorder was active
+        return
+    elapsed = time.perf_counter() - started
+    operation = getattr(model, "name", None) or str(context.get("operation_name", "?"))
+    call = Call(operation, elapsed, ok)
+    with _lock:
+        for recorder in _active:
+            recorder.calls.append(call)
+
+
+def _after_call(http_response: Any = None, model: Any = None, context: dict[str, Any] | None = None,
+                **_: Any) -> None:
+    status = getattr(http_response, "status_code", 200)
+    _on_end(status < 300, model, context)
+
+
+def _after_call_error(context: dict[str, Any] | None = None, **_: Any) -> None:
+    _on_end(False, None, context)
+
+
+def _remember_operation(model: Any = None, context: dict[str, Any] | None = None, **_: Any) -> None:
+    # after-call-error carries no model: keep the operation name where it can find it.
+    if _active and context is not None and model is not None:
+        context["operation_name"] = model.name
+
+
+def _handlers() -> list[tuple[Any, ...]]:
+    from botocore import handlers
+
+    return [
+        (f"provide-client-params.{SERVICE}", _on_start, handlers.REGISTER_FIRST),
+        (f"before-call.{SERVICE}", _remember_operation),
+        (f"after-call.{SERVICE}", _after_call, handlers.REGISTER_LAST),
+        (f"after-call-error.{SERVICE}", _after_call_error, handlers.REGISTER_LAST),
+    ]
+
+
+def install() -> None:
+    """Add the handlers for every botocore session created from now on (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    from botocore import handlers
+
+    with _lock:
+        if not _installed:
+            handlers.BUILTIN_HANDLERS.extend(_handlers())
+            _installed = True
+    try:  # boto3's default session may already exist
+        import boto3
+
+        if boto3.DEFAULT_SESSION is not None:
+            watch(boto3.DEFAULT_SESSION)
+    except ImportError:
+        pass
+
+
+def watch(target: Any) -> None:
+    """Add the handlers to an existing botocore/boto3 session or client."""
+    from botocore import handlers
+
+    events = getattr(getattr(target, "meta", None), "events", None)  # a client
+    if events is None:
+        core = getattr(target, "_session", target)  # boto3.Session wraps a botocore session
+        events = core.get_component("event_emitter")
+    for spec in _handlers():
+        name, handler = spec[0], spec[1]
+        unique_id = f"bench-dynamo-calls-{name}"
+        if len(spec) == 3 and spec[2] is handlers.REGISTER_FIRST:
+            events.register_first(name, handler, unique_id=unique_id)
+        elif len(spec) == 3 and spec[2] is handlers.REGISTER_LAST:
+            events.register_last(name, handler, unique_id=unique_id)
+        else:
+            events.register(name, handler, unique_id=unique_id)

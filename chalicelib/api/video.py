@@ -1,0 +1,33 @@
+"""Video visits: join, admit, end."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from ..bootstrap import get_services
+from .presenters import appointment_json
+from .routing import Call, endpoint, ok
+
+video = Blueprint(__name__)
+
+
+@endpoint(video, "POST", "/v1/appointments/{appointment_id}/video/join")
+def join(call: Call, appointment_id: str) -> Response:
+    joined = get_services().video.join(call.caller, appointment_id)
+    m, a = joined.meeting, joined.attendee
+    return ok({
+        "meeting": {"MeetingId": m.meeting_id, "MediaRegion": m.media_region, "MediaPlacement": m.media_placement,
+                    "ExternalMeetingId": m.external_meeting_id, "MeetingArn": m.meeting_arn},
+        "attendee": {"AttendeeId": a.attendee_id, "ExternalUserId": a.external_user_id, "JoinToken": a.join_token},
+        "waiting_room": joined.waiting_room,
+    })
+
+
+@endpoint(video, "POST", "/v1/appointments/{appointment_id}/video/admit")
+def admit(call: Call, appointment_id: str) -> Response:
+    return ok(appointment_json(get_services().video.admit(call.caller, appointment_id)))
+
+
+@endpoint(video, "POST", "/v1/appointments/{appointment_id}/video/end")
+def end(call: Call, appointment_id: str) -> Response:
+    return ok(appointment_json(get_services().video.end(call.caller, appointment_id)))
