@@ -3,12 +3,18 @@
 from chalice import Chalice
 
 from chalicelib.api.appointments import appointments
+from chalicelib.api.audit import audit
 from chalicelib.api.directory import directory
 from chalicelib.api.health import health
+from chalicelib.api.licensure import licensure
+from chalicelib.api.openapi import openapi
 from chalicelib.api.video import video
 
 app = Chalice(app_name="hybrid-care-orchestrator")
 app.register_blueprint(health)
 app.register_blueprint(directory)
 app.register_blueprint(appointments)
+app.register_blueprint(audit)
+app.register_blueprint(licensure)
 app.register_blueprint(video)
+app.register_blueprint(openapi)

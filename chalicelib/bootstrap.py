@@ -13,10 +13,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .adapters.chime import ChimeVideoRooms
+    from .adapters.dynamo.rate_limit import RateLimiter
     from .domain.ports import AuditTrail, Clock
+    from .services.audit import AuditService
     from .services.availability import AvailabilityService
     from .services.booking import BookingService
     from .services.directory import DirectoryService
+    from .services.licensure import LicensureService
     from .services.video import VideoService
 
 
@@ -28,6 +31,9 @@ class Services:
     booking: BookingService
     video: VideoService
     audit: AuditTrail
+    audit_log: AuditService
+    rate_limiter: RateLimiter
+    licensure: LicensureService
     clock: Clock
 
 
@@ -47,16 +53,19 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .adapters.dynamo.audit import DynamoAuditTrail
     from .adapters.dynamo.binding import bind_models
     from .adapters.dynamo.directory import DirectoryRepository
+    from .adapters.dynamo.rate_limit import RateLimiter
     from .rules.bundle import rulebook
+    from .services.audit import AuditService
     from .services.availability import AvailabilityService
     from .services.booking import BookingService
     from .services.directory import DirectoryService
+    from .services.licensure import LicensureService
     from .services.video import VideoService
 
     connection = bind_models(settings)
     directory_repo = DirectoryRepository()
     appointments = AppointmentRepository(connection)
-    audit = DynamoAuditTrail(clock)
+    audit = DynamoAuditTrail(clock, connection)
     return Services(
         video=VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit),
         settings=settings,
@@ -64,6 +73,9 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
         availability=AvailabilityService(directory_repo, appointments, rulebook, clock),
         booking=BookingService(directory_repo, appointments, rulebook, clock, new_id, audit),
         audit=audit,
+        audit_log=AuditService(audit),
+        rate_limiter=RateLimiter(clock, settings.rate_limits),
+        licensure=LicensureService(directory_repo, rulebook),
         clock=clock,
     )
 

@@ -11,14 +11,17 @@ from aws_lambda_powertools import Logger
 SERVICE = "hybrid-care-orchestrator"
 logger = Logger(service=SERVICE, log_uncaught_exceptions=False)
 
-# Keys whose values are PHI or secrets; a filter drops them from any structured log record.
+# Keys whose values are PHI or secrets; the filter blanks them in any structured log record.
 _PHI_KEYS = re.compile(r"(name|birth|dob|member|phone|email|address|note|reason|token|authorization)", re.I)
+_STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
 class PhiFilter(logging.Filter):
+    """Only the extras a caller adds are checked: the standard record fields are ours."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         for key in list(vars(record)):
-            if _PHI_KEYS.search(key) and key not in {"name", "funcName", "threadName", "processName", "taskName"}:
+            if key not in _STANDARD and _PHI_KEYS.search(key):
                 setattr(record, key, "[redacted]")
         return True
 
@@ -42,3 +45,19 @@ def count(name: str, value: float = 1) -> None:
     from aws_lambda_powertools.metrics import MetricUnit
 
     metrics().add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def record_request(route: str, status: int, seconds: float, request_id: str, problem_code: str | None) -> None:
+    """One structured line and EMF metrics per request: route template and status only, never PHI."""
+    logger.info("request", extra={"route": route, "status": status, "duration_ms": round(seconds * 1000, 1),
+                                  "request_id": request_id, "problem": problem_code})
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    m = metrics()
+    m.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+    m.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=round(seconds * 1000, 1))
+    if problem_code:
+        m.add_metric(name=f"Problem_{problem_code}", unit=MetricUnit.Count, value=1)
+    if status >= 500:
+        m.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
+    m.flush_metrics()

@@ -25,6 +25,8 @@ class Settings:
     cognito_jwks_url: str | None
     join_window_before_minutes: int
     idempotency_ttl_seconds: int
+    # bucket -> (requests, window seconds) per caller, e.g. "booking=30/60,availability=120/60"
+    rate_limits: dict[str, tuple[int, int]]
 
     @property
     def is_local(self) -> bool:
@@ -61,4 +63,17 @@ class Settings:
             cognito_jwks_url=env.get("HCO_COGNITO_JWKS_URL") or None,
             join_window_before_minutes=int(env.get("HCO_JOIN_WINDOW_BEFORE_MINUTES", "15")),
             idempotency_ttl_seconds=int(env.get("HCO_IDEMPOTENCY_TTL_SECONDS", "86400")),
+            rate_limits=parse_rate_limits(env.get("HCO_RATE_LIMITS", DEFAULT_RATE_LIMITS)),
         )
+
+
+DEFAULT_RATE_LIMITS = "booking=30/60,availability=120/60,eligibility=60/60"
+
+
+def parse_rate_limits(text: str) -> dict[str, tuple[int, int]]:
+    limits = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        bucket, _, rate = part.partition("=")
+        count, _, window = rate.partition("/")
+        limits[bucket.strip()] = (int(count), int(window or 60))
+    return limits

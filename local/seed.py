@@ -67,9 +67,10 @@ def demo_clinicians() -> list[Clinician]:
             availability=Availability(rules=_weekdays("09:00", "17:00", ALL, "site_los_angeles"), buffer_minutes=10),
         ),
         Clinician(
-            TENANT, "clin_lin", "Casey Lin, LPC", "1123472338", Discipline.COUNSELOR, "America/Denver",
-            licenses=(License("US-CO", "LPC", "CO-LPC-0001", LATER),),
-            compact_privileges=(CompactPrivilege("COUNSELING", "PRIVILEGE", "US-CO", LATER, ("US-NJ", "US-OH")),),
+            TENANT, "clin_lin", "Casey Lin, LPC", "1123472338", Discipline.COUNSELOR, "America/New_York",
+            licenses=(License("US-OH", "LPC", "OH-LPC-0001", LATER),),
+            # Ohio is operational in the Counseling Compact; the privilege names the remote states.
+            compact_privileges=(CompactPrivilege("COUNSELING", "PRIVILEGE", "US-OH", LATER, ("US-AZ", "US-MN")),),
             modalities=TELE, languages=("en", "zh"),
             availability=Availability(rules=_weekdays("10:00", "18:00", TELE, None)),
         ),
@@ -96,6 +97,8 @@ def demo_patients() -> list[Patient]:
                 Contact("Sam Demo-Contact", "+1 212 555 0199")),
         Patient(TENANT, "pat_nj", "Riley Demo-Patient", date(1975, 11, 2), "US-NJ", "+1 201 555 0102",
                 "riley@example.org", "en", True, (Coverage("acme", "ACME100002"),), None),
+        Patient(TENANT, "pat_pa", "Avery Demo-Patient", date(1995, 7, 9), "US-PA", "+1 215 555 0104",
+                "avery@example.org", "en", True, (Coverage("acme", "ACME100004"),), None),
         Patient(TENANT, "pat_ca", "Morgan Demo-Patient", date(2001, 2, 28), "US-CA", "+1 213 555 0103",
                 None, "es", False, (Coverage("acme", "ACME100003"),), None),
     ]

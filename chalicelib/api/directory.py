@@ -13,56 +13,60 @@ from .routing import Call, endpoint, ok
 directory = Blueprint(__name__)
 
 
-@endpoint(directory, "POST", "/v1/sites")
+@endpoint(directory, "POST", "/v1/sites", body=SiteIn, response="SiteOut", status=201, idempotency_key=True,
+          summary="Create a site")
 def create_site(call: Call) -> Response:
     body = call.body(SiteIn)
     return idempotent(call, "POST /v1/sites",
                       lambda: (201, site_json(get_services().directory.create_site(call.caller, body))))
 
 
-@endpoint(directory, "GET", "/v1/sites")
+@endpoint(directory, "GET", "/v1/sites", response="SiteList", summary="List the tenant's sites")
 def list_sites(call: Call) -> Response:
     sites = get_services().directory.list_sites(call.caller)
     return ok({"items": [site_json(s) for s in sites], "next_cursor": None})
 
 
-@endpoint(directory, "GET", "/v1/sites/{site_id}")
+@endpoint(directory, "GET", "/v1/sites/{site_id}", response="SiteOut", summary="Get a site")
 def get_site(call: Call, site_id: str) -> Response:
     return ok(site_json(get_services().directory.get_site(call.caller, site_id)))
 
 
-@endpoint(directory, "POST", "/v1/clinicians")
+@endpoint(directory, "POST", "/v1/clinicians", body=ClinicianIn, response="ClinicianOut", status=201,
+          idempotency_key=True, summary="Create a clinician")
 def create_clinician(call: Call) -> Response:
     body = call.body(ClinicianIn)
     return idempotent(call, "POST /v1/clinicians",
                       lambda: (201, clinician_json(get_services().directory.create_clinician(call.caller, body))))
 
 
-@endpoint(directory, "GET", "/v1/clinicians")
+@endpoint(directory, "GET", "/v1/clinicians", response="ClinicianList", summary="List the tenant's clinicians")
 def list_clinicians(call: Call) -> Response:
     clinicians = get_services().directory.list_clinicians(call.caller)
     return ok({"items": [clinician_json(c) for c in clinicians], "next_cursor": None})
 
 
-@endpoint(directory, "GET", "/v1/clinicians/{clinician_id}")
+@endpoint(directory, "GET", "/v1/clinicians/{clinician_id}", response="ClinicianOut", summary="Get a clinician")
 def get_clinician(call: Call, clinician_id: str) -> Response:
     return ok(clinician_json(get_services().directory.get_clinician(call.caller, clinician_id)))
 
 
-@endpoint(directory, "PUT", "/v1/clinicians/{clinician_id}/availability")
+@endpoint(directory, "PUT", "/v1/clinicians/{clinician_id}/availability", body=AvailabilityIn,
+          response="ClinicianOut", errors=(409,), summary="Replace a clinician's weekly availability and exceptions")
 def put_availability(call: Call, clinician_id: str) -> Response:
     body = call.body(AvailabilityIn)
     clinician = get_services().directory.set_availability(call.caller, clinician_id, body)
     return ok(clinician_json(clinician))
 
 
-@endpoint(directory, "POST", "/v1/patients")
+@endpoint(directory, "POST", "/v1/patients", body=PatientIn, response="PatientOut", status=201,
+          idempotency_key=True, summary="Register a patient")
 def create_patient(call: Call) -> Response:
     body = call.body(PatientIn)
     return idempotent(call, "POST /v1/patients",
                       lambda: (201, patient_json(get_services().directory.create_patient(call.caller, body))))
 
 
-@endpoint(directory, "GET", "/v1/patients/{patient_id}")
+@endpoint(directory, "GET", "/v1/patients/{patient_id}", response="PatientOut", summary="Get a patient")
 def get_patient(call: Call, patient_id: str) -> Response:
     return ok(patient_json(get_services().directory.get_patient(call.caller, patient_id)))

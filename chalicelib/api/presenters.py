@@ -72,13 +72,6 @@ def basis_json(basis: LicensureBasis | None) -> dict[str, Any] | None:
     return {"kind": basis.kind, "jurisdiction": basis.jurisdiction, "compact": basis.compact, "ref": basis.ref}
 
 
-def decision_json(d: LicensureDecision) -> dict[str, Any]:
-    return {"allowed": d.allowed, "basis": basis_json(d.basis),
-            "reasons": [{"code": r.code, "rule_id": r.rule_id, "source": r.source, "detail": r.detail}
-                        for r in d.reasons],
-            "rules_version": d.rules_version}
-
-
 def appointment_json(a: Appointment) -> dict[str, Any]:
     return {
         "appointment_id": a.appointment_id, "status": a.status.value, "patient_id": a.patient_id,

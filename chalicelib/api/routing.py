@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -13,8 +14,10 @@ from chalice import Blueprint, Response
 from ..bootstrap import get_services
 from ..domain.access import Caller
 from ..domain.errors import DomainError, FieldError, ValidationFailed
+from ..observability import record_request
 from .access import ACCESS, PUBLIC, authorize
 from .auth import caller_from_headers
+from .contract import RouteContract, record
 from .problems import problem, problem_responses
 
 M = TypeVar("M")
@@ -34,6 +37,10 @@ class Call:
     @property
     def headers(self) -> Any:
         return self.request.headers
+
+    def params(self, model: type[M]) -> M:
+        """The query string, validated by a pydantic model (a bad parameter is a 400 naming it)."""
+        return model.model_validate(self.query)  # type: ignore[attr-defined, no-any-return]
 
     def body(self, model: type[M]) -> M:
         return model.model_validate(self.json())  # type: ignore[attr-defined, no-any-return]
@@ -61,11 +68,22 @@ class PayloadTooLarge(DomainError):
     title = "Request body too large"
 
 
-def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] | None = None
+def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] | None = None,
+             body: Any = None, query: Any = None, response: Any = None, status: int = 200, summary: str = "",
+             description: str = "", errors: tuple[int, ...] = (), idempotency_key: bool = False,
              ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Declare a route. The keyword arguments after `content_types` only describe it, for GET /v1/openapi.json
+    (see api/contract.py), and are all optional: `body`/`query` the pydantic models the view validates with,
+    `response` the model of the `status` answer, by name in chalicelib/schemas/responses.py (imported only
+    when the document is built), `errors` the route's own error statuses (400/401/403/404/413/415 follow
+    from its shape), `idempotency_key` whether it honours an Idempotency-Key header."""
     route = f"{method} {path}"
     if route not in ACCESS:
         raise LookupError(f"{route} has no entry in the authorization matrix")
+    record(RouteContract(
+        method, path, public=ACCESS[route] == PUBLIC, summary=summary, description=description,
+        tags=(bp._import_name.rpartition(".")[2],), body=body, query=query, response=response, status=status,
+        errors=tuple(errors), idempotent=idempotency_key, content_types=tuple(content_types or ["application/json"])))
 
     def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(view)
@@ -79,13 +97,32 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
             authorize(route, caller)
             return view(Call(request, caller, bp.lambda_context), **params)
 
+        @functools.wraps(view)
+        def observed(**params: str) -> Response:
+            started = time.perf_counter()
+            response = guarded(**params)
+            request_id = ((bp.current_request.context or {}).get("requestId", "") if bp.current_request else "")
+            record_request(route, response.status_code, time.perf_counter() - started, request_id,
+                           _problem_code(response))
+            return response
+
         kwargs: dict[str, Any] = {"methods": [method]}
         if content_types:
             kwargs["content_types"] = content_types
-        bp.route(path, **kwargs)(guarded)
-        return guarded
+        bp.route(path, **kwargs)(observed)
+        return observed
 
     return decorate
+
+
+def _problem_code(response: Response) -> str | None:
+    if response.status_code < 400 or not isinstance(response.body, str):
+        return None
+    try:
+        code = json.loads(response.body).get("code")
+    except (ValueError, AttributeError):
+        return None
+    return code if isinstance(code, str) else None
 
 
 def ok(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -11,7 +11,8 @@ from .routing import Call, endpoint, ok
 video = Blueprint(__name__)
 
 
-@endpoint(video, "POST", "/v1/appointments/{appointment_id}/video/join")
+@endpoint(video, "POST", "/v1/appointments/{appointment_id}/video/join", response="VideoJoinOut", errors=(409, 503),
+          summary="Join the visit's Chime SDK meeting (created just in time)")
 def join(call: Call, appointment_id: str) -> Response:
     joined = get_services().video.join(call.caller, appointment_id)
     m, a = joined.meeting, joined.attendee
@@ -23,11 +24,13 @@ def join(call: Call, appointment_id: str) -> Response:
     })
 
 
-@endpoint(video, "POST", "/v1/appointments/{appointment_id}/video/admit")
+@endpoint(video, "POST", "/v1/appointments/{appointment_id}/video/admit", response="AppointmentOut",
+          errors=(409, 503), summary="Admit the waiting patient")
 def admit(call: Call, appointment_id: str) -> Response:
     return ok(appointment_json(get_services().video.admit(call.caller, appointment_id)))
 
 
-@endpoint(video, "POST", "/v1/appointments/{appointment_id}/video/end")
+@endpoint(video, "POST", "/v1/appointments/{appointment_id}/video/end", response="AppointmentOut",
+          errors=(409, 503), summary="End the meeting")
 def end(call: Call, appointment_id: str) -> Response:
     return ok(appointment_json(get_services().video.end(call.caller, appointment_id)))

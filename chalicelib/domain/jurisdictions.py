@@ -40,3 +40,10 @@ class JurisdictionTable:
     def default_zone(self, code: str) -> str | None:
         found = self.by_code.get(code)
         return found.default_zone if found else None
+
+
+def care_zone(tables: Mapping[str, object], where: str, fallback: str) -> str:
+    """The IANA zone of the place where care happens: the jurisdiction's default zone when known."""
+    table = tables.get(JURISDICTIONS)
+    zone = table.default_zone(where) if isinstance(table, JurisdictionTable) else None
+    return zone or fallback

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from ..adapters.dynamo.appointments import AppointmentRepository
 from ..adapters.dynamo.directory import DirectoryRepository
 from ..domain.access import Caller, require_patient_access
 from ..domain.availability import Busy, Slot, SlotQuery, clinician_slots
 from ..domain.errors import FieldError, FieldErrors, NotFound, ValidationFailed
+from ..domain.jurisdictions import care_zone
 from ..domain.licensure import LicensureDecision, licensure_decision
 from ..domain.model import Clinician, Interval, Modality, Site
 from ..domain.ports import Clock
@@ -106,14 +108,17 @@ class AvailabilityService:
                 rules: RuleBook, service: ServiceDefinition) -> list[Option]:
         """Keep the options the clinician may lawfully deliver to a patient in `where` on that date."""
         decided: dict[tuple[Modality, date], LicensureDecision] = {}
+        zones: dict[str, ZoneInfo] = {}
         options = []
         for slot in slots:
             # An in-person visit happens at the site, so the site's jurisdiction is where care happens.
             place = sites[slot.site_id].jurisdiction if slot.site_id else where
-            key = (slot.modality, slot.start.date())
+            zone = zones.setdefault(slot.site_id or place, ZoneInfo(sites[slot.site_id].timezone if slot.site_id
+                                                    else care_zone(rules.tables, place, clinician.timezone)))
+            on = slot.start.astimezone(zone).date()  # the date where care happens
+            key = (slot.modality, on)
             if key not in decided:
-                decided[key] = licensure_decision(clinician, place, slot.modality, slot.start.date(), rules,
-                                                  service=service.code)
+                decided[key] = licensure_decision(clinician, place, slot.modality, on, rules, service=service.code)
             if decided[key].allowed:
                 options.append(Option(slot, decided[key]))
         return options

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from ..adapters.dynamo.appointments import AppointmentRepository
 from ..adapters.dynamo.directory import DirectoryRepository
@@ -24,6 +25,7 @@ from ..domain.errors import (
     ServiceNotOffered,
     ValidationFailed,
 )
+from ..domain.jurisdictions import care_zone
 from ..domain.licensure import LicensureDecision, licensure_decision
 from ..domain.model import Appointment, Clinician, Interval, Modality, Patient, Site, Status
 from ..domain.ports import AuditTrail, Clock, IdFactory
@@ -123,7 +125,10 @@ class BookingService:
                     errors.add("site_id", "no such site in this tenant")
         errors.raise_if_any()
         end = start + timedelta(minutes=service.duration_minutes)
-        on = start.date()
+        rules = self.rules()
+        place = site.jurisdiction if site else where
+        zone = site.timezone if site else care_zone(rules.tables, where, clinician.timezone)
+        on = start.astimezone(ZoneInfo(zone)).date()  # the date where care happens, not the UTC date
         if not service.in_effect(on):
             raise ServiceNotOffered(f"Service {service.code} is not offered on that date.")
         if clinician.discipline not in service.disciplines:
@@ -139,15 +144,13 @@ class BookingService:
         sites = {s: x for s in clinician.site_ids if (x := self.directory.get_site(tenant, s)) is not None}
         if not slot_fits_rules(clinician, sites, Interval(start, end), modality, site.site_id if site else None):
             raise OutsideAvailability("That time is outside the clinician's availability for this modality.")
-        place = site.jurisdiction if site else where
-        decision = licensure_decision(clinician, place, modality, on, self.rules(), service=service.code)
+        decision = licensure_decision(clinician, place, modality, on, rules, service=service.code)
         if not decision.allowed:
             raise NotLicensed(f"The clinician may not deliver {modality.value} care to a patient in {place}.",
                               extra={"reasons": [_reason_json(r) for r in decision.reasons],
                                      "rules_version": decision.rules_version})
         location = "clinic" if site else (location_type or "home")
-        return VisitPlan(start, end, modality, site, place, location, decision,
-                         site.timezone if site else clinician.timezone)
+        return VisitPlan(start, end, modality, site, place, location, decision, zone)
 
     # --- reads -------------------------------------------------------------------------------
     def get(self, caller: Caller, appointment_id: str) -> Appointment:
@@ -255,7 +258,7 @@ class BookingService:
         rules = self.rules()
         where = body.patient_jurisdiction
         site = self.directory.get_site(current.tenant_id, current.site_id) if current.site_id else None
-        on = current.start.date()
+        on = current.start.astimezone(ZoneInfo(care_zone(rules.tables, where, current.timezone))).date()
         if site is not None and where != site.jurisdiction:
             decision = None  # the patient is not at the clinic: an in-person visit cannot happen
         else:

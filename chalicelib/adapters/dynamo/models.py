@@ -14,6 +14,9 @@ Access patterns (pattern -> key / index -> operation):
 | patient blocks taken in a range           | pk=T#{t}#PAT#{id}, sk between BLOCK#{from}..{to}    | Query     |
 | site rooms taken in a range               | pk=T#{t}#SITE#{id}, sk between BLOCK#{from}..{to}   | Query     |
 | book / reschedule / cancel                | appointment + lock items                            | TransactWriteItems |
+| audit chain of a tenant, in order         | pk=T#{t}#AUDIT, sk=SEQ#{n} (head: sk=HEAD)          | Query     |
+| audit entries about one patient           | GSI1 gsi1pk=T#{t}#AUDITPAT#{id}, gsi1sk=at#seq      | Query     |
+| rate-limit window of one caller           | pk=RL#{t}#{sub}#{bucket}, sk=W#{window start}       | UpdateItem ADD |
 | payer configuration and roster            | pk=PAYER#{payer_id}, sk=CONFIG / MEMBER#{member_id} | Get/Put   |
 """
 
@@ -82,6 +85,41 @@ class LockItem(_MainTable):
     room = UnicodeAttribute(null=True)
 
 
+class AuditPatientIndex(GlobalSecondaryIndex["AuditEntryItem"]):
+    """gsi1 is overloaded: clinician schedules, and audit entries by patient."""
+
+    class Meta:
+        index_name = "gsi1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class AuditEntryItem(_MainTable):
+    kind = UnicodeAttribute(default="audit")
+    at = UnicodeAttribute()
+    doc = MapAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+
+    by_patient = AuditPatientIndex()
+
+
+class AuditHeadItem(_MainTable):
+    kind = UnicodeAttribute(default="audit_head")
+    seq = NumberAttribute()
+    last_hash = UnicodeAttribute()
+
+
+class RateCounterItem(_MainTable):
+    """Requests one caller made in one fixed window of one bucket; TTL sweeps old windows."""
+
+    kind = UnicodeAttribute(default="rate")
+    hits = NumberAttribute(default=0)
+    expires_at = NumberAttribute()
+
+
 class ExpiringItem(_MainTable):
     """Temporary items (eligibility cache, rate-limit windows); DynamoDB TTL deletes them lazily."""
 
@@ -90,6 +128,8 @@ class ExpiringItem(_MainTable):
     expires_at = NumberAttribute()
 
 
-MAIN_TABLE_MODELS: tuple[type[Model], ...] = (_MainTable, DocumentItem, AppointmentItem, LockItem, ExpiringItem)
+MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
+    _MainTable, DocumentItem, AppointmentItem, LockItem, ExpiringItem, AuditEntryItem, AuditHeadItem,
+    RateCounterItem)
 # The model whose schema (keys and indexes) creates the table.
 TABLE_SCHEMA_MODEL = AppointmentItem

@@ -1,0 +1,42 @@
+"""The audit log: GET /v1/audit (search) and GET /v1/audit/verify (walk the hash chain)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from chalice import Blueprint, Response
+
+from ..bootstrap import get_services
+from ..domain.model import Interval
+from .presenters import utc
+from .query import Query
+from .routing import Call, endpoint, ok
+
+audit = Blueprint(__name__)
+
+
+@endpoint(audit, "GET", "/v1/audit")
+def search_audit(call: Call) -> Response:
+    q = Query(call.query)
+    now = get_services().clock()
+    start = q.moment("from") or now - timedelta(days=30)
+    end = q.moment("to") or now + timedelta(minutes=1)
+    patient_id = q.text("patient_id", pattern=r"[A-Za-z0-9_-]{1,64}")
+    limit = q.limit()
+    cursor = q.text("cursor")
+    q.done()
+    items, next_cursor = get_services().audit_log.search(call.caller, Interval(start, end), patient_id, limit, cursor)
+    return ok({"items": [_entry_json(e) for e in items], "next_cursor": next_cursor})
+
+
+@endpoint(audit, "GET", "/v1/audit/verify")
+def verify_audit(call: Call) -> Response:
+    report = get_services().audit_log.verify(call.caller)
+    return ok({"ok": report.ok, "entries": report.entries, "first_bad_seq": report.first_bad_seq,
+               "problem": report.problem, "checked_at": utc(get_services().clock())})
+
+
+def _entry_json(e: dict) -> dict:
+    return {"seq": e["seq"], "at": e["at"], "actor": e["actor"], "action": e["action"], "resource": e["resource"],
+            "patient_id": e.get("patient_id"), "outcome": e["outcome"], "request_id": e.get("request_id"),
+            "prev_hash": e["prev_hash"], "hash": e["hash"]}

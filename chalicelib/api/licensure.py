@@ -1,0 +1,17 @@
+"""POST /v1/licensure/checks."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from ..bootstrap import get_services
+from ..schemas.licensure import LicensureCheckIn
+from .routing import Call, endpoint, ok
+
+licensure = Blueprint(__name__)
+
+
+@endpoint(licensure, "POST", "/v1/licensure/checks")
+def check_licensure(call: Call) -> Response:
+    body = call.body(LicensureCheckIn)
+    return ok(get_services().licensure.check(call.caller, body).to_json())

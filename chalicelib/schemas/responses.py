@@ -1,0 +1,313 @@
+"""Response bodies, as presenters.py emits them (field names of API.md), and RFC 9457 problems.
+
+These models document the answers in GET /v1/openapi.json; presenters still build the JSON (a
+contract test validates real answers against the schemas generated from these models). Every field
+a presenter always emits is required here, nullable where the presenter may emit null. Unknown
+extra fields are allowed, so adding a field never breaks a client.
+
+`defer_build`: nothing is compiled when `import app` runs (a Lambda cold start); the models are
+only built when the OpenAPI document is generated on its first request.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..domain.model import Discipline, Modality, Status
+
+Hhmm = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", examples=["09:00"])]
+UtcTime = Annotated[datetime, Field(description="RFC 3339, UTC", examples=["2026-03-09T14:00:00Z"])]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(defer_build=True, extra="allow")
+
+
+# --- problems ---------------------------------------------------------------------------------
+
+class FieldErrorOut(Out):
+    field: str = Field(description="Path of the bad field, e.g. `licenses[0].expires_on`, or a header name.")
+    message: str
+
+
+class Problem(Out):
+    """RFC 9457 problem details (`application/problem+json`). `detail` never contains PHI."""
+
+    type: str = Field(description="URI naming the problem type",
+                      examples=["https://hybrid-care.example/problems/slot-taken"])
+    title: str
+    status: Annotated[int, Field(ge=400, le=599)]
+    code: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$", examples=["SLOT_TAKEN"])]
+    detail: str
+    errors: list[FieldErrorOut] = Field(description="One entry per bad field (400 VALIDATION_ERROR); else empty.")
+
+
+class GatewayError(Out):
+    """What the Chalice/API Gateway layer answers before our code runs (e.g. 415 wrong Content-Type)."""
+
+    Code: str = Field(examples=["UnsupportedMediaType"])
+    Message: str
+
+
+# --- health -----------------------------------------------------------------------------------
+
+class HealthOut(Out):
+    status: Literal["ok"]
+
+
+# --- directory --------------------------------------------------------------------------------
+
+class AddressOut(Out):
+    line1: str
+    city: str
+    postal_code: str
+
+
+class SiteOut(Out):
+    site_id: str
+    name: str
+    timezone: str = Field(description="IANA time zone")
+    jurisdiction: str = Field(examples=["US-NY"])
+    address: AddressOut
+    rooms: list[str]
+
+
+class LicenseOut(Out):
+    jurisdiction: str
+    type: str
+    number: str
+    expires_on: date
+
+
+class CompactPrivilegeOut(Out):
+    compact: str
+    kind: str | None
+    home_jurisdiction: str
+    expires_on: date
+    jurisdictions: list[str]
+
+
+class DeaRegistrationOut(Out):
+    jurisdiction: str
+    number: str
+    schedules: list[Literal["II", "III", "IV", "V"]]
+    expires_on: date
+
+
+class WeeklyRuleOut(Out):
+    weekday: Annotated[int, Field(ge=0, le=6, description="0 = Monday")]
+    start: Hhmm
+    end: Hhmm
+    modalities: list[Modality]
+    site_id: str | None
+
+
+class ClosedDateOut(Out):
+    date: date
+    closed: Literal[True]
+
+
+class UnavailableOut(Out):
+    start: UtcTime
+    end: UtcTime
+    available: Literal[False]
+
+
+class AvailabilityOut(Out):
+    rules: list[WeeklyRuleOut]
+    exceptions: list[ClosedDateOut | UnavailableOut]
+    buffer_minutes: int
+
+
+class ClinicianOut(Out):
+    clinician_id: str
+    name: str
+    npi: str
+    discipline: Discipline
+    timezone: str
+    licenses: list[LicenseOut]
+    compact_privileges: list[CompactPrivilegeOut]
+    dea_registrations: list[DeaRegistrationOut]
+    modalities: list[Modality]
+    site_ids: list[str]
+    languages: list[str]
+    payer_networks: list[str]
+    availability: AvailabilityOut
+    version: int
+
+
+class TechAccessOut(Out):
+    video: bool
+
+
+class CoverageOut(Out):
+    payer_id: str
+    member_id: str
+
+
+class ContactOut(Out):
+    name: str
+    phone: str
+
+
+class PatientOut(Out):
+    patient_id: str
+    name: str
+    birth_date: date
+    home_jurisdiction: str
+    phone: str | None
+    email: str | None
+    preferred_language: str | None
+    tech_access: TechAccessOut
+    coverages: list[CoverageOut]
+    emergency_contact: ContactOut | None
+
+
+class SiteList(Out):
+    items: list[SiteOut]
+    next_cursor: str | None
+
+
+class ClinicianList(Out):
+    items: list[ClinicianOut]
+    next_cursor: str | None
+
+
+# --- licensure, availability, appointments ----------------------------------------------------
+
+class LicensureBasisOut(Out):
+    kind: Literal["license", "compact_privilege", "exception"]
+    jurisdiction: str
+    compact: str | None
+    ref: str | None
+
+
+class LicensureOut(Out):
+    allowed: bool
+    basis: LicensureBasisOut | None
+
+
+class SlotOut(Out):
+    clinician_id: str
+    start: UtcTime
+    end: UtcTime
+    modality: Modality
+    site_id: str | None
+    licensure: LicensureOut
+
+
+class SlotList(Out):
+    items: list[SlotOut]
+    next_cursor: str | None
+
+
+class EligibilitySummaryOut(Out):
+    status: str = Field(examples=["unknown", "active", "inactive", "not_found", "error", "pending"])
+
+
+class BillingOut(Out):
+    place_of_service: str = Field(examples=["02", "10", "11"])
+    modifiers: list[str]
+
+
+class HistoryEventOut(Out):
+    at: datetime
+    action: str
+    role: str
+
+
+class AppointmentOut(Out):
+    appointment_id: str
+    status: Status
+    patient_id: str
+    clinician_id: str
+    service: str = Field(examples=["90834"])
+    start: UtcTime
+    end: UtcTime
+    timezone: str
+    modality: Modality
+    site_id: str | None
+    room: str | None
+    patient_jurisdiction: str
+    patient_location_type: Literal["home", "other", "clinic"]
+    licensure: LicensureOut
+    eligibility: EligibilitySummaryOut
+    billing: BillingOut
+    cancel_reason: str | None
+    created_at: UtcTime | None
+    updated_at: UtcTime | None
+    history: list[HistoryEventOut]
+    version: int
+
+
+class AppointmentList(Out):
+    items: list[AppointmentOut]
+    next_cursor: str | None
+
+
+# --- video ------------------------------------------------------------------------------------
+
+class MeetingOut(Out):
+    MeetingId: str
+    MediaRegion: str
+    MediaPlacement: dict[str, str]
+    ExternalMeetingId: str | None
+    MeetingArn: str | None
+
+
+class AttendeeOut(Out):
+    AttendeeId: str
+    ExternalUserId: str
+    JoinToken: str
+
+
+class VideoJoinOut(Out):
+    meeting: MeetingOut
+    attendee: AttendeeOut
+    waiting_room: bool
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+class ActorOut(Out):
+    sub: str
+    role: str
+
+
+class AuditEntryOut(Out):
+    seq: int
+    at: datetime
+    actor: ActorOut
+    action: str
+    resource: str
+    patient_id: str | None
+    outcome: str
+    request_id: str | None
+    prev_hash: str
+    hash: str
+
+
+class AuditList(Out):
+    items: list[AuditEntryOut]
+    next_cursor: str | None
+
+
+class AuditVerifyOut(Out):
+    ok: bool
+    entries: int
+    first_bad_seq: int | None
+    problem: str | None
+    checked_at: UtcTime
+
+
+# --- documentation ----------------------------------------------------------------------------
+
+class OpenApiDocument(Out):
+    """This document."""
+
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]

@@ -1,0 +1,32 @@
+"""Licensure checks on demand: may this clinician see a patient there, that way, that day?"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..adapters.dynamo.directory import DirectoryRepository
+from ..domain.access import Caller
+from ..domain.errors import NotFound
+from ..domain.licensure import LicensureDecision, licensure_decision
+from ..domain.rulebook import RuleBook
+from ..schemas.licensure import LicensureCheckIn
+
+
+class LicensureService:
+    def __init__(self, directory: DirectoryRepository, rules: Callable[[], RuleBook]) -> None:
+        self.directory = directory
+        self.rules = rules
+
+    def check(self, caller: Caller, body: LicensureCheckIn) -> LicensureDecision:
+        if not caller.tenant_wide and caller.clinician_id != body.clinician_id:
+            raise NotFound("No such clinician.")  # a clinician checks only themself
+        clinician = self.directory.get_clinician(caller.tenant_id, body.clinician_id)
+        if clinician is None:
+            raise NotFound("No such clinician.")
+        p = body.prescribing
+        return licensure_decision(
+            clinician, body.patient_jurisdiction, body.modality, body.date, self.rules(), service=body.service,
+            controlled_substance_schedule=p.controlled_substance_schedule if p else None,
+            oud_medication=p.oud_medication if p else False,
+            prior_in_person_evaluation=p.prior_in_person_evaluation if p else False,
+            temporary_days_used=body.temporary_days_used)
