@@ -28,6 +28,11 @@ class PhiFilter(logging.Filter):
 
 logger.addFilter(PhiFilter())
 
+# The SDKs log whole request and response bodies (PHI) at DEBUG. Turning the app's own log level to
+# DEBUG in production must never turn those on, so they are capped here.
+for _sdk in ("botocore", "boto3", "pynamodb", "urllib3", "aws_lambda_powertools.utilities.idempotency"):
+    logging.getLogger(_sdk).setLevel(logging.INFO)
+
 _metrics: Any = None
 
 
