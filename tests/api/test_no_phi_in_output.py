@@ -48,6 +48,6 @@ def test_the_api_tour_prints_no_phi_and_errors_echo_none(world, api, scheduler, 
     printed = out + err + "\n".join(r.getMessage() + str(vars(r)) for r in caplog.records)
     assert "POST /v1/appointments" in printed  # the app did log each request (route template, status)
     sources = {r.name for r in caplog.records if any(p in r.getMessage() + str(vars(r)) for p in PHI)}
-    leaked = [p for p in PHI + [REASON] if p in printed]
+    leaked = [p for p in [*PHI, REASON] if p in printed]
     assert not sources, sources
     assert leaked == [], f"PHI in output: {leaked}"
