@@ -5,6 +5,7 @@ from chalice import Chalice
 from chalicelib.api.appointments import appointments
 from chalicelib.api.audit import audit
 from chalicelib.api.directory import directory
+from chalicelib.api.eligibility import eligibility
 from chalicelib.api.health import health
 from chalicelib.api.licensure import licensure
 from chalicelib.api.openapi import openapi
@@ -17,4 +18,5 @@ app.register_blueprint(appointments)
 app.register_blueprint(audit)
 app.register_blueprint(licensure)
 app.register_blueprint(video)
+app.register_blueprint(eligibility)
 app.register_blueprint(openapi)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .services.availability import AvailabilityService
     from .services.booking import BookingService
     from .services.directory import DirectoryService
+    from .services.eligibility import EligibilityService
     from .services.licensure import LicensureService
     from .services.video import VideoService
 
@@ -34,6 +35,7 @@ class Services:
     audit_log: AuditService
     rate_limiter: RateLimiter
     licensure: LicensureService
+    eligibility: EligibilityService
     clock: Clock
 
 
@@ -59,6 +61,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .services.availability import AvailabilityService
     from .services.booking import BookingService
     from .services.directory import DirectoryService
+    from .services.eligibility_lazy import wire_eligibility
     from .services.licensure import LicensureService
     from .services.video import VideoService
 
@@ -66,16 +69,18 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     directory_repo = DirectoryRepository()
     appointments = AppointmentRepository(connection)
     audit = DynamoAuditTrail(clock, connection)
+    eligibility, recorder = wire_eligibility(settings, clock, new_id, directory_repo, audit, rulebook, appointments)
     return Services(
         video=VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit),
         settings=settings,
         directory=DirectoryService(directory_repo, audit, new_id),
         availability=AvailabilityService(directory_repo, appointments, rulebook, clock),
-        booking=BookingService(directory_repo, appointments, rulebook, clock, new_id, audit),
+        booking=BookingService(directory_repo, appointments, rulebook, clock, new_id, audit, eligibility=recorder),
         audit=audit,
         audit_log=AuditService(audit),
         rate_limiter=RateLimiter(clock, settings.rate_limits),
         licensure=LicensureService(directory_repo, rulebook),
+        eligibility=eligibility,
         clock=clock,
     )
 

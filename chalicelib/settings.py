@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 LOCAL_STAGE = "local"
+UNCONFIGURED_STAGE = "unconfigured"
 # Only for the local stage: deployed stages verify Cognito-signed RS256 tokens instead.
 LOCAL_DEV_JWT_SECRET = "hco-local-dev-signing-key-not-a-secret-0123456789"  # noqa: S105
 
@@ -27,6 +28,7 @@ class Settings:
     idempotency_ttl_seconds: int
     # bucket -> (requests, window seconds) per caller, e.g. "booking=30/60,availability=120/60"
     rate_limits: dict[str, tuple[int, int]]
+    eligibility: EligibilitySettings  # payer time budgets, retries, cache (services/eligibility.py)
 
     @property
     def is_local(self) -> bool:
@@ -47,7 +49,11 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        stage = env.get("HCO_STAGE", LOCAL_STAGE)
+        # Fail closed: a Lambda that lost HCO_STAGE must not fall back to the local dev signing key.
+        in_lambda = bool(env.get("AWS_LAMBDA_FUNCTION_NAME"))
+        stage = env.get("HCO_STAGE") or (UNCONFIGURED_STAGE if in_lambda else LOCAL_STAGE)
+        if in_lambda and stage == LOCAL_STAGE:
+            stage = UNCONFIGURED_STAGE  # the local stage's dev key is public: never inside AWS Lambda
         region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
         is_local = stage == LOCAL_STAGE
         return cls(
@@ -64,6 +70,7 @@ class Settings:
             join_window_before_minutes=int(env.get("HCO_JOIN_WINDOW_BEFORE_MINUTES", "15")),
             idempotency_ttl_seconds=int(env.get("HCO_IDEMPOTENCY_TTL_SECONDS", "86400")),
             rate_limits=parse_rate_limits(env.get("HCO_RATE_LIMITS", DEFAULT_RATE_LIMITS)),
+            eligibility=EligibilitySettings.from_env(env, is_local),
         )
 
 
@@ -77,3 +84,51 @@ def parse_rate_limits(text: str) -> dict[str, tuple[int, int]]:
         count, _, window = rate.partition("/")
         limits[bucket.strip()] = (int(count), int(window or 60))
     return limits
+
+
+# Only for the local stage: the key that turns member ids into key material (HMAC) in DynamoDB keys.
+LOCAL_DEV_PSEUDONYM_KEY = "hco-local-dev-pseudonym-key-not-a-secret-9876543210"
+
+
+@dataclass(frozen=True)
+class EligibilitySettings:
+    """How long a request may wait for a payer, how it retries, how long answers are cached.
+
+    A request never waits more than ``budget_seconds`` for the payer (retries included); then the
+    check answers ``pending`` and is finished by a later GET. Booking waits ``booking_budget_seconds``.
+    """
+
+    budget_seconds: float = 8.0
+    attempt_timeout_seconds: float = 4.0
+    booking_budget_seconds: float = 2.5
+    max_attempts: int = 4
+    backoff_base_seconds: float = 0.25
+    backoff_cap_seconds: float = 2.0
+    repoll_base_seconds: float = 5.0
+    repoll_cap_seconds: float = 300.0
+    give_up_after_seconds: int = 86400
+    cache_ttl_seconds: int = 43200
+    x12_sender_id: str = "HCORCH"
+    # HMAC key for member ids in keys (never the id itself). Deployed stages must set HCO_PSEUDONYM_KEY.
+    pseudonym_key: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], is_local: bool) -> EligibilitySettings:
+        def number(name: str, default: float) -> float:
+            return float(env.get(f"HCO_ELIGIBILITY_{name}", default))
+
+        d = cls()
+        return cls(
+            budget_seconds=number("BUDGET_SECONDS", d.budget_seconds),
+            attempt_timeout_seconds=number("ATTEMPT_TIMEOUT_SECONDS", d.attempt_timeout_seconds),
+            booking_budget_seconds=number("BOOKING_BUDGET_SECONDS", d.booking_budget_seconds),
+            max_attempts=int(number("MAX_ATTEMPTS", d.max_attempts)),
+            backoff_base_seconds=number("BACKOFF_BASE_SECONDS", d.backoff_base_seconds),
+            backoff_cap_seconds=number("BACKOFF_CAP_SECONDS", d.backoff_cap_seconds),
+            repoll_base_seconds=number("REPOLL_BASE_SECONDS", d.repoll_base_seconds),
+            repoll_cap_seconds=number("REPOLL_CAP_SECONDS", d.repoll_cap_seconds),
+            give_up_after_seconds=int(number("GIVE_UP_AFTER_SECONDS", d.give_up_after_seconds)),
+            cache_ttl_seconds=int(number("CACHE_TTL_SECONDS", d.cache_ttl_seconds)),
+            x12_sender_id=env.get("HCO_X12_SENDER_ID", d.x12_sender_id),
+            pseudonym_key=env.get("HCO_PSEUDONYM_KEY") or (LOCAL_DEV_PSEUDONYM_KEY if is_local else None),
+        )

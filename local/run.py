@@ -59,9 +59,11 @@ class LocalStack:
         bootstrap.install(None)
         if self.seed:
             from local.seed import seed_demo
+            from local.seed_payers import seed_payers
 
             bootstrap.get_services()  # binds the models to the moto endpoint
             seed_demo()
+            seed_payers()  # acme: x12_http to the payer simulator, roster members = the demo coverages
         self._serve_api()
         return self
 

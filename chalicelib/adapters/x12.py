@@ -899,7 +899,8 @@ def _x12_decimal(value: Decimal | None) -> str:
 
 
 def _d8(day: date) -> str:
-    return day.strftime("%Y%m%d")
+    # Not strftime("%Y..."): glibc does not zero-pad years before 1000 ("420328" for 0042-03-28).
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
 def _hhmm(moment: datetime) -> str:

@@ -41,6 +41,13 @@ ACCESS: dict[str, dict[str, str] | str] = {
     "POST /v1/licensure/checks": {"admin": T, "scheduler": T, "clinician": OWN},
     "GET /v1/audit": {"admin": T},
     "GET /v1/audit/verify": {"admin": T},
+    # Payers work across tenants: "own" = the payer_id of the token (anything else is 404).
+    "PUT /v1/payers/{payer_id}": {"payer": OWN},
+    "GET /v1/payers/{payer_id}": {"payer": OWN},
+    "PUT /v1/payers/{payer_id}/members/{member_id}": {"payer": OWN},
+    "POST /v1/eligibility/checks": {"scheduler": T, "payer": OWN},
+    "GET /v1/eligibility/checks/{check_id}": {"scheduler": T, "payer": OWN},
+    "POST /v1/eligibility/x12": {"scheduler": T, "payer": OWN},
 }
 
 

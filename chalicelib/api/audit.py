@@ -8,28 +8,26 @@ from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
 from ..domain.model import Interval
+from ..schemas.queries import AuditQuery
 from .presenters import utc
-from .query import Query
 from .routing import Call, endpoint, ok
 
 audit = Blueprint(__name__)
 
 
-@endpoint(audit, "GET", "/v1/audit")
+@endpoint(audit, "GET", "/v1/audit", query=AuditQuery, response="AuditList",
+          summary="Audit entries of every PHI read or write (append-only, hash-chained)")
 def search_audit(call: Call) -> Response:
-    q = Query(call.query)
+    q = call.params(AuditQuery)
     now = get_services().clock()
-    start = q.moment("from") or now - timedelta(days=30)
-    end = q.moment("to") or now + timedelta(minutes=1)
-    patient_id = q.text("patient_id", pattern=r"[A-Za-z0-9_-]{1,64}")
-    limit = q.limit()
-    cursor = q.text("cursor")
-    q.done()
-    items, next_cursor = get_services().audit_log.search(call.caller, Interval(start, end), patient_id, limit, cursor)
+    start = q.from_ or now - timedelta(days=30)
+    end = q.to or now + timedelta(minutes=1)
+    items, next_cursor = get_services().audit_log.search(call.caller, Interval(start, end), q.patient_id, q.limit,
+                                                         q.cursor)
     return ok({"items": [_entry_json(e) for e in items], "next_cursor": next_cursor})
 
 
-@endpoint(audit, "GET", "/v1/audit/verify")
+@endpoint(audit, "GET", "/v1/audit/verify", response="AuditVerifyOut", summary="Walk the tenant's audit hash chain")
 def verify_audit(call: Call) -> Response:
     report = get_services().audit_log.verify(call.caller)
     return ok({"ok": report.ok, "entries": report.entries, "first_bad_seq": report.first_bad_seq,

@@ -11,7 +11,8 @@ from .routing import Call, endpoint, ok
 licensure = Blueprint(__name__)
 
 
-@endpoint(licensure, "POST", "/v1/licensure/checks")
+@endpoint(licensure, "POST", "/v1/licensure/checks", body=LicensureCheckIn, response="LicensureCheckOut", errors=(404,),
+          summary="May this clinician deliver this care to a patient in that jurisdiction on that date?")
 def check_licensure(call: Call) -> Response:
     body = call.body(LicensureCheckIn)
     return ok(get_services().licensure.check(call.caller, body).to_json())

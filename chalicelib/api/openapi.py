@@ -118,7 +118,7 @@ def _operation(r: RouteContract, refs: dict[Any, Any], schemas: dict[str, Any]) 
         op["description"] = r.description
     params = [{"name": p, "in": "path", "required": True, "schema": dict(PATH_ID)} for p in r.path_params]
     if r.query is not None:
-        params += _query_parameters(schemas[_name(refs[(r.query, "validation")])], schemas)
+        params += _query_parameters(schemas[_name(refs[(r.query, "validation")])])
     if r.idempotent:
         params.append({"name": "Idempotency-Key", "in": "header", "required": False,
                        "description": "A retry with the same key and body returns the first response; "
@@ -133,7 +133,8 @@ def _operation(r: RouteContract, refs: dict[Any, Any], schemas: dict[str, Any]) 
     responses: dict[str, Any] = {}
     success: dict[str, Any] = {"description": "OK" if r.status == 200 else "Created" if r.status == 201 else "Done"}
     if r.response is not None:
-        success["content"] = {"application/json": {"schema": refs[(r.response, "serialization")]}}
+        content_type = r.extra.get("response_content_type", "application/json")  # e.g. application/edi-x12
+        success["content"] = {content_type: {"schema": refs[(r.response, "serialization")]}}
     responses[str(r.status)] = success
     from ..schemas.responses import GatewayError, Problem
 
@@ -156,7 +157,7 @@ def _operation(r: RouteContract, refs: dict[Any, Any], schemas: dict[str, Any]) 
     return op
 
 
-def _query_parameters(model_schema: dict[str, Any], schemas: dict[str, Any]) -> list[dict[str, Any]]:
+def _query_parameters(model_schema: dict[str, Any]) -> list[dict[str, Any]]:
     required = set(model_schema.get("required", []))
     params = []
     for name, prop in model_schema.get("properties", {}).items():

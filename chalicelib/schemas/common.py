@@ -31,8 +31,19 @@ def _npi_checksum(npi: str) -> str:
     return npi
 
 
-def _to_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
+
+
+def to_utc(moment: datetime) -> datetime:
+    """An aware moment in UTC, within years 1900-2199: 0001-01-01T00:00+05:00 has no UTC form at all
+    (OverflowError), and the scheduling arithmetic near year 9999 overflows too."""
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}") from exc
+    if not EARLIEST_YEAR <= utc.year <= LATEST_YEAR:
+        raise ValueError(f"must be between {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return utc
 
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -44,7 +55,7 @@ Npi = Annotated[str, StringConstraints(pattern=r"^[12][0-9]{9}$"), AfterValidato
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{7,20}$")]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,190}\.[A-Za-z]{2,}$")]
 HHMM = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(to_utc)]
 Money = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,7}(\.[0-9]{1,2})?$")]
 Fraction = Annotated[str, StringConstraints(pattern=r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$")]
 RoomName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9 _.-]{1,40}$")]

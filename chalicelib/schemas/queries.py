@@ -7,25 +7,21 @@ time offset arrives as a space when the client did not percent-encode it; it is 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ..domain.model import Modality
-from .common import Id, Jurisdiction
+from .common import Id, Jurisdiction, to_utc
 
 
 def _plus_from_space(value: Any) -> Any:
     return value.replace(" ", "+") if isinstance(value, str) else value
 
 
-def _to_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
-
-
-QueryMoment = Annotated[AwareDatetime, BeforeValidator(_plus_from_space), AfterValidator(_to_utc),
-                        Field(description="RFC 3339 date-time with an offset", examples=["2026-03-09T09:00:00-05:00"])]
+QueryMoment = Annotated[AwareDatetime, BeforeValidator(_plus_from_space), AfterValidator(to_utc),
+                        Field(description="RFC 3339 date-time with an offset (years 1900-2199)",
+                              examples=["2026-03-09T09:00:00-05:00"])]
 Cursor = Annotated[str, Field(min_length=1, max_length=2048, description="`next_cursor` of the previous page")]
 Limit = Annotated[int, Field(ge=1, le=200, description="Page size (default 50)")]
 

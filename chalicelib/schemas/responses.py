@@ -190,6 +190,21 @@ class LicensureOut(Out):
     basis: LicensureBasisOut | None
 
 
+class ReasonOut(Out):
+    code: str
+    rule_id: str
+    source: str
+    detail: str
+    uncertain: Annotated[bool, Field(description="The rule rests on facts marked uncertain: worth a human look")]
+
+
+class LicensureCheckOut(Out):
+    allowed: bool
+    basis: LicensureBasisOut | None
+    reasons: list[ReasonOut]
+    rules_version: str
+
+
 class SlotOut(Out):
     clinician_id: str
     start: UtcTime

@@ -13,6 +13,7 @@ from ..domain import status as status_machine
 from ..domain.access import Caller, may_see_appointment, require_patient_access
 from ..domain.availability import Busy, free_room, slot_fits_rules
 from ..domain.billing import billing_facts
+from ..domain.eligibility_hook import EligibilityRecorder, NoEligibilityRecorder
 from ..domain.errors import (
     FieldError,
     FieldErrors,
@@ -51,13 +52,16 @@ class VisitPlan:
 
 class BookingService:
     def __init__(self, directory: DirectoryRepository, appointments: AppointmentRepository,
-                 rules: Callable[[], RuleBook], clock: Clock, new_id: IdFactory, audit: AuditTrail) -> None:
+                 rules: Callable[[], RuleBook], clock: Clock, new_id: IdFactory, audit: AuditTrail,
+                 eligibility: EligibilityRecorder | None = None) -> None:
         self.directory = directory
         self.appointments = appointments
         self.rules = rules
         self.clock = clock
         self.new_id = new_id
         self.audit = audit
+        # Eligibility is recorded after the write and never fails or undoes a booking (services/eligibility.py).
+        self.eligibility = eligibility or NoEligibilityRecorder()
 
     # --- booking -----------------------------------------------------------------------------
     def book(self, caller: Caller, body: BookingIn) -> Appointment:
@@ -81,7 +85,7 @@ class BookingService:
         )
         booked = self._with_room(plan, appointment, lambda a: self.appointments.book(a))
         self.audit.record(caller, "appointment.book", _resource(booked), booked.patient_id, "success")
-        return booked
+        return self.eligibility.record(caller, booked, patient, clinician)
 
     def _with_room(self, plan: VisitPlan, appointment: Appointment,
                    write: Callable[[Appointment], Appointment], own: Appointment | None = None) -> Appointment:
@@ -248,7 +252,7 @@ class BookingService:
         token = self.new_id("tx")
         done = self._with_room(plan, new, lambda a: self.appointments.replace_visit(current, a, token), own=current)
         self.audit.record(caller, "appointment.change", _resource(done), done.patient_id, "success")
-        return done
+        return self.eligibility.record(caller, done, patient, clinician, previous=current)
 
     def check_in(self, caller: Caller, appointment_id: str, body: CheckInIn) -> Appointment:
         """Re-verify licensure where the patient actually is, then check in."""

@@ -14,7 +14,8 @@ from chalicelib.rules.bundle import PACKAGE_DIR, SOURCE_DIR
 pytestmark = pytest.mark.unit
 
 REPO = PACKAGE_DIR.parent
-RULES_FILES = ("compacts.yaml", "jurisdictions.yaml", "license_types.yaml", "prescribing.yaml", "services.yaml")
+RULES_FILES = ("compacts.yaml", "jurisdictions.yaml", "license_types.yaml", "prescribing.yaml", "services.yaml",
+               "payers/acme.yaml", "payers/default.yaml")
 
 
 def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:

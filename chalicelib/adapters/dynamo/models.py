@@ -17,7 +17,10 @@ Access patterns (pattern -> key / index -> operation):
 | audit chain of a tenant, in order         | pk=T#{t}#AUDIT, sk=SEQ#{n} (head: sk=HEAD)          | Query     |
 | audit entries about one patient           | GSI1 gsi1pk=T#{t}#AUDITPAT#{id}, gsi1sk=at#seq      | Query     |
 | rate-limit window of one caller           | pk=RL#{t}#{sub}#{bucket}, sk=W#{window start}       | UpdateItem ADD |
-| payer configuration and roster            | pk=PAYER#{payer_id}, sk=CONFIG / MEMBER#{member_id} | Get/Put   |
+| payer configuration and roster            | pk=PAYER#{payer_id}, sk=CONFIG / MEMBER#{hmac(member)} | Get/Put |
+| an eligibility check (tenant's or payer's)| pk=T#{t}#ELIG#{id} or PAYER#{p}#ELIG#{id}, sk=CHECK  | Get/Put   |
+| eligibility cache (ExpiringItem, TTL)     | pk=T#{t}#ELIGCACHE#{payer} (or PAYER#{p}#...), sk=C#{hmac} | Get/Put |
+  (member ids are PHI: keys carry an HMAC of them; details in adapters/dynamo/payers.py)
 """
 
 from __future__ import annotations

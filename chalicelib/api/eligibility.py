@@ -1,0 +1,193 @@
+"""Payers (insurers configure themselves) and eligibility checks, JSON and X12."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from chalice import Blueprint, Response
+
+from ..bootstrap import get_services
+from ..domain.errors import FieldError, ValidationFailed
+from ..schemas.eligibility import (
+    CheckQuery,
+    EligibilityCheckIn,
+    EligibilityCheckOut,
+    MemberId,
+    MemberIn,
+    MemberOut,
+    PayerId,
+    PayerIn,
+    PayerOut,
+    X12Text,
+)
+from .contract import ROUTES, record
+from .idempotency import idempotent
+from .presenters import utc
+from .routing import MAX_BODY_BYTES, Call, endpoint, ok
+
+if TYPE_CHECKING:
+    from ..domain.eligibility import EligibilityCheck, RosterMember
+
+eligibility = Blueprint(__name__)
+EDI_X12 = "application/edi-x12"
+# Chalice answers 415 itself for any other type, before authentication; these reach the view,
+# which answers 415 as problem+json after authenticating, so a stranger always sees 401 first.
+X12_ROUTE_TYPES = [EDI_X12, "application/x12", "text/plain", "application/json"]
+
+
+@endpoint(eligibility, "PUT", "/v1/payers/{payer_id}", body=PayerIn, response=PayerOut,
+          summary="A payer configures its connector and telehealth policy", errors=(409, 422))
+def put_payer(call: Call, payer_id: str) -> Response:
+    services = get_services()
+    body = call.body(PayerIn)
+    _require_own_payer_path(call, payer_id)
+    _valid_path("payer_id", payer_id, PayerId)
+    return ok(payer_json(services.eligibility.put_payer(call.caller, payer_id, body)))
+
+
+@endpoint(eligibility, "GET", "/v1/payers/{payer_id}", response=PayerOut,
+          summary="A payer reads its effective configuration (API over scheduling_rules defaults)")
+def get_payer(call: Call, payer_id: str) -> Response:
+    return ok(payer_json(get_services().eligibility.get_payer(call.caller, payer_id)))
+
+
+@endpoint(eligibility, "PUT", "/v1/payers/{payer_id}/members/{member_id}", body=MemberIn, response=MemberOut,
+          summary="A payer uploads one roster member (PHI), used by its roster connector", errors=(409,))
+def put_member(call: Call, payer_id: str, member_id: str) -> Response:
+    body = call.body(MemberIn)
+    _require_own_payer_path(call, payer_id)
+    _valid_path("member_id", member_id, MemberId)
+    created, member = get_services().eligibility.put_member(call.caller, payer_id, member_id, body)
+    return ok(member_json(payer_id, member, created))
+
+
+@endpoint(eligibility, "POST", "/v1/eligibility/checks", body=EligibilityCheckIn, response=EligibilityCheckOut,
+          idempotency_key=True, errors=(404, 422, 429),
+          summary="Is this member covered for this visit (service, modality, date), and what do they pay")
+def create_check(call: Call) -> Response:
+    services = get_services()
+    services.rate_limiter.hit(call.caller, "eligibility")
+    body = call.body(EligibilityCheckIn)
+    return idempotent(call, "POST /v1/eligibility/checks",
+                      lambda: (200, check_json(services.eligibility.create_check(call.caller, body))))
+
+
+@endpoint(eligibility, "GET", "/v1/eligibility/checks/{check_id}", query=CheckQuery, response=EligibilityCheckOut,
+          summary="Read a check; a pending check asks the payer again once next_attempt_at has come. "
+                  "?include=raw271 adds the payer's raw 271 (PHI, audited)")
+def get_check(call: Call, check_id: str) -> Response:
+    query = call.params(CheckQuery)
+    check = get_services().eligibility.get_check(call.caller, check_id, include_raw=query.include == "raw271")
+    headers = {}
+    if check.status == "pending" and check.next_attempt_at is not None:
+        wait = (check.next_attempt_at - get_services().clock()).total_seconds()
+        headers["Retry-After"] = str(max(1, int(wait + 0.999)))
+    return ok(check_json(check, include_raw=query.include == "raw271"), headers=headers)
+
+
+@endpoint(eligibility, "POST", "/v1/eligibility/x12", content_types=X12_ROUTE_TYPES, body=X12Text,
+          errors=(404, 415, 429),
+          summary="An X12 005010X279A1 270 in (Content-Type: application/edi-x12), the 271 out (same type), "
+                  "answered from the roster of the payer the 270 names (NM1*PR ... PI*payer_id)")
+def x12_exchange(call: Call) -> Response:
+    services = get_services()
+    services.rate_limiter.hit(call.caller, "eligibility")
+    content_type = (call.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if content_type != EDI_X12:
+        # The answer API Gateway/Chalice give for a type a route does not take, after authentication here.
+        return Response(body=json.dumps({"Code": "UnsupportedMediaType",
+                                         "Message": f"Unsupported media type: {content_type or 'none'}; "
+                                                    f"send the 270 as {EDI_X12}"}),
+                        status_code=415, headers={"Content-Type": "application/json"})
+    raw = call.request.raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        from .routing import PayloadTooLarge
+
+        raise PayloadTooLarge(f"The body may be at most {MAX_BODY_BYTES} bytes.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed("The 270 is not UTF-8.", errors=[FieldError("body", "is not UTF-8")]) from exc
+    answer = services.eligibility.answer_270(call.caller, text)
+    return Response(body=answer, status_code=200, headers={"Content-Type": EDI_X12})
+
+
+# The document names the one type the route answers; the others only reach the view so that an
+# unauthenticated caller gets 401 before 415 (authentication first, on every route).
+record(replace(ROUTES["POST /v1/eligibility/x12"], content_types=(EDI_X12,), response=X12Text,
+              extra={"response_content_type": EDI_X12}))
+
+
+# --- helpers and presenters ----------------------------------------------------------------------------
+
+def _require_own_payer_path(call: Call, payer_id: str) -> None:
+    """Another payer's id is 404 (after the body is parsed, as on every route: parsing comes before lookups)."""
+    from ..domain.errors import NotFound
+
+    if call.caller.payer_id != payer_id:
+        raise NotFound("No such payer.")
+
+
+def _valid_path(name: str, value: str, annotated: Any) -> None:
+    from pydantic import TypeAdapter
+    from pydantic import ValidationError as PydanticError
+
+    try:
+        TypeAdapter(annotated).validate_python(value)
+    except PydanticError as exc:
+        raise ValidationFailed(f"Invalid {name}", errors=[FieldError(name, "is not in the expected format")]) from exc
+
+
+def payer_json(p: Any) -> dict[str, Any]:
+    t = p.policy.terms
+    return {
+        "payer_id": p.payer_id, "name": p.name,
+        "connector": {"kind": p.connector.kind, "url": p.connector.url} if p.connector else None,
+        "telehealth_policy": {
+            "video": {"covered": t.video_covered}, "phone": {"covered": t.phone_covered},
+            "place_of_service_home": t.place_of_service_home, "place_of_service_other": t.place_of_service_other,
+            "modifiers": {"video": list(t.modifiers_video), "phone": list(t.modifiers_phone)},
+        },
+        "telehealth_policy_source": p.policy.source_json(),
+        "configured_through_api": p.from_api,
+        "version": p.version,
+    }
+
+
+def member_json(payer_id: str, m: RosterMember, created: bool) -> dict[str, Any]:
+    # The roster entry is PHI: the answer confirms what was stored without echoing names or dates of birth.
+    return {"payer_id": payer_id, "created": created, "plan": {"name": m.plan_name},
+            "active_from": m.active_from.isoformat(), "active_to": m.active_to.isoformat() if m.active_to else None}
+
+
+def check_json(c: EligibilityCheck, *, include_raw: bool = False) -> dict[str, Any]:
+    a = c.answer
+    t = c.telehealth
+    body: dict[str, Any] = {
+        "check_id": c.check_id, "status": c.status, "payer_id": c.payer_id, "service": c.request.service,
+        "modality": c.request.modality.value, "date_of_service": c.request.date_of_service.isoformat(),
+        "service_type_codes": list(c.request.service_type_codes),
+        "plan": {"name": a.plan_name if a else None,
+                 "begin": a.plan_begin.isoformat() if a and a.plan_begin else None,
+                 "end": a.plan_end.isoformat() if a and a.plan_end else None},
+        "benefits": {
+            "copay": a.benefits.copay if a else None, "coinsurance": a.benefits.coinsurance if a else None,
+            "deductible_remaining": a.benefits.deductible_remaining if a else None,
+            "out_of_pocket_remaining": a.benefits.out_of_pocket_remaining if a else None,
+            "in_network": c.request.provider_in_network,
+        },
+        "benefit_network": a.benefit_network if a else None,
+        "telehealth": {"covered": t.covered if t else None, "place_of_service": t.place_of_service if t else None,
+                       "modifiers": list(t.modifiers) if t else []},
+        "aaa_errors": [{"code": e.code, "description": e.description, "level": e.level,
+                        "follow_up_action": e.follow_up_action} for e in (a.aaa_errors if a else ())],
+        "source": c.source, "cached": c.cached, "checked_at": utc(c.checked_at), "requested_at": utc(c.requested_at),
+        "pending": ({"attempts": c.attempts, "next_attempt_at": utc(c.next_attempt_at),
+                     "give_up_at": utc(c.give_up_at), "reason": c.failure} if c.status == "pending" else None),
+        "error": c.failure if c.status == "error" else None,
+    }
+    if include_raw:
+        body["raw_271"] = c.raw_271
+    return body

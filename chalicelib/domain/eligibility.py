@@ -1,0 +1,256 @@
+"""Insurance eligibility: payer configuration, telehealth policy, checks and their states. Pure.
+
+States of a check (``status``):
+
+| status      | meaning                                                                 | final |
+|-------------|-------------------------------------------------------------------------|-------|
+| active      | the payer says the coverage is active on the date of service            | yes   |
+| inactive    | the payer says the coverage is not active on that date                  | yes   |
+| not_found   | the payer could not match the member (AAA 58, 64-78: correct the data)  | yes   |
+| error       | the payer refused the request, or answered something we cannot read     | yes   |
+| pending     | degraded: the payer did not answer inside our time budget (timeout,     | no    |
+|             | 5xx, AAA 42/80 "unable to respond now"). We ask again when the check is |       |
+|             | read (GET) at or after ``next_attempt_at``; after ``give_up_at`` the    |       |
+|             | check becomes ``error`` with ``failure`` saying why                     |       |
+
+``in_network`` is whether the *provider* is in the payer's network. A 271 never says that: EB12
+only labels which benefit row is the in-network (Y) or out-of-network (N) one. We know it only
+from the clinician's ``payer_networks`` in our directory; otherwise it is None.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from .model import Modality
+from .payer_policy import TelehealthTerms
+
+FINAL_STATUSES = frozenset({"active", "inactive", "not_found", "error"})
+CACHEABLE_STATUSES = frozenset({"active", "inactive", "not_found"})
+POS_OFFICE = "11"
+
+
+# --- who owns a check -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Owner:
+    """A check belongs to the tenant whose scheduler asked, or to the payer whose token asked."""
+
+    kind: str  # "tenant" | "payer"
+    id: str
+
+
+# --- roster (members a payer uploaded) ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RosterBenefits:
+    """In-network cost share. Money as decimal strings ("25.00"), coinsurance a fraction ("0.2")."""
+
+    copay: str | None = None
+    coinsurance: str | None = None
+    deductible_remaining: str | None = None
+    out_of_pocket_remaining: str | None = None
+
+
+@dataclass(frozen=True)
+class RosterMember:
+    member_id: str = field(repr=False)
+    first_name: str = field(repr=False)
+    last_name: str = field(repr=False)
+    birth_date: date = field(repr=False)
+    plan_name: str | None
+    active_from: date
+    active_to: date | None = None
+    benefits: RosterBenefits = field(default_factory=RosterBenefits)
+
+    def active_on(self, day: date) -> bool:
+        return self.active_from <= day and (self.active_to is None or day <= self.active_to)
+
+
+# --- a check --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """What was asked. PHI: stored inside the check item, never in a key, a log or an error."""
+
+    member_id: str = field(repr=False)
+    first_name: str = field(repr=False)
+    last_name: str = field(repr=False)
+    birth_date: date = field(repr=False)
+    provider_npi: str
+    provider_name: str
+    service: str
+    modality: Modality
+    date_of_service: date
+    service_type_codes: tuple[str, ...]
+    patient_jurisdiction: str | None = None
+    patient_location_type: str = "home"  # home | other | clinic
+    clinician_id: str | None = None
+    provider_in_network: bool | None = None  # from the clinician's payer_networks, never from EB12
+
+
+@dataclass(frozen=True)
+class AaaEntry:
+    code: str
+    description: str | None
+    level: str
+    follow_up_action: str | None = None
+
+
+@dataclass(frozen=True)
+class Benefits:
+    copay: str | None = None
+    coinsurance: str | None = None
+    deductible_remaining: str | None = None
+    out_of_pocket_remaining: str | None = None
+    in_network: bool | None = None
+
+
+@dataclass(frozen=True)
+class PayerAnswer:
+    """A 271 read for the asked service types (adapters/x12.summarize_benefits, as plain data)."""
+
+    status: str  # active | inactive | not_found | error
+    plan_name: str | None = None
+    plan_begin: date | None = None
+    plan_end: date | None = None
+    benefits: Benefits = field(default_factory=Benefits)
+    benefit_network: str | None = None  # EB12 of the rows the amounts came from (Y, N, W, U)
+    service_covered: bool | None = None  # False when the payer sent EB*I for an asked service type
+    aaa_errors: tuple[AaaEntry, ...] = ()
+    retryable: bool = False  # AAA 42/80: the payer could not answer now
+
+
+@dataclass(frozen=True)
+class TelehealthCoverage:
+    covered: bool | None
+    place_of_service: str
+    modifiers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EligibilityCheck:
+    check_id: str
+    owner: Owner
+    tenant_id: str  # the caller's tenant (audit); a payer-owned check is not a tenant's
+    payer_id: str
+    request: CheckRequest
+    status: str
+    source: str  # the connector kind that answered: x12_http | roster
+    requested_at: datetime
+    answer: PayerAnswer | None = None
+    telehealth: TelehealthCoverage | None = None
+    raw_271: str | None = field(default=None, repr=False)  # PHI: returned only on ?include=raw271
+    cached: bool = False
+    checked_at: datetime | None = None
+    attempts: int = 0
+    polls: int = 0
+    next_attempt_at: datetime | None = None
+    give_up_at: datetime | None = None
+    failure: str | None = None  # why it is pending or error: timeout, http_503, aaa_42, x12_invalid, ...
+    patient_id: str | None = None
+    appointment_id: str | None = None
+    version: int = 0
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+def telehealth_coverage(terms: TelehealthTerms, modality: Modality, location_type: str, status: str,
+                        service_covered: bool | None) -> TelehealthCoverage:
+    """Covered, place of service and modifiers for this modality with the patient where they are.
+
+    In person: not a telehealth question (covered None, office POS 11). Telehealth: POS 10 at home,
+    02 elsewhere (or the payer's own codes); covered follows the payer's policy for the modality
+    while the coverage is active, is False when the coverage is inactive or the payer excluded the
+    asked service (EB*I), and None while the payer's answer is unknown.
+    """
+    if not modality.is_telehealth:
+        return TelehealthCoverage(None, POS_OFFICE, ())
+    pos = terms.place_of_service_home if location_type == "home" else terms.place_of_service_other
+    if status == "active":
+        covered = False if service_covered is False else terms.covered(modality)
+    elif status == "inactive":
+        covered = False
+    else:
+        covered = None
+    return TelehealthCoverage(covered, pos, terms.modifiers(modality))
+
+
+def appointment_status(status: str, telehealth: TelehealthCoverage | None, modality: Modality) -> str:
+    """What an appointment records: verified | not_covered | pending | unknown."""
+    if status == "pending":
+        return "pending"
+    if status == "inactive":
+        return "not_covered"
+    if status != "active":
+        return "unknown"  # not_found and error: nobody could confirm either way
+    if not modality.is_telehealth:
+        return "verified"
+    covered = telehealth.covered if telehealth else None
+    if covered is True:
+        return "verified"
+    return "not_covered" if covered is False else "unknown"
+
+
+def needs_recheck(previous_status: str, before_modality: Modality, after_modality: Modality,
+                  before_day: date, after_day: date, plan_begin: date | None, plan_end: date | None) -> bool:
+    """After a reschedule or a switch of modality: ask the payer again?
+
+    Yes when the modality changed (telehealth coverage is per modality), when the visit moved into
+    another plan year (the plan dates of the last 271 when it gave them, else the calendar year:
+    deductibles and out-of-pocket reset), and when the last answer was not a definitive one.
+    """
+    if previous_status in ("pending", "unknown"):
+        return True
+    if before_modality is not after_modality:
+        return True
+    if before_day == after_day:
+        return False
+    if (plan_begin is not None and after_day < plan_begin) or (plan_end is not None and after_day > plan_end):
+        return True
+    return before_day.year != after_day.year
+
+
+# --- retries --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Capped exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter")."""
+
+    max_attempts: int = 4
+    base_seconds: float = 0.25
+    cap_seconds: float = 2.0
+
+    def delay(self, attempt: int, unit_random: float) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based); unit_random in [0, 1)."""
+        return unit_random * min(self.cap_seconds, self.base_seconds * 2 ** (attempt - 1))
+
+
+def repoll_delay_seconds(polls: int, base_seconds: float, cap_seconds: float) -> float:
+    """How long a pending check waits before the next read may ask the payer again."""
+    return float(min(cap_seconds, base_seconds * 2 ** max(polls, 0)))
+
+
+# --- names in X12 ---------------------------------------------------------------------------------
+
+_NOT_BASIC = re.compile(r"[^A-Z0-9 '.,&/-]+")
+
+
+def x12_text(value: str, max_length: int) -> str:
+    """Upper case, X12 basic character set (anything else becomes a space), trimmed to the element's length."""
+    text = " ".join(_NOT_BASIC.sub(" ", value.upper()).split())
+    return text[:max_length].rstrip() or "UNKNOWN"
+
+
+def split_name(full_name: str) -> tuple[str, str]:
+    """(first, last) from the directory's single name field: the last word is the family name."""
+    words = full_name.split()
+    if not words:
+        return "UNKNOWN", "UNKNOWN"
+    if len(words) == 1:
+        return words[0], words[0]
+    return " ".join(words[:-1]), words[-1]
