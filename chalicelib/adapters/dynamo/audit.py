@@ -9,7 +9,7 @@ ids only (actor sub and role, resource, patient id), never names, dates of birth
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -25,6 +25,11 @@ from .codec import _plain
 from .models import AuditEntryItem, AuditHeadItem
 
 APPEND_ATTEMPTS = 8
+
+
+def _z(moment: datetime) -> str:
+    """API.md's output form; sortable as text, so it also serves as an index key."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _entries_pk(tenant: str) -> str:
@@ -45,7 +50,7 @@ class DynamoAuditTrail:
             seq, prev = self._head(caller.tenant_id)
             at: datetime = self.clock()
             entry: dict[str, Any] = {
-                "seq": seq + 1, "at": at.isoformat(), "tenant_id": caller.tenant_id,
+                "seq": seq + 1, "at": _z(at), "tenant_id": caller.tenant_id,
                 "actor": {"sub": caller.sub, "role": caller.primary_role}, "action": action, "resource": resource,
                 "patient_id": patient_id, "outcome": outcome, "request_id": caller.request_id, "prev_hash": prev,
             }
@@ -84,12 +89,12 @@ class DynamoAuditTrail:
         if patient_id:
             results = AuditEntryItem.by_patient.query(
                 _patient_index_pk(tenant, patient_id),
-                AuditEntryItem.gsi1sk.between(window.start.isoformat(), window.end.isoformat() + "~"),
+                AuditEntryItem.gsi1sk.between(_z(window.start), _z(window.end) + "~"),
                 limit=limit, last_evaluated_key=cursor)
         else:
             results = AuditEntryItem.query(
                 _entries_pk(tenant), AuditEntryItem.sk.startswith("SEQ#"),
-                filter_condition=AuditEntryItem.at.between(window.start.isoformat(), window.end.isoformat() + "~"),
+                filter_condition=AuditEntryItem.at.between(_z(window.start), _z(window.end) + "~"),
                 limit=limit, last_evaluated_key=cursor)
         items = [_plain(i.doc) for i in results]
         return items, results.last_evaluated_key
