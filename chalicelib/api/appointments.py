@@ -10,7 +10,6 @@ from ..bootstrap import get_services
 from ..domain.model import Interval
 from ..schemas.appointments import BookingIn, CancelIn, CheckInIn, RescheduleIn, SwitchModalityIn
 from ..schemas.queries import AppointmentListQuery, AvailabilityQuery
-from ..services.availability import AvailabilitySearch
 from .idempotency import idempotent
 from .presenters import appointment_json, slot_json
 from .routing import Call, endpoint, ok
@@ -21,6 +20,8 @@ appointments = Blueprint(__name__)
 @endpoint(appointments, "GET", "/v1/availability", query=AvailabilityQuery, response="SlotList", errors=(404, 429),
           summary="Bookable slots the clinician may lawfully deliver where the patient will be")
 def search_availability(call: Call) -> Response:
+    from ..services.availability import AvailabilitySearch  # the DynamoDB layer loads on first use
+
     get_services().rate_limiter.hit(call.caller, "availability")
     q = call.params(AvailabilityQuery)
     search = AvailabilitySearch(

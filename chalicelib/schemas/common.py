@@ -63,7 +63,8 @@ Limit = Annotated[int, Field(ge=1, le=200)]
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    # Validators are built on first use, not at import: `import app` is the Lambda cold start.
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True, defer_build=True)
 
 
 def valid_npi(npi: str) -> bool:
