@@ -4,8 +4,9 @@
 
     with DynamoCalls() as calls:
         services.booking.book(caller, body)
-    calls.counts()   # {"GetItem": 3, "Query": 1, "TransactWriteItems": 1, "PutItem": 1, "total": 6}
+    calls.counts()   # {"GetItem": 3, "PutItem": 1, "Query": 1, "TransactWriteItems": 1, "total": 6}
     calls.seconds    # wall time spent inside those botocore calls
+    calls.targets()  # ["GetItem main T#·#PAT#·/PROFILE", "TransactWriteItems main [Put T#·#CLIN#·/BLOCK#· x4, ...]"]
 
 How it sees every call: PynamoDB builds its own botocore session per connection (and per
 thread), boto3 has its default session, and each session has its own event system. Handlers
@@ -18,11 +19,18 @@ What a call's time covers: from `provide-client-params` (the first event of
 `BaseClient._make_api_call`) to `after-call` / `after-call-error`: botocore's parameter
 validation and serialization, signing, the round trip (moto in-process, a moto server, or
 DynamoDB), and response parsing. It does not include PynamoDB's own model (de)serialization
-around the call. Recorders see calls from every thread while they are active.
+around the call. `transport_seconds` is the part from `before-send` to `before-parse`: the round
+trip alone (with moto in-process: moto's own work), so `seconds - transport_seconds` is botocore's
+client-side work, which stays in our process in production too. Retries inside one call add up.
+Recorders see calls from every thread while they are active.
+
+`targets()` describes each call by its key *shapes*: the upper-case parts of `pk`/`sk` are kept,
+everything else (ids, dates, hashes) becomes `·`, so no id ever reaches a report.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
@@ -31,10 +39,12 @@ from typing import Any
 
 SERVICE = "dynamodb"
 _START = "_bench_dynamo_calls_started"
+_TARGET = "_bench_dynamo_calls_target"
 
 _lock = threading.Lock()
 _active: list[DynamoCalls] = []
 _installed = False
+_thread = threading.local()
 
 
 @dataclass
@@ -42,11 +52,13 @@ class Call:
     operation: str
     seconds: float
     ok: bool
+    transport_seconds: float = 0.0
+    target: str = ""
 
 
 @dataclass(eq=False)
 class DynamoCalls:
-    """One recording: a context manager; re-entrant use is not supported (use a new one)."""
+    """One recording, as a context manager. Recorders may nest or overlap; each sees every call."""
 
     calls: list[Call] = field(default_factory=list)
 
@@ -69,6 +81,10 @@ class DynamoCalls:
         result["total"] = sum(by_op.values())
         return result
 
+    def targets(self) -> list[str]:
+        """Each call in order, by operation, table suffix and key shapes (ids removed)."""
+        return [f"{c.operation} {c.target}{'' if c.ok else ' (failed)'}" for c in self.calls]
+
     @property
     def total(self) -> int:
         return len(self.calls)
@@ -76,6 +92,10 @@ class DynamoCalls:
     @property
     def seconds(self) -> float:
         return sum(c.seconds for c in self.calls)
+
+    @property
+    def transport_seconds(self) -> float:
+        return sum(c.transport_seconds for c in self.calls)
 
     @property
     def failed(self) -> int:
@@ -87,21 +107,37 @@ class DynamoCalls:
             self.calls.clear()
 
 
-
-def _on_start(context: dict[str, Any] | None = None, **_: Any) -> None:
+# --- the handlers ------------------------------------------------------------------------------
+def _on_start(params: Any = None, model: Any = None, context: dict[str, Any] | None = None, **_: Any) -> None:
     if _active and context is not None:
+        _thread.transport = 0.0
+        _thread.sent = None
+        context[_TARGET] = describe(getattr(model, "name", ""), params)
         context[_START] = time.perf_counter()
 
 
+def _before_send(**_: Any) -> None:
+    if _active:
+        _thread.sent = time.perf_counter()
+
+
+def _before_parse(**_: Any) -> None:
+    sent = getattr(_thread, "sent", None)
+    if _active and sent is not None:
+        _thread.transport = getattr(_thread, "transport", 0.0) + time.perf_counter() - sent
+        _thread.sent = None
+
+
 def _on_end(ok: bool, model: Any = None, context: dict[str, Any] | None = None) -> None:
-    if not _active or context is None:
+    if context is None:
         return
     started = context.pop(_START, None)
-    if started is None:  # the call began before any recorder was active
+    if not _active or started is None:  # the call began before any recorder was active
         return
     elapsed = time.perf_counter() - started
     operation = getattr(model, "name", None) or str(context.get("operation_name", "?"))
-    call = Call(operation, elapsed, ok)
+    call = Call(operation, elapsed, ok, getattr(_thread, "transport", 0.0), str(context.get(_TARGET, "")))
+    _thread.transport = 0.0
     with _lock:
         for recorder in _active:
             recorder.calls.append(call)
@@ -129,6 +165,8 @@ def _handlers() -> list[tuple[Any, ...]]:
     return [
         (f"provide-client-params.{SERVICE}", _on_start, handlers.REGISTER_FIRST),
         (f"before-call.{SERVICE}", _remember_operation),
+        (f"before-send.{SERVICE}", _before_send, handlers.REGISTER_FIRST),  # before moto answers
+        (f"before-parse.{SERVICE}", _before_parse, handlers.REGISTER_FIRST),
         (f"after-call.{SERVICE}", _after_call, handlers.REGISTER_LAST),
         (f"after-call-error.{SERVICE}", _after_call_error, handlers.REGISTER_LAST),
     ]
@@ -171,3 +209,44 @@ def watch(target: Any) -> None:
             events.register_last(name, handler, unique_id=unique_id)
         else:
             events.register(name, handler, unique_id=unique_id)
+
+
+# --- key shapes ----------------------------------------------------------------------------------
+_WORD = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def shape(value: Any) -> str:
+    """'T#demo#PAT#pat_ny' -> 'T#·#PAT#·': keep the upper-case markers, hide everything else."""
+    text = value.get("S", "·") if isinstance(value, dict) else str(value)
+    return "#".join(part if _WORD.match(part) else "·" for part in text.split("#"))
+
+
+def _key_shape(key: Any) -> str:
+    if not isinstance(key, dict):
+        return "?"
+    names = [n for n in ("pk", "sk", "id") if n in key] or sorted(key)[:2]
+    return "/".join(shape(key[n]) for n in names)
+
+
+def _table(name: Any) -> str:
+    return str(name or "?").rsplit("-", 1)[-1]  # hco-bench-main -> main
+
+
+def describe(operation: str, params: Any) -> str:
+    if not isinstance(params, dict):
+        return ""
+    if operation == "TransactWriteItems":
+        parts: Counter[str] = Counter()
+        for entry in params.get("TransactItems", []):
+            for action, body in entry.items():
+                key = body.get("Key") or body.get("Item") or {}
+                parts[f"{action} {_table(body.get('TableName'))}:{_key_shape(key)}"] += 1
+        return "[" + ", ".join(f"{p}{f' x{n}' if n > 1 else ''}" for p, n in parts.items()) + "]"
+    table = _table(params.get("TableName"))
+    if operation == "Query":
+        values = params.get("ExpressionAttributeValues") or {}
+        first = next(iter(values.values()), None)
+        index = params.get("IndexName")
+        return f"{table}{f'/{index}' if index else ''} {shape(first) if first else '?'}"
+    key = params.get("Key") or params.get("Item")
+    return f"{table} {_key_shape(key)}" if key is not None else table

@@ -17,9 +17,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from .bootstrap import get_services
 
-    report = get_services().audit_log.verify_tenant(args.tenant)
+    trail = get_services().audit_log.trail
+    drained = trail.drain_parked(args.tenant)
+    report = trail.verify(args.tenant)
     print(json.dumps({"tenant": args.tenant, "ok": report.ok, "entries": report.entries,
-                      "first_bad_seq": report.first_bad_seq, "problem": report.problem}))
+                      "first_bad_seq": report.first_bad_seq, "problem": report.problem,
+                      "parked_entries_chained": drained}))
     return 0 if report.ok else 1
 
 

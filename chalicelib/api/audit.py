@@ -31,10 +31,10 @@ def search_audit(call: Call) -> Response:
 def verify_audit(call: Call) -> Response:
     report = get_services().audit_log.verify(call.caller)
     return ok({"ok": report.ok, "entries": report.entries, "first_bad_seq": report.first_bad_seq,
-               "problem": report.problem, "checked_at": utc(get_services().clock())})
+               "problem": report.problem, "parked": report.parked, "checked_at": utc(get_services().clock())})
 
 
 def _entry_json(e: dict) -> dict:
-    return {"seq": e["seq"], "at": e["at"], "actor": e["actor"], "action": e["action"], "resource": e["resource"],
+    return {"seq": e.get("seq"), "at": e["at"], "actor": e["actor"], "action": e["action"], "resource": e["resource"],
             "patient_id": e.get("patient_id"), "outcome": e["outcome"], "request_id": e.get("request_id"),
-            "prev_hash": e["prev_hash"], "hash": e["hash"]}
+            "prev_hash": e.get("prev_hash"), "hash": e.get("hash")}

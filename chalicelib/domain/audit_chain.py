@@ -25,6 +25,7 @@ class ChainReport:
     entries: int
     first_bad_seq: int | None = None
     problem: str | None = None
+    parked: int = 0  # entries written under contention and not chained yet (not tampering: a backlog)
 
 
 def verify_chain(entries: Iterable[Mapping[str, Any]], head_seq: int, head_hash: str) -> ChainReport:

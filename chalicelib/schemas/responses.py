@@ -293,7 +293,7 @@ class ActorOut(Out):
 
 
 class AuditEntryOut(Out):
-    seq: int
+    seq: int | None = Field(description="Place in the chain; null while the entry is parked (not chained yet)")
     at: datetime
     actor: ActorOut
     action: str
@@ -301,8 +301,8 @@ class AuditEntryOut(Out):
     patient_id: str | None
     outcome: str
     request_id: str | None
-    prev_hash: str
-    hash: str
+    prev_hash: str | None
+    hash: str | None
 
 
 class AuditList(Out):
@@ -315,6 +315,7 @@ class AuditVerifyOut(Out):
     entries: int
     first_bad_seq: int | None
     problem: str | None
+    parked: int = Field(description="Entries written under contention and not chained yet")
     checked_at: UtcTime
 
 

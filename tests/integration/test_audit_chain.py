@@ -69,3 +69,23 @@ def test_a_cut_off_tail_is_detected_against_the_head(services, filled, tenant):
     report = services.audit.verify(tenant)
     assert not report.ok and "head" in report.problem
     assert AuditHeadItem.get(f"T#{tenant}#AUDIT", "HEAD").seq == 6
+
+
+def test_under_contention_an_entry_is_parked_never_lost_and_later_chained(services, tenant):
+    from chalicelib.adapters.dynamo.audit import DynamoAuditTrail
+
+    busy = DynamoAuditTrail(services.clock, services.audit.connection, attempts=0, sleep=lambda _: None)
+    sched = Caller("sched-1", tenant, frozenset({"scheduler"}))
+    busy.record(sched, "patient.read", "patient/p-1", "p-1", "success")  # cannot chain: parks
+    services.audit.record(sched, "patient.read", "patient/p-2", "p-2", "success")  # chains normally
+    report = services.audit.verify(tenant)
+    assert report.ok and report.entries == 1 and report.parked == 1
+    from chalicelib.domain.model import Interval
+    from tests.conftest import START
+
+    found, _ = services.audit.entries(tenant, Interval(START.replace(year=2025), START.replace(year=2027)), "p-1",
+                                      10, None)
+    assert [e["resource"] for e in found] == ["patient/p-1"]  # readable by patient while parked
+    assert services.audit.drain_parked(tenant) == 1
+    after = services.audit.verify(tenant)
+    assert after.ok and after.entries == 2 and after.parked == 0
