@@ -85,3 +85,25 @@ def services(aws, settings, clock):
     yield built
     bootstrap.install(None)
     idempotency.reset()
+
+
+@pytest.fixture
+def api(services, tenant):
+    """The app through chalice.test.Client, on moto, as callers of this test's own tenant."""
+    from chalice.test import Client
+
+    from app import app
+    from tests.support import Api
+
+    with Client(app, stage_name="local") as client:
+        yield Api(client, tenant)
+
+
+@pytest.fixture
+def admin(api):
+    return api.as_role("admin")
+
+
+@pytest.fixture
+def scheduler(api):
+    return api.as_role("scheduler")

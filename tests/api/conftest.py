@@ -2,27 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support import Api, clinician_body, patient_body, site_body, weekday_rules
-
-
-@pytest.fixture
-def api(services, tenant):
-    from chalice.test import Client
-
-    from app import app
-
-    with Client(app, stage_name="local") as client:
-        yield Api(client, tenant)
-
-
-@pytest.fixture
-def admin(api):
-    return api.as_role("admin")
-
-
-@pytest.fixture
-def scheduler(api):
-    return api.as_role("scheduler")
+from tests.support import clinician_body, patient_body, site_body, weekday_rules
 
 
 @pytest.fixture

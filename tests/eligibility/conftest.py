@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support import Api, clinician_body, patient_body, site_body, weekday_rules
+from tests.support import clinician_body, patient_body, site_body, weekday_rules
 
 # Short budgets keep the suite fast; the ratios are the deployed ones (attempt < budget < 10 s).
 FAST = {"budget_seconds": 0.8, "attempt_timeout_seconds": 0.3, "booking_budget_seconds": 0.8, "max_attempts": 3,
@@ -54,26 +54,6 @@ def services(built_services, clock):
     built_services.eligibility.url_policy = policy
     bootstrap.install(None)
     idempotency.reset()
-
-
-@pytest.fixture
-def api(services, tenant):
-    from chalice.test import Client
-
-    from app import app
-
-    with Client(app, stage_name="local") as client:
-        yield Api(client, tenant)
-
-
-@pytest.fixture
-def scheduler(api):
-    return api.as_role("scheduler")
-
-
-@pytest.fixture
-def admin(api):
-    return api.as_role("admin")
 
 
 def roster_entry(first="JANE", last="DOE", birth="1985-04-12", active_from="2026-01-01", active_to="2026-12-31",
