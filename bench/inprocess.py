@@ -137,7 +137,7 @@ def operation_counts(services: Any) -> dict[str, Any]:
           lambda: search(patient_jurisdiction="US-NY", clinician_id="clin_rivera", limit=200))
     count("availability_week_all_demo_clinicians", lambda: search(patient_id="pat_ny", limit=200))
     count.counts["availability_week_all_demo_clinicians"]["clinicians"] = len(
-        services.directory.list_clinicians(caller))
+        services.directory.repo.list_clinicians(caller.tenant_id))
 
     # Rivera: Mon/Wed/Fri 08:00-16:00 telehealth, Tue/Thu 09:00-17:00 at Manhattan (New York time).
     video = BookingIn(patient_id="pat_ny", clinician_id="clin_rivera", service=SERVICE,

@@ -6,6 +6,7 @@ from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
 from ..schemas.directory import AvailabilityIn, ClinicianIn, PatientIn, SiteIn
+from ..schemas.queries import PageQuery
 from .idempotency import idempotent
 from .presenters import clinician_json, patient_json, site_json
 from .routing import Call, endpoint, ok
@@ -21,10 +22,11 @@ def create_site(call: Call) -> Response:
                       lambda: (201, site_json(get_services().directory.create_site(call.caller, body))))
 
 
-@endpoint(directory, "GET", "/v1/sites", response="SiteList", summary="List the tenant's sites")
+@endpoint(directory, "GET", "/v1/sites", query=PageQuery, response="SiteList", summary="List the tenant's sites")
 def list_sites(call: Call) -> Response:
-    sites = get_services().directory.list_sites(call.caller)
-    return ok({"items": [site_json(s) for s in sites], "next_cursor": None})
+    page = call.params(PageQuery)
+    sites, next_cursor = get_services().directory.list_sites(call.caller, page.limit, page.cursor)
+    return ok({"items": [site_json(s) for s in sites], "next_cursor": next_cursor})
 
 
 @endpoint(directory, "GET", "/v1/sites/{site_id}", response="SiteOut", summary="Get a site")
@@ -40,10 +42,12 @@ def create_clinician(call: Call) -> Response:
                       lambda: (201, clinician_json(get_services().directory.create_clinician(call.caller, body))))
 
 
-@endpoint(directory, "GET", "/v1/clinicians", response="ClinicianList", summary="List the tenant's clinicians")
+@endpoint(directory, "GET", "/v1/clinicians", query=PageQuery, response="ClinicianList",
+          summary="List the tenant's clinicians")
 def list_clinicians(call: Call) -> Response:
-    clinicians = get_services().directory.list_clinicians(call.caller)
-    return ok({"items": [clinician_json(c) for c in clinicians], "next_cursor": None})
+    page = call.params(PageQuery)
+    clinicians, next_cursor = get_services().directory.list_clinicians(call.caller, page.limit, page.cursor)
+    return ok({"items": [clinician_json(c) for c in clinicians], "next_cursor": next_cursor})
 
 
 @endpoint(directory, "GET", "/v1/clinicians/{clinician_id}", response="ClinicianOut", summary="Get a clinician")

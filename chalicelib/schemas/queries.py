@@ -37,6 +37,11 @@ class QueryModel(BaseModel):
         return data
 
 
+class PageQuery(QueryModel):
+    limit: Limit = 50
+    cursor: Cursor | None = None
+
+
 class AvailabilityQuery(QueryModel):
     service: Annotated[str, Field(pattern=r"^[0-9A-Z]{5}$", examples=["90834"], description="CPT code")]
     from_: QueryMoment = Field(alias="from")

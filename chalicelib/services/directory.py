@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import time
 
 from ..adapters.dynamo.directory import DirectoryRepository
+from ..adapters.dynamo.keys import require_partition
 from ..domain.access import Caller, require_clinician_self_or_admin, require_patient_access
 from ..domain.errors import FieldErrors, NotFound
 from ..domain.model import (
@@ -27,6 +28,7 @@ from ..domain.model import (
 )
 from ..domain.ports import AuditTrail, IdFactory
 from ..schemas.directory import AvailabilityIn, ClinicianIn, PatientIn, SiteIn
+from .paging import decode_cursor, encode_cursor
 
 
 class DirectoryService:
@@ -55,8 +57,9 @@ class DirectoryService:
             raise NotFound("No such site.")
         return site
 
-    def list_sites(self, caller: Caller) -> list[Site]:
-        return self.repo.list_sites(caller.tenant_id)
+    def list_sites(self, caller: Caller, limit: int, cursor: str | None) -> tuple[list[Site], str | None]:
+        sites, last = self.repo.page_sites(caller.tenant_id, limit, _own_cursor(caller, cursor))
+        return sites, encode_cursor(last)
 
     # --- clinicians --------------------------------------------------------------------------
     def create_clinician(self, caller: Caller, body: ClinicianIn) -> Clinician:
@@ -84,8 +87,9 @@ class DirectoryService:
             raise NotFound("No such clinician.")
         return clinician
 
-    def list_clinicians(self, caller: Caller) -> list[Clinician]:
-        return self.repo.list_clinicians(caller.tenant_id)
+    def list_clinicians(self, caller: Caller, limit: int, cursor: str | None) -> tuple[list[Clinician], str | None]:
+        clinicians, last = self.repo.page_clinicians(caller.tenant_id, limit, _own_cursor(caller, cursor))
+        return clinicians, encode_cursor(last)
 
     def set_availability(self, caller: Caller, clinician_id: str, body: AvailabilityIn) -> Clinician:
         require_clinician_self_or_admin(caller, clinician_id)
@@ -132,6 +136,11 @@ class DirectoryService:
             if self.repo.get_site(tenant, site_id) is None:
                 errors.add(f"{field}[{i}]", "no such site in this tenant")
         errors.raise_if_any()
+
+
+def _own_cursor(caller: Caller, cursor: str | None) -> dict[str, object] | None:
+    """A cursor is a DynamoDB key: refuse one that points into another tenant's partition."""
+    return require_partition(decode_cursor(cursor), "pk", f"T#{caller.tenant_id}#DIR")  # type: ignore[no-any-return]
 
 
 def _hhmm(text: str) -> time:

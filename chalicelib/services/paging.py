@@ -25,3 +25,4 @@ def decode_cursor(cursor: str | None) -> Any:
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationFailed("cursor is not valid",
                                errors=[FieldError("cursor", "is not a cursor we issued")]) from exc
+

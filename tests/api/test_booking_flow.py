@@ -81,3 +81,32 @@ def test_missing_and_wrong_typed_fields_are_each_named(world, scheduler):
     assert r.status == 400
     fields = {e["field"] for e in r.json["errors"]}
     assert {"patient_id", "clinician_id", "start", "modality"} <= fields
+
+
+def test_directory_lists_are_paged_and_a_foreign_cursor_is_refused(api, admin):
+    from tests.support import VALID_NPIS, clinician_body
+
+    for i in range(3):
+        assert admin.post("/v1/clinicians", clinician_body(f"Dr {i}", npi=VALID_NPIS[i])).status == 201
+    first = admin.get("/v1/clinicians?limit=2").json
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    rest = admin.get(f"/v1/clinicians?limit=2&cursor={first['next_cursor']}").json
+    names = {c["name"] for c in first["items"] + rest["items"]}
+    assert names == {"Dr 0", "Dr 1", "Dr 2"} and rest["next_cursor"] is None
+    foreign = api.as_role("admin")
+    foreign.token = api.token("admin", tenant="another-tenant")
+    r = foreign.get(f"/v1/clinicians?limit=2&cursor={first['next_cursor']}")
+    assert r.status == 400 and r.json["errors"][0]["field"] == "cursor"
+    assert admin.get("/v1/sites?limit=500").status == 400
+
+
+def test_a_crafted_cursor_on_appointment_lists_is_a_400_not_a_crash(world, scheduler):
+    import base64
+    import json
+
+    forged = base64.urlsafe_b64encode(json.dumps(
+        {"pk": {"S": "T#other#APPT#x"}, "sk": {"S": "APPT"}, "gsi2pk": {"S": "T#other#PAT#x"},
+         "gsi2sk": {"S": "2026"}}).encode()).decode().rstrip("=")
+    r = scheduler.get(f"/v1/appointments?patient_id={world['patient']['patient_id']}&cursor={forged}")
+    assert r.status == 400 and r.json["errors"][0]["field"] == "cursor"
+    assert scheduler.get("/v1/appointments?patient_id=x&cursor=!!notbase64").status == 400

@@ -118,14 +118,16 @@ class AppointmentRepository:
     def list_for_clinician(self, tenant: str, clinician_id: str, window: Interval, limit: int,
                            cursor: dict[str, str] | None) -> tuple[list[Appointment], dict[str, str] | None]:
         condition = AppointmentItem.gsi1sk.between(_range_low(window.start), _range_high(window.end))
+        pk = keys.clinician_pk(tenant, clinician_id)
         return self._page(AppointmentItem.by_clinician.query(
-            keys.clinician_pk(tenant, clinician_id), condition, limit=limit, last_evaluated_key=cursor))
+            pk, condition, limit=limit, last_evaluated_key=keys.require_partition(cursor, "gsi1pk", pk)))
 
     def list_for_patient(self, tenant: str, patient_id: str, window: Interval, limit: int,
                          cursor: dict[str, str] | None) -> tuple[list[Appointment], dict[str, str] | None]:
         condition = AppointmentItem.gsi2sk.between(_range_low(window.start), _range_high(window.end))
+        pk = keys.patient_pk(tenant, patient_id)
         return self._page(AppointmentItem.by_patient.query(
-            keys.patient_pk(tenant, patient_id), condition, limit=limit, last_evaluated_key=cursor))
+            pk, condition, limit=limit, last_evaluated_key=keys.require_partition(cursor, "gsi2pk", pk)))
 
     def _page(self, results: Iterable[AppointmentItem]) -> tuple[list[Appointment], dict[str, str] | None]:
         items = [_from_item(i) for i in results]

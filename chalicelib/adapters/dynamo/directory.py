@@ -25,6 +25,18 @@ class DirectoryRepository:
     def list_sites(self, tenant: str) -> list[Site]:
         return self._list(tenant, "SITE#", Site)
 
+    def page_sites(self, tenant: str, limit: int, cursor: dict[str, Any] | None
+                   ) -> tuple[list[Site], dict[str, Any] | None]:
+        items = DocumentItem.query(keys.directory_pk(tenant), DocumentItem.sk.startswith("SITE#"), limit=limit,
+                                   last_evaluated_key=cursor)
+        return [from_doc(Site, i.doc) for i in items], items.last_evaluated_key
+
+    def page_clinicians(self, tenant: str, limit: int, cursor: dict[str, Any] | None
+                        ) -> tuple[list[Clinician], dict[str, Any] | None]:
+        items = DocumentItem.query(keys.directory_pk(tenant), DocumentItem.sk.startswith("CLIN#"), limit=limit,
+                                   last_evaluated_key=cursor)
+        return [_with_version(from_doc(Clinician, i.doc), i.version) for i in items], items.last_evaluated_key
+
     def add_clinician(self, clinician: Clinician) -> None:
         self._insert(keys.directory_pk(clinician.tenant_id), keys.clinician_sk(clinician.clinician_id),
                      "clinician", clinician)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from ...domain.errors import FieldError, ValidationFailed
 from ...domain.timeblocks import block_key
 
 
@@ -49,3 +51,16 @@ def block_sk(block: datetime, room: str | None = None) -> str:
 
 def payer_pk(payer_id: str) -> str:
     return f"PAYER#{payer_id}"
+
+
+def require_partition(cursor: Any, attribute: str, partition: str) -> Any:
+    """A cursor is a DynamoDB key from an earlier page: it must point into the partition being read.
+
+    A crafted or foreign cursor would otherwise reach DynamoDB as an invalid ExclusiveStartKey.
+    """
+    if cursor is None:
+        return None
+    value = cursor.get(attribute) if isinstance(cursor, dict) else None
+    if not (isinstance(value, dict) and value.get("S") == partition):
+        raise ValidationFailed("cursor is not valid", errors=[FieldError("cursor", "is not a cursor we issued")])
+    return cursor
