@@ -87,3 +87,13 @@ def patient_body(name: str = "Pat Example", home: str = "US-NY", **extra: Any) -
     return {"name": name, "birth_date": "1990-04-01", "home_jurisdiction": home, "phone": "+1 212 555 0100",
             "email": "pat@example.org", "preferred_language": "en", "tech_access": {"video": True},
             "coverages": [{"payer_id": "acme", "member_id": "M123456"}], **extra}
+
+
+def clinic_with_psychologist(admin: RoleApi) -> dict[str, Any]:
+    """A NY site with two rooms and a NY-licensed psychologist working there Mon-Fri 09-17 (no buffer)."""
+    site = admin.post("/v1/sites", site_body()).json
+    clinician = admin.post("/v1/clinicians", clinician_body(site_ids=[site["site_id"]])).json
+    r = admin.put(f"/v1/clinicians/{clinician['clinician_id']}/availability",
+                  {"rules": weekday_rules(site_id=site["site_id"]), "buffer_minutes": 0})
+    assert r.status == 200, r.json
+    return {"site": site, "clinician": clinician}

@@ -67,7 +67,7 @@ class BookingService:
     def book(self, caller: Caller, body: BookingIn) -> Appointment:
         require_patient_access(caller, body.patient_id)
         patient = self._patient(caller, body.patient_id)
-        clinician = self._clinician(caller, body.clinician_id, field="clinician_id")
+        clinician = self._clinician(caller, body.clinician_id)
         service = self._service(body.service)
         where = body.patient_jurisdiction or patient.home_jurisdiction
         plan = self._plan(caller.tenant_id, patient, clinician, service, body.start, body.modality, body.site_id,
@@ -235,7 +235,7 @@ class BookingService:
     def _change_visit(self, caller: Caller, current: Appointment, start: datetime, modality: Modality,
                       site_id: str | None, action: str, where: str, location_type: str | None) -> Appointment:
         patient = self._patient(caller, current.patient_id)
-        clinician = self._clinician(caller, current.clinician_id, field="clinician_id")
+        clinician = self._clinician(caller, current.clinician_id)
         service = self._service(current.service)
         if modality is not Modality.IN_PERSON:
             site_id = None
@@ -258,7 +258,7 @@ class BookingService:
         """Re-verify licensure where the patient actually is, then check in."""
         current = self._visible(caller, appointment_id)
         status_machine.require_transition(current.status, Status.CHECKED_IN)
-        clinician = self._clinician(caller, current.clinician_id, field="clinician_id")
+        clinician = self._clinician(caller, current.clinician_id)
         rules = self.rules()
         where = body.patient_jurisdiction
         site = self.directory.get_site(current.tenant_id, current.site_id) if current.site_id else None
@@ -330,7 +330,7 @@ class BookingService:
             raise NotFound("No such patient.")
         return patient
 
-    def _clinician(self, caller: Caller, clinician_id: str, *, field: str) -> Clinician:
+    def _clinician(self, caller: Caller, clinician_id: str) -> Clinician:
         clinician = self.directory.get_clinician(caller.tenant_id, clinician_id)
         if clinician is None:
             raise NotFound("No such clinician.")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.support import clinician_body, patient_body, site_body, weekday_rules
+from tests.support import clinic_with_psychologist, patient_body
 
 # Short budgets keep the suite fast; the ratios are the deployed ones (attempt < budget < 10 s).
 FAST = {"budget_seconds": 0.8, "attempt_timeout_seconds": 0.3, "booking_budget_seconds": 0.8, "max_attempts": 3,
@@ -135,12 +135,7 @@ def check_body(payer_id: str, **overrides: Any) -> dict[str, Any]:
 @pytest.fixture
 def world(api, admin, scheduler):
     """A NY site, a NY psychologist in the acme-like payers' networks (see the tests), a patient to be set."""
-    site = admin.post("/v1/sites", site_body()).json
-    clinician = admin.post("/v1/clinicians", clinician_body(site_ids=[site["site_id"]])).json
-    r = admin.put(f"/v1/clinicians/{clinician['clinician_id']}/availability",
-                  {"rules": weekday_rules(site_id=site["site_id"]), "buffer_minutes": 0})
-    assert r.status == 200, r.json
-    return {"site": site, "clinician": clinician}
+    return clinic_with_psychologist(admin)
 
 
 def new_patient(scheduler, payer_id: str | None, member_id: str = "W100200300", name: str = "Jane Doe",

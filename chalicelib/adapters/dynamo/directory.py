@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
-from ...domain.errors import Conflict
 from ...domain.model import Clinician, Patient, Site
 from . import keys
 from .codec import from_doc, to_doc
 from .models import DocumentItem
+from .versioning import save_versioned
 
 T = TypeVar("T")
 
@@ -51,12 +51,7 @@ class DirectoryRepository:
                             kind="clinician", doc=to_doc(clinician))
         if clinician.version:
             item.version = clinician.version
-        try:
-            item.save()
-        except (PutError, UpdateError) as exc:
-            if _is_conditional_failure(exc):
-                raise Conflict("The clinician was changed by another request; read it again and retry.") from exc
-            raise
+        save_versioned(item, "The clinician was changed by another request; read it again and retry.")
         return _with_version(clinician, item.version)
 
     def list_clinicians(self, tenant: str) -> list[Clinician]:
@@ -92,6 +87,3 @@ def _with_version(clinician: Clinician, version: int | None) -> Clinician:
 
     return replace(clinician, version=int(version or 0))
 
-
-def _is_conditional_failure(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"

@@ -23,14 +23,15 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
 from ...domain.eligibility import EligibilityCheck, Owner, RosterMember
-from ...domain.errors import Conflict, DependencyUnavailable
+from ...domain.errors import DependencyUnavailable
 from ...domain.payer_policy import PayerConfig
 from . import keys
 from .codec import from_doc, to_doc
 from .models import DocumentItem, ExpiringItem
+from .versioning import save_versioned
 
 CONFIG_SK = "CONFIG"
 CHECK_SK = "CHECK"
@@ -97,12 +98,7 @@ class EligibilityRepository:
         item = DocumentItem(_check_pk(check.owner, check.check_id), CHECK_SK, kind="eligibility_check",
                             doc=to_doc(replace(check, version=0)))
         item.version = check.version
-        try:
-            item.save()
-        except (PutError, UpdateError) as exc:
-            if _is_conditional_failure(exc):
-                raise Conflict("The check was updated by another request; read it again.") from exc
-            raise
+        save_versioned(item, "The check was updated by another request; read it again.")
         return replace(check, version=int(item.version or 0))
 
     def get_cached(self, owner: Owner, payer_id: str, digest: str, now: datetime) -> dict[str, Any] | None:
@@ -141,14 +137,6 @@ def _save(pk: str, sk: str, kind: str, obj: Any) -> int:
     item = DocumentItem(pk, sk, kind=kind, doc=to_doc(replace(obj, version=0) if hasattr(obj, "version") else obj))
     if current is not None:
         item.version = current.version
-    try:
-        item.save()
-    except (PutError, UpdateError) as exc:
-        if _is_conditional_failure(exc):
-            raise Conflict("Another request changed this at the same time; retry.") from exc
-        raise
+    save_versioned(item, "Another request changed this at the same time; retry.")
     return int(item.version or 1)
 
-
-def _is_conditional_failure(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
