@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .services.directory import DirectoryService
     from .services.eligibility import EligibilityService
     from .services.licensure import LicensureService
+    from .services.tenant_settings import TenantSettingsService
     from .services.video import VideoService
 
 
@@ -37,6 +38,7 @@ class Services:
     licensure: LicensureService
     eligibility: EligibilityService
     clock: Clock
+    tenant_settings: TenantSettingsService
 
 
 _services: Services | None = None
@@ -56,13 +58,16 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .adapters.dynamo.binding import bind_models
     from .adapters.dynamo.directory import DirectoryRepository
     from .adapters.dynamo.rate_limit import RateLimiter
+    from .adapters.dynamo.tenant_settings import TenantSettingsRepository
     from .rules.bundle import rulebook
     from .services.audit import AuditService
     from .services.availability import AvailabilityService
     from .services.booking import BookingService
+    from .services.care_gate import CareGate
     from .services.directory import DirectoryService
     from .services.eligibility_lazy import wire_eligibility
     from .services.licensure import LicensureService
+    from .services.tenant_settings import TenantSettingsService
     from .services.video import VideoService
 
     connection = bind_models(settings)
@@ -70,18 +75,24 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     appointments = AppointmentRepository(connection)
     audit = DynamoAuditTrail(clock, connection)
     eligibility, recorder = wire_eligibility(settings, clock, new_id, directory_repo, audit, rulebook, appointments)
+    tenant_settings = TenantSettingsRepository()
+    # One licensure decision for every door: booking, reschedule, switch, check-in, video, start, completion.
+    gate = CareGate(appointments, rulebook, tenant_settings)
+    booking = BookingService(directory_repo, appointments, rulebook, clock, new_id, audit, eligibility=recorder,
+                             gate=gate)
     return Services(
-        video=VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit),
+        video=VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit, booking),
         settings=settings,
-        directory=DirectoryService(directory_repo, audit, new_id),
-        availability=AvailabilityService(directory_repo, appointments, rulebook, clock),
-        booking=BookingService(directory_repo, appointments, rulebook, clock, new_id, audit, eligibility=recorder),
+        directory=DirectoryService(directory_repo, audit, new_id, redecide=booking.redecide_for_clinician),
+        availability=AvailabilityService(directory_repo, appointments, rulebook, clock, gate),
+        booking=booking,
         audit=audit,
         audit_log=AuditService(audit),
         rate_limiter=RateLimiter(clock, settings.rate_limits),
-        licensure=LicensureService(directory_repo, rulebook),
+        licensure=LicensureService(directory_repo, rulebook, gate),
         eligibility=eligibility,
         clock=clock,
+        tenant_settings=TenantSettingsService(tenant_settings, audit),
     )
 
 

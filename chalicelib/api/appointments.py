@@ -48,7 +48,7 @@ def list_appointments(call: Call) -> Response:
     start = q.from_ or get_services().clock() - timedelta(days=365)
     end = q.to or start + timedelta(days=3 * 365)
     items, next_cursor = get_services().booking.list(call.caller, q.clinician_id, q.patient_id, Interval(start, end),
-                                                     q.limit, q.cursor)
+                                                     q.limit, q.cursor, needs_review=q.needs_review)
     return ok({"items": [appointment_json(a) for a in items], "next_cursor": next_cursor})
 
 
@@ -91,6 +91,12 @@ def complete(call: Call, appointment_id: str) -> Response:
           errors=(409,), summary="Mark an appointment as a no-show")
 def no_show(call: Call, appointment_id: str) -> Response:
     return ok(appointment_json(get_services().booking.no_show(call.caller, appointment_id)))
+
+
+@endpoint(appointments, "POST", "/v1/appointments/{appointment_id}/licensure/redecide", response="AppointmentOut",
+          errors=(409,), summary="Decide a visit's licensure again on today's records (clears or keeps needs_review)")
+def redecide(call: Call, appointment_id: str) -> Response:
+    return ok(appointment_json(get_services().booking.redecide(call.caller, appointment_id)))
 
 
 @endpoint(appointments, "POST", "/v1/appointments/{appointment_id}/switch-modality", body=SwitchModalityIn,

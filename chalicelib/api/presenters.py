@@ -7,7 +7,20 @@ from typing import Any
 
 from ..domain.availability import Slot
 from ..domain.licensure import LicensureDecision
-from ..domain.model import Appointment, Availability, Clinician, ClosedDate, LicensureBasis, Patient, Site
+from ..domain.model import (
+    Appointment,
+    Availability,
+    Clinician,
+    ClosedDate,
+    CompactPrivilege,
+    ConfirmedLocation,
+    DeaRegistration,
+    DecisionNote,
+    License,
+    LicensureBasis,
+    Patient,
+    Site,
+)
 
 
 def utc(moment: datetime | None) -> str | None:
@@ -21,7 +34,7 @@ def site_json(site: Site) -> dict[str, Any]:
             "jurisdiction": site.jurisdiction,
             "address": {"line1": site.address.line1, "city": site.address.city,
                         "postal_code": site.address.postal_code},
-            "rooms": list(site.rooms)}
+            "rooms": list(site.rooms), "version": site.version}
 
 
 def _hhmm(t: time) -> str:
@@ -43,12 +56,14 @@ def clinician_json(c: Clinician) -> dict[str, Any]:
         "clinician_id": c.clinician_id, "name": c.name, "npi": c.npi, "discipline": c.discipline.value,
         "timezone": c.timezone,
         "licenses": [{"jurisdiction": x.jurisdiction, "type": x.type, "number": x.number,
-                      "expires_on": x.expires_on.isoformat()} for x in c.licenses],
+                      "expires_on": x.expires_on.isoformat(), **_standing(x)} for x in c.licenses],
         "compact_privileges": [{"compact": x.compact, "kind": x.kind, "home_jurisdiction": x.home_jurisdiction,
-                                "expires_on": x.expires_on.isoformat(), "jurisdictions": list(x.jurisdictions)}
+                                "expires_on": x.expires_on.isoformat(), "jurisdictions": list(x.jurisdictions),
+                                **_standing(x)}
                                for x in c.compact_privileges],
         "dea_registrations": [{"jurisdiction": x.jurisdiction, "number": x.number, "schedules": list(x.schedules),
-                               "expires_on": x.expires_on.isoformat()} for x in c.dea_registrations],
+                               "expires_on": x.expires_on.isoformat(), **_standing(x)}
+                              for x in c.dea_registrations],
         "modalities": sorted(m.value for m in c.modalities), "site_ids": list(c.site_ids),
         "languages": list(c.languages), "payer_networks": list(c.payer_networks),
         "availability": availability_json(c.availability), "version": c.version,
@@ -63,7 +78,12 @@ def patient_json(p: Patient) -> dict[str, Any]:
         "coverages": [{"payer_id": c.payer_id, "member_id": c.member_id} for c in p.coverages],
         "emergency_contact": ({"name": p.emergency_contact.name, "phone": p.emergency_contact.phone}
                               if p.emergency_contact else None),
+        "version": p.version,
     }
+
+
+def _standing(x: License | CompactPrivilege | DeaRegistration) -> dict[str, Any]:
+    return {"status": x.status, "effective_from": x.effective_from.isoformat() if x.effective_from else None}
 
 
 def basis_json(basis: LicensureBasis | None) -> dict[str, Any] | None:
@@ -78,7 +98,8 @@ def appointment_json(a: Appointment) -> dict[str, Any]:
         "clinician_id": a.clinician_id, "service": a.service, "start": utc(a.start), "end": utc(a.end),
         "timezone": a.timezone, "modality": a.modality.value, "site_id": a.site_id, "room": a.room,
         "patient_jurisdiction": a.patient_jurisdiction, "patient_location_type": a.patient_location_type,
-        "licensure": {"allowed": a.licensure_basis is not None, "basis": basis_json(a.licensure_basis)},
+        "licensure": appointment_licensure_json(a),
+        "confirmed_location": confirmed_location_json(a.confirmed_location),
         "eligibility": {"status": a.eligibility_status},
         "billing": {"place_of_service": a.billing.place_of_service, "modifiers": list(a.billing.modifiers)},
         "cancel_reason": a.cancel_reason, "created_at": utc(a.created_at), "updated_at": utc(a.updated_at),
@@ -86,7 +107,38 @@ def appointment_json(a: Appointment) -> dict[str, Any]:
     }
 
 
+def _note_json(n: DecisionNote) -> dict[str, Any]:
+    return {"code": n.code, "rule_id": n.rule_id, "detail": n.detail}
+
+
+def appointment_licensure_json(a: Appointment) -> dict[str, Any]:
+    r = a.licensure
+    if r is None:  # stored before decisions were recorded: what the visit row itself says
+        return {"allowed": a.licensure_basis is not None, "basis": basis_json(a.licensure_basis), "uncertain": False,
+                "conditions": [], "status": "ok", "review_reasons": [], "care_jurisdiction": a.care_jurisdiction,
+                "location_source": "stated", "zone": a.timezone, "zone_assumed": False}
+    return {"allowed": a.licensure_basis is not None and r.status == "ok", "basis": basis_json(a.licensure_basis),
+            "uncertain": r.uncertain, "conditions": [_note_json(n) for n in r.conditions], "status": r.status,
+            "review_reasons": [_note_json(n) for n in r.review_reasons], "care_jurisdiction": r.jurisdiction,
+            "location_source": r.location_source, "zone": r.zone, "zone_assumed": r.zone_assumed}
+
+
+def confirmed_location_json(c: ConfirmedLocation | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    address = None if not (c.address_line1 or c.address_city or c.address_postal_code) else {
+        "line1": c.address_line1, "city": c.address_city, "postal_code": c.address_postal_code}
+    return {"patient_jurisdiction": c.jurisdiction, "confirmed_at": utc(c.confirmed_at),
+            "confirmed_by": c.confirmed_by, "callback_phone": c.callback_phone, "address": address}
+
+
+def decision_json(decision: LicensureDecision) -> dict[str, Any]:
+    """The decision as availability items show it: allowed, basis, doubt and conditions."""
+    return {"allowed": decision.allowed, "basis": basis_json(decision.basis), "uncertain": decision.uncertain,
+            "conditions": [{"code": r.code, "rule_id": r.rule_id, "source": r.source, "detail": r.detail,
+                            "uncertain": r.uncertain} for r in decision.conditions]}
+
+
 def slot_json(slot: Slot, decision: LicensureDecision) -> dict[str, Any]:
     return {"clinician_id": slot.clinician_id, "start": utc(slot.start), "end": utc(slot.end),
-            "modality": slot.modality.value, "site_id": slot.site_id,
-            "licensure": {"allowed": decision.allowed, "basis": basis_json(decision.basis)}}
+            "modality": slot.modality.value, "site_id": slot.site_id, "licensure": decision_json(decision)}

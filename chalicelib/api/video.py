@@ -5,16 +5,19 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
+from ..schemas.appointments import VideoJoinIn
 from .presenters import appointment_json
 from .routing import Call, endpoint, ok
 
 video = Blueprint(__name__)
 
 
-@endpoint(video, "POST", "/v1/appointments/{appointment_id}/video/join", response="VideoJoinOut", errors=(409, 503),
-          summary="Join the visit's Chime SDK meeting (created just in time)")
+@endpoint(video, "POST", "/v1/appointments/{appointment_id}/video/join", body=VideoJoinIn, response="VideoJoinOut",
+          errors=(409, 503), summary="Join the visit's Chime SDK meeting (created just in time); the patient's body "
+                                     "confirms where they are")
 def join(call: Call, appointment_id: str) -> Response:
-    joined = get_services().video.join(call.caller, appointment_id)
+    body = call.body(VideoJoinIn)
+    joined = get_services().video.join(call.caller, appointment_id, body)
     m, a = joined.meeting, joined.attendee
     return ok({
         "meeting": {"MeetingId": m.meeting_id, "MediaRegion": m.media_region, "MediaPlacement": m.media_placement,

@@ -54,6 +54,13 @@ OutsideAvailability = _error("OutsideAvailability", "OUTSIDE_AVAILABILITY", 422,
 ServiceNotOffered = _error("ServiceNotOffered", "SERVICE_NOT_OFFERED", 422,
                            "The clinician's discipline may not deliver this service")
 Unprocessable = _error("Unprocessable", "UNPROCESSABLE", 422, "The request cannot be carried out")
+LocationNotConfirmed = _error("LocationNotConfirmed", "LOCATION_NOT_CONFIRMED", 409,
+                              "The patient's location at visit time is not confirmed")
+LicensureNeedsReview = _error("LicensureNeedsReview", "LICENSURE_NEEDS_REVIEW", 409,
+                              "A licence this visit rested on changed; the visit must be re-decided")
+VersionMismatch = _error("VersionMismatch", "VERSION_MISMATCH", 412, "The record changed since the version given")
+# The day-limit ledger changed between our read and the write: re-decide with fresh counts.
+PracticeDaysChanged = _error("PracticeDaysChanged", "CONFLICT", 409, "Temporary-practice days changed; retry")
 TooManyRequests = _error("TooManyRequests", "RATE_LIMITED", 429, "Too many requests")
 DependencyUnavailable = _error("DependencyUnavailable", "DEPENDENCY_UNAVAILABLE", 503,
                                "A service we depend on is unavailable; retry later")

@@ -7,7 +7,7 @@ slip past the membership and licence lookups that are keyed by these codes.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from .ruleref import RuleRef
@@ -24,6 +24,8 @@ class Jurisdiction:
     default_zone: str  # IANA zone used when no address narrows it down
     other_zones: tuple[str, ...]  # further zones inside the jurisdiction (e.g. the FL panhandle)
     rule: RuleRef
+    # Postal-code prefixes that lie in one of other_zones (e.g. "324" -> America/Chicago in Florida).
+    postal_zones: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ Order of the checks, each refusal with its own reason code:
 4. prescribing a controlled substance, when asked: DEA registration in the patient's state for
    that schedule, and a telemedicine rule in force on that date (see prescribing.py).
 
-A RuleBook without the jurisdiction tables (a unit test's hand-made book) runs the baseline
-rule only: an unexpired licence in the patient's jurisdiction. The deployed bundle always has them.
+A licence or privilege grants only while its status is `active` or `probation` (standing.py);
+probation and day limits come back as `conditions`. A RuleBook missing any table the decision
+needs is refused outright (RULES_INCOMPLETE): missing data never widens authority.
 """
 
 from __future__ import annotations
@@ -31,21 +32,42 @@ from .license_types import LICENSE_TYPES, LicenseTypeTable, normalize_type
 from .model import Clinician, CompactPrivilege, License, LicensureBasis, Modality
 from .prescribing import PRESCRIBING, PrescribingTable, prescribing_outcome
 from .rulebook import RuleBook
-from .ruleref import Reason, RuleRef, condition_reasons, reason
+from .ruleref import Reason, RuleRef, condition_reason, condition_reasons, reason
+from .standing import grants, on_probation, refusal_code
 
-__all__ = ["BASELINE_RULE_ID", "BASELINE_SOURCE", "LicensureDecision", "Reason", "allowed_modalities",
-           "lawful_clinicians", "lawful_modalities", "licensure_decision"]
+__all__ = ["BASELINE_RULE_ID", "BASELINE_SOURCE", "REQUIRED_TABLES", "LicensureDecision", "Reason",
+           "TemporaryPractice", "allowed_modalities", "apply_uncertainty_policy", "lawful_clinicians",
+           "lawful_modalities", "licensure_decision"]
 
 BASELINE_RULE_ID = "lic-baseline-patient-location"
 BASELINE_SOURCE = ("FSMB 2013 consensus principle #3 (Journal of Medical Regulation 106(3)); "
                    "HRSA PAL 2020-01: practice occurs where the patient is located")
-# Used only when the rule book has no license_types table (its baseline rule wins otherwise).
+# Cited when the rule book is incomplete (its license_types table carries the real baseline rule).
 _FALLBACK_BASELINE = RuleRef(BASELINE_RULE_ID, BASELINE_SOURCE, date(2013, 1, 1))
 
 # Reasons that grant; every other code on a refusal is a cause.
 LICENSED_IN_JURISDICTION = "LICENSED_IN_JURISDICTION"
 JURISDICTION_EXCEPTION = "JURISDICTION_EXCEPTION"
 COMPACT_PRIVILEGE = "COMPACT_PRIVILEGE"
+RULES_INCOMPLETE = "RULES_INCOMPLETE"
+UNCERTAIN_RULE_REFUSED = "UNCERTAIN_RULE_REFUSED"
+# Every table a decision reads; the rule book refuses to load without one (rules/bundle.py).
+REQUIRED_TABLES: dict[str, type[Any]] = {JURISDICTIONS: JurisdictionTable, LICENSE_TYPES: LicenseTypeTable,
+                                         COMPACTS: CompactTable, PRESCRIBING: PrescribingTable}
+
+
+@dataclass(frozen=True)
+class TemporaryPractice:
+    """A day-limited privilege (PSYPACT TAP) the grant rests on: its days must be counted."""
+
+    compact: str
+    kind: str
+    jurisdiction: str
+    max_days_per_calendar_year: int
+
+    @property
+    def ledger(self) -> str:
+        return f"{self.compact}#{self.kind}#{self.jurisdiction}"
 
 
 @dataclass(frozen=True)
@@ -54,6 +76,7 @@ class LicensureDecision:
     basis: LicensureBasis | None
     reasons: tuple[Reason, ...]
     rules_version: str
+    temporary_practice: TemporaryPractice | None = None
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -64,33 +87,54 @@ class LicensureDecision:
         """Some reason rests on facts the rules mark [?]: worth a human look."""
         return any(r.uncertain for r in self.reasons)
 
+    @property
+    def conditions(self) -> tuple[Reason, ...]:
+        """What an allowed decision obliges (probation terms, day limits, compact conditions)."""
+        return tuple(r for r in self.reasons if r.condition) if self.allowed else ()
+
     def to_json(self) -> dict[str, Any]:
-        """The shape of POST /v1/licensure/checks (API.md), plus `detail` and `uncertain`."""
+        """The shape of POST /v1/licensure/checks (API.md), plus `detail`, `uncertain` and `conditions`."""
         basis = None if self.basis is None else {
             "kind": self.basis.kind, "jurisdiction": self.basis.jurisdiction,
             "compact": self.basis.compact, "ref": self.basis.ref}
         return {"allowed": self.allowed, "basis": basis, "rules_version": self.rules_version,
-                "reasons": [{"code": r.code, "rule_id": r.rule_id, "source": r.source, "detail": r.detail,
-                             "uncertain": r.uncertain} for r in self.reasons]}
+                "uncertain": self.uncertain, "conditions": [_reason_json(r) for r in self.conditions],
+                "reasons": [_reason_json(r) for r in self.reasons]}
+
+
+def _reason_json(r: Reason) -> dict[str, Any]:
+    return {"code": r.code, "rule_id": r.rule_id, "source": r.source, "detail": r.detail, "uncertain": r.uncertain}
+
+
+def apply_uncertainty_policy(decision: LicensureDecision, uncertain_rules: str) -> LicensureDecision:
+    """Tenant policy: `refuse` turns an allowance that rests on an uncertain rule into a refusal."""
+    if uncertain_rules != "refuse" or not decision.allowed or not decision.uncertain:
+        return decision
+    doubtful = [r for r in decision.reasons if r.uncertain]
+    refusal = Reason(UNCERTAIN_RULE_REFUSED, doubtful[0].rule_id, doubtful[0].source,
+                     "the allowance rests on a rule marked uncertain and the tenant refuses those", True)
+    return LicensureDecision(False, None, (refusal, *doubtful), decision.rules_version)
 
 
 @dataclass(frozen=True)
 class _Tables:
     baseline: RuleRef
-    jurisdictions: JurisdictionTable | None
-    license_types: LicenseTypeTable | None
-    compacts: CompactTable | None
-    prescribing: PrescribingTable | None
+    jurisdictions: JurisdictionTable
+    license_types: LicenseTypeTable
+    compacts: CompactTable
+    prescribing: PrescribingTable
 
     @classmethod
-    def of(cls, rules: RuleBook) -> _Tables:
-        def table(kind: str, cls_: type[Any]) -> Any:
-            value = rules.tables.get(kind)
-            return value if isinstance(value, cls_) else None
-
-        types: LicenseTypeTable | None = table(LICENSE_TYPES, LicenseTypeTable)
-        return cls(types.baseline if types else _FALLBACK_BASELINE, table(JURISDICTIONS, JurisdictionTable),
-                   types, table(COMPACTS, CompactTable), table(PRESCRIBING, PrescribingTable))
+    def of(cls, rules: RuleBook) -> _Tables | list[str]:
+        """The tables, or the kinds that are missing: a decision never runs on part of the rules."""
+        found = {kind: rules.tables.get(kind) for kind in REQUIRED_TABLES}
+        missing = [kind for kind, value in found.items() if not isinstance(value, REQUIRED_TABLES[kind])]
+        if not rules.services:
+            missing.append("service_catalog")
+        if missing:
+            return missing
+        types: LicenseTypeTable = found[LICENSE_TYPES]
+        return cls(types.baseline, found[JURISDICTIONS], types, found[COMPACTS], found[PRESCRIBING])
 
 
 @dataclass(frozen=True)
@@ -99,6 +143,7 @@ class _Path:
 
     basis: LicensureBasis | None
     reasons: tuple[Reason, ...]
+    temporary_practice: TemporaryPractice | None = None
 
 
 def licensure_decision(clinician: Clinician, where: str, modality: Modality, on: date, rules: RuleBook,
@@ -119,7 +164,10 @@ def licensure_decision(clinician: Clinician, where: str, modality: Modality, on:
     def refuse(reasons: Iterable[Reason]) -> LicensureDecision:
         return LicensureDecision(False, None, tuple(reasons), rules.version)
 
-    if t.jurisdictions is not None and t.jurisdictions.get(where, on) is None:
+    if isinstance(t, list):
+        return refuse([reason(RULES_INCOMPLETE, _FALLBACK_BASELINE,
+                              f"the rule book lacks {', '.join(t)}: no decision without them")])
+    if t.jurisdictions.get(where, on) is None:
         return refuse([reason("UNKNOWN_JURISDICTION", t.baseline, f"{where!r} is not a jurisdiction in the rules")])
     scope = _service_refusals(clinician, modality, on, rules, service, t.baseline)
     if scope:
@@ -129,15 +177,13 @@ def licensure_decision(clinician: Clinician, where: str, modality: Modality, on:
         return refuse(authority.reasons)
     reasons = authority.reasons
     if controlled_substance_schedule is not None:
-        if t.prescribing is None:
-            return refuse([reason("NO_PRESCRIBING_RULE", t.baseline, "the rule book has no prescribing rules")])
         outcome = prescribing_outcome(clinician, where, modality, on, controlled_substance_schedule,
                                       t.prescribing, t.baseline, oud_medication=oud_medication,
                                       prior_in_person_evaluation=prior_in_person_evaluation)
         if not outcome.allowed:
             return refuse(outcome.reasons)
         reasons += outcome.reasons
-    return LicensureDecision(True, authority.basis, reasons, rules.version)
+    return LicensureDecision(True, authority.basis, reasons, rules.version, authority.temporary_practice)
 
 
 def lawful_modalities(clinician: Clinician, where: str, on: date, rules: RuleBook, *,
@@ -163,7 +209,7 @@ def lawful_clinicians(clinicians: Iterable[Clinician], where: str, modality: Mod
 
 def _service_refusals(clinician: Clinician, modality: Modality, on: date, rules: RuleBook,
                       service: str | None, baseline: RuleRef) -> list[Reason]:
-    if service is None or not rules.services:  # no catalog loaded: nothing to check against
+    if service is None:
         return []
     found = rules.service(service)
     if found is None:
@@ -194,18 +240,16 @@ def _authority(clinician: Clinician, where: str, modality: Modality, on: date, t
         refusals.extend(path.reasons)
     if not here:
         refusals.append(reason("NO_LICENSE_IN_JURISDICTION", t.baseline, f"no licence recorded in {where}"))
-    # Without a compacts table (baseline-only book) privileges cannot be judged: they grant nothing.
-    if t.compacts is not None:
-        for privilege in clinician.compact_privileges:
-            path = _compact_path(privilege, clinician, where, modality, on, t.compacts, t, temporary_days_used)
-            if path.basis is not None:
-                return path
-            refusals.extend(path.reasons)
+    for privilege in clinician.compact_privileges:
+        path = _compact_path(privilege, clinician, where, modality, on, t.compacts, t, temporary_days_used)
+        if path.basis is not None:
+            return path
+        refusals.extend(path.reasons)
     return _Path(None, tuple(refusals))
 
 
 def _is_exception(lic: License, t: _Tables) -> bool:
-    found = t.license_types.resolve(lic.type) if t.license_types else None
+    found = t.license_types.resolve(lic.type)
     return found is not None and found.basis_kind != "license"
 
 
@@ -213,11 +257,6 @@ def _licence_path(lic: License, clinician: Clinician, where: str, modality: Moda
                   t: _Tables) -> _Path:
     baseline = t.baseline
     expired = reason("LICENSE_EXPIRED", baseline, f"{lic.type} licence in {where} expired {lic.expires_on}")
-    if t.license_types is None:  # baseline only
-        if on <= lic.expires_on:
-            return _Path(LicensureBasis("license", where, None, lic.number),
-                         (reason(LICENSED_IN_JURISDICTION, baseline, f"licensed in {where}"),))
-        return _Path(None, (expired,))
     kind = t.license_types.resolve(lic.type)
     if kind is None:
         return _Path(None, (reason("LICENSE_TYPE_UNKNOWN", baseline,
@@ -238,6 +277,10 @@ def _licence_path(lic: License, clinician: Clinician, where: str, modality: Moda
                                uncertain=modality in kind.uncertain_modalities))
     if lic.expires_on < on:
         refusals.append(expired)
+    status_code = refusal_code("LICENSE", lic.status, lic.effective_from, on)
+    if status_code is not None:
+        refusals.append(reason(status_code, baseline, f"{kind.code} licence in {where} is not in good standing on {on}"
+                               f" (status {lic.status})"))
     if kind.requires_license_elsewhere and not _full_licence_elsewhere(clinician, where, on, t.license_types):
         refusals.append(reason("EXCEPTION_REQUIRES_LICENSE_ELSEWHERE", kind.rule,
                                f"{kind.code} needs an active full licence outside {where}"))
@@ -250,11 +293,14 @@ def _licence_path(lic: License, clinician: Clinician, where: str, modality: Moda
     else:
         granted = reason(JURISDICTION_EXCEPTION, kind.rule,
                          f"{kind.code} in {where} valid through {lic.expires_on}")
-    return _Path(basis, (granted, *condition_reasons(kind.conditions, kind.rule)))
+    probation = (condition_reason("LICENSE_ON_PROBATION", baseline,
+                                  f"the licence in {where} is on probation: practise within the board's terms"),
+                 ) if on_probation(lic.status, lic.effective_from, on) else ()
+    return _Path(basis, (granted, *probation, *condition_reasons(kind.conditions, kind.rule)))
 
 
 def _full_licence_elsewhere(clinician: Clinician, where: str, on: date, types: LicenseTypeTable) -> bool:
-    return any(lic.jurisdiction != where and on <= lic.expires_on
+    return any(lic.jurisdiction != where and on <= lic.expires_on and grants(lic.status, lic.effective_from, on)
                and types.is_full_license_for(lic.type, clinician.discipline, on)
                for lic in clinician.licenses)
 
@@ -284,6 +330,10 @@ def _compact_path(privilege: CompactPrivilege, clinician: Clinician, where: str,
     if privilege.expires_on < on:
         refusals.append(reason("PRIVILEGE_EXPIRED", rule,
                                f"{name} {privilege.kind or ''} expired {privilege.expires_on}"))
+    status_code = refusal_code("PRIVILEGE", privilege.status, privilege.effective_from, on)
+    if status_code is not None:
+        refusals.append(reason(status_code, rule, f"{name} {privilege.kind or ''} is not in good standing on {on} "
+                                                  f"(status {privilege.status})"))
     kind = None
     if compact.privilege_kinds:
         kind = compact.privilege_kinds.get((privilege.kind or "").upper())
@@ -308,15 +358,20 @@ def _compact_path(privilege: CompactPrivilege, clinician: Clinician, where: str,
     ref = f"{privilege.kind or compact.model.value}:{privilege.home_jurisdiction}"
     granted = [reason(COMPACT_PRIVILEGE, cited, f"{name} {privilege.kind or ''} from home state "
                       f"{privilege.home_jurisdiction}; {where} operational since {period.since if period else '?'}")]
-    if limit is not None:
+    temporary = None
+    if limit is not None and kind is not None:
         used = "not counted by this check: the scheduler must count them" if temporary_days_used is None \
             else f"{temporary_days_used} used before this visit"
-        granted.append(reason("TEMPORARY_PRACTICE_DAY_LIMIT", rule,
-                              f"at most {limit} days per calendar year in {where}; {used}"))
+        granted.append(condition_reason("TEMPORARY_PRACTICE_DAY_LIMIT", rule,
+                                        f"at most {limit} days per calendar year in {where}; {used}"))
+        temporary = TemporaryPractice(name, kind.kind, where, limit)
+    if on_probation(privilege.status, privilege.effective_from, on):
+        granted.append(condition_reason("PRIVILEGE_ON_PROBATION", rule,
+                                        f"the {name} privilege is on probation: practise within its terms"))
     if kind is not None:
         granted.extend(condition_reasons(kind.conditions, rule))
     granted.extend(condition_reasons(compact.conditions, rule))
-    return _Path(LicensureBasis("compact_privilege", where, name, ref), tuple(granted))
+    return _Path(LicensureBasis("compact_privilege", where, name, ref), tuple(granted), temporary)
 
 
 def _membership_refusals(compact: Compact, privilege: CompactPrivilege, where: str, on: date) -> list[Reason]:
@@ -361,11 +416,12 @@ def _home_refusals(compact: Compact, privilege: CompactPrivilege, clinician: Cli
     elif all(lic.expires_on < on for lic in anchors):
         out.append(reason("HOME_LICENSE_EXPIRED", rule,
                           f"home licence in {home} expired {max(lic.expires_on for lic in anchors)}"))
+    elif not any(on <= lic.expires_on and grants(lic.status, lic.effective_from, on) for lic in anchors):
+        # A privilege rests on the home licence: a suspended home licence suspends the privilege.
+        out.append(reason("HOME_LICENSE_NOT_ACTIVE", rule, f"home licence in {home} is not in good standing on {on}"))
     return out
 
 
 def _anchors(lic: License, compact: Compact, t: _Tables) -> bool:
-    if t.license_types is None:
-        return True
     kind = t.license_types.resolve(lic.type)
     return kind is not None and normalize_type(kind.code) in compact.home_license_types

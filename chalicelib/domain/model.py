@@ -35,12 +35,21 @@ class Status(StrEnum):
     NO_SHOW = "no_show"
 
 
+# A board's word on a licence, privilege or registration. Only these two grant authority.
+GRANTING_STATUSES = frozenset({"active", "probation"})
+CREDENTIAL_STATUSES = ("active", "inactive", "suspended", "revoked", "probation")
+
+
 @dataclass(frozen=True)
 class License:
     jurisdiction: str
     type: str
     number: str
     expires_on: date
+    # `status` is in force from `effective_from` (None: always); before that date a granting
+    # status does not grant yet and a suspension has not begun.
+    status: str = "active"
+    effective_from: date | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,8 @@ class CompactPrivilege:
     expires_on: date
     # Remote states a counseling-style privilege names; empty means "every member state".
     jurisdictions: tuple[str, ...] = ()
+    status: str = "active"
+    effective_from: date | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,8 @@ class DeaRegistration:
     number: str
     schedules: tuple[str, ...]
     expires_on: date
+    status: str = "active"
+    effective_from: date | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +120,7 @@ class Site:
     jurisdiction: str
     address: Address
     rooms: tuple[str, ...]
+    version: int = 0
 
 
 @dataclass(frozen=True)
@@ -153,6 +167,7 @@ class Patient:
     video_capable: bool = True
     coverages: tuple[Coverage, ...] = ()
     emergency_contact: Contact | None = None
+    version: int = 0
 
 
 @dataclass(frozen=True)
@@ -167,6 +182,46 @@ class LicensureBasis:
     jurisdiction: str
     compact: str | None = None
     ref: str | None = None
+
+
+@dataclass(frozen=True)
+class DecisionNote:
+    """A reason of a licensure decision as stored on an appointment (code, rule and what it says)."""
+
+    code: str
+    rule_id: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class LicensureRecord:
+    """The licensure decision an active visit rests on, as the last door decided it."""
+
+    jurisdiction: str  # where care happens: the site, or the patient's location for telehealth
+    location_source: str  # site | confirmed | stated | home
+    zone: str  # IANA zone of the place of care; the visit's local date is taken there
+    zone_assumed: bool  # True when the jurisdiction spans zones and nothing told which
+    uncertain: bool = False
+    conditions: tuple[DecisionNote, ...] = ()
+    status: str = "ok"  # ok | needs_review
+    review_reasons: tuple[DecisionNote, ...] = ()
+    # The ledger a day-limited privilege (PSYPACT TAP) counts this visit's day in, "COMPACT#KIND#JUR",
+    # and that privilege's limit of distinct days per calendar year.
+    temporary_practice: str | None = None
+    temporary_practice_limit: int | None = None
+
+
+@dataclass(frozen=True)
+class ConfirmedLocation:
+    """Where the patient said they are at visit time (check-in or video join): safety data, PHI."""
+
+    jurisdiction: str
+    confirmed_at: datetime
+    confirmed_by: str  # role
+    callback_phone: str | None = None
+    address_line1: str | None = None
+    address_city: str | None = None
+    address_postal_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +261,18 @@ class Appointment:
     history: tuple[dict[str, str], ...] = ()
     video: dict[str, object] | None = None
     version: int = 0
+    licensure: LicensureRecord | None = None
+    confirmed_location: ConfirmedLocation | None = None
+
+    @property
+    def care_jurisdiction(self) -> str:
+        if self.licensure is not None:
+            return self.licensure.jurisdiction
+        return self.patient_jurisdiction
+
+    @property
+    def needs_review(self) -> bool:
+        return self.licensure is not None and self.licensure.status == "needs_review"
 
     @property
     def interval(self) -> Interval:

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from .model import Clinician, Modality
 from .ruleref import Condition, Reason, RuleRef, condition_reasons, reason
+from .standing import grants, refusal_code
 
 PRESCRIBING = "prescribing"  # RuleBook.tables key
 SCHEDULES = ("II", "III", "IV", "V")  # Schedule I has no accepted medical use: never prescribed
@@ -89,10 +90,15 @@ def _registration(clinician: Clinician, where: str, on: date, schedule: str,
     in_state = [r for r in clinician.dea_registrations if r.jurisdiction == where]
     if not in_state:
         return False, reason("DEA_REGISTRATION_MISSING_IN_STATE", rule, f"no DEA registration in {where}")
-    current = [r for r in in_state if on <= r.expires_on]
-    if not current:
+    unexpired = [r for r in in_state if on <= r.expires_on]
+    if not unexpired:
         last = max(r.expires_on for r in in_state)
         return False, reason("DEA_REGISTRATION_EXPIRED", rule, f"DEA registration in {where} expired {last}")
+    current = [r for r in unexpired if grants(r.status, r.effective_from, on)]
+    if not current:
+        code = refusal_code("DEA_REGISTRATION", unexpired[0].status, unexpired[0].effective_from, on)
+        return False, reason(code or "DEA_REGISTRATION_NOT_ACTIVE", rule,
+                             f"DEA registration in {where} is not active on {on}")
     if not any(schedule in r.schedules for r in current):
         return False, reason("DEA_SCHEDULE_NOT_REGISTERED", rule,
                              f"DEA registration in {where} does not cover schedule {schedule}")

@@ -45,6 +45,8 @@ class Reason:
     detail: str = ""
     # The rule behind this reason rests on facts marked uncertain; re-check before relying on it.
     uncertain: bool = False
+    # An obligation that comes with a grant (probation, TAP's day limit), shown as `conditions`.
+    condition: bool = False
 
 
 def reason(code: str, rule: RuleRef, detail: str = "", *, uncertain: bool | None = None) -> Reason:
@@ -58,4 +60,8 @@ def reason(code: str, rule: RuleRef, detail: str = "", *, uncertain: bool | None
 
 def condition_reasons(conditions: tuple[Condition, ...], rule: RuleRef) -> tuple[Reason, ...]:
     # Obligations, not findings: doubt about the rule's dates or lists is reported on the grant.
-    return tuple(Reason(c.code, rule.rule_id, rule.source, c.detail) for c in conditions)
+    return tuple(Reason(c.code, rule.rule_id, rule.source, c.detail, condition=True) for c in conditions)
+
+
+def condition_reason(code: str, rule: RuleRef, detail: str) -> Reason:
+    return Reason(code, rule.rule_id, rule.source, detail, condition=True)

@@ -110,9 +110,21 @@ def build_rulebook(files: list[RulesFile], version: str | None = None) -> RuleBo
     tables = {kind: TABLE_COMPILERS[kind](models) if kind in TABLE_COMPILERS else models
               for kind, models in by_kind.items() if kind != "service_catalog"}
     book = RuleBook(version=version or "unbundled", services=services, tables=tables)
+    _require_complete(book)
     for check in RULEBOOK_CHECKS:
         check(book)
     return book
+
+
+def _require_complete(book: RuleBook) -> None:
+    """Fail closed: a bundle without a table the licensure decision reads must not load at all."""
+    from ..domain.licensure import REQUIRED_TABLES
+
+    missing = [kind for kind in REQUIRED_TABLES if kind not in book.tables]
+    if not book.services:
+        missing.append("service_catalog")
+    if missing:
+        raise RulesError(f"the rules lack {', '.join(sorted(missing))}: every licensure decision needs them")
 
 
 def _compile_services(catalogs: list[ServiceCatalogFile]) -> dict[str, ServiceDefinition]:

@@ -59,7 +59,8 @@ def _fail(message: str) -> None:
 def compile_jurisdictions(files: list[JurisdictionsFile]) -> JurisdictionTable:
     doc: JurisdictionsFile = _single(files, "jurisdictions")
     return JurisdictionTable({r.code: Jurisdiction(r.code, r.name, r.country, r.category, r.default_zone,
-                                                   tuple(r.other_zones), _ref(r)) for r in doc.rules})
+                                                   tuple(r.other_zones), _ref(r), dict(r.postal_zones))
+                              for r in doc.rules})
 
 
 def compile_license_types(files: list[LicenseTypesFile]) -> LicenseTypeTable:

@@ -52,11 +52,17 @@ class JurisdictionRule(TrackedRule):
     category: Literal["state", "district", "territory", "province"]
     default_zone: Annotated[str, Field(description="IANA zone, e.g. America/New_York")]
     other_zones: list[str] = Field(default_factory=list, description="Further IANA zones inside it")
+    postal_zones: dict[Annotated[str, Field(pattern=r"^[0-9A-Z]{1,5}$")], str] = Field(
+        default_factory=dict,
+        description="Postal-code prefix -> one of other_zones, for addresses that tell which zone applies")
 
     @model_validator(mode="after")
     def _consistent(self) -> JurisdictionRule:
         if not self.code.startswith(f"{self.country}-"):
             raise ValueError(f"code {self.code} does not belong to country {self.country}")
+        for prefix, zone in self.postal_zones.items():
+            if zone not in self.other_zones:
+                raise ValueError(f"postal_zones[{prefix}]: {zone!r} is not one of other_zones")
         for zone in (self.default_zone, *self.other_zones):
             try:
                 ZoneInfo(zone)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from ..domain.model import Modality
-from .common import Body, Id, Jurisdiction, Phone, ShortText, UtcDatetime
+from .common import Body, Id, Jurisdiction, Phone, ShortText, TimeZoneName, UtcDatetime
 
 LocationType = Literal["home", "other"]
 
@@ -38,6 +38,9 @@ class CheckInAddressIn(Body):
     line1: ShortText | None = None
     city: ShortText | None = None
     postal_code: ShortText | None = None
+    timezone: TimeZoneName | None = Field(
+        default=None, description="The patient's IANA zone when their device knows it; picks the zone of care in "
+                                  "a jurisdiction that spans several")
 
 
 class CheckInIn(Body):
@@ -45,6 +48,21 @@ class CheckInIn(Body):
     address: CheckInAddressIn | None = None
     callback_phone: Phone | None = None
     patient_location_type: LocationType | None = None
+
+
+class VideoJoinIn(Body):
+    """The patient's join confirms where they are now (as check-in does); a clinician sends no body."""
+
+    patient_jurisdiction: Jurisdiction | None = None
+    callback_phone: Phone | None = None
+    address: CheckInAddressIn | None = None
+    patient_location_type: LocationType | None = None
+
+    def location(self) -> CheckInIn | None:
+        if self.patient_jurisdiction is None:
+            return None
+        return CheckInIn(patient_jurisdiction=self.patient_jurisdiction, address=self.address,
+                         callback_phone=self.callback_phone, patient_location_type=self.patient_location_type)
 
 
 class SwitchModalityIn(Body):

@@ -32,14 +32,22 @@ class SiteIn(Body):
         return tuple(self.rooms)
 
 
-class LicenseIn(Body):
+CredentialStatus = Literal["active", "inactive", "suspended", "revoked", "probation"]
+
+
+class Standing(Body):
+    status: CredentialStatus = Field(default="active", description="Only active and probation grant authority")
+    effective_from: date | None = Field(default=None, description="The date the status takes effect")
+
+
+class LicenseIn(Standing):
     jurisdiction: Jurisdiction
     type: Annotated[str, Field(pattern=r"^[A-Za-z0-9 ._/-]{1,40}$")]
     number: Annotated[str, Field(pattern=r"^[A-Za-z0-9 ._/-]{1,40}$")]
     expires_on: date
 
 
-class CompactPrivilegeIn(Body):
+class CompactPrivilegeIn(Standing):
     compact: Literal["PSYPACT", "IMLC", "COUNSELING", "SOCIAL_WORK", "NLC", "APRN"]
     kind: Literal["APIT", "TAP", "PRIVILEGE", "MULTISTATE", "LOI"] | None = None
     home_jurisdiction: Jurisdiction
@@ -57,7 +65,7 @@ class CompactPrivilegeIn(Body):
         return self
 
 
-class DeaRegistrationIn(Body):
+class DeaRegistrationIn(Standing):
     jurisdiction: Jurisdiction
     number: Annotated[str, Field(pattern=r"^[A-Z]{2}[0-9]{7}$")]
     schedules: Annotated[list[Literal["II", "III", "IV", "V"]], Field(min_length=1, max_length=4)]
@@ -77,6 +85,31 @@ class ClinicianIn(Body):
     languages: Annotated[list[Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]],
                          Field(max_length=20)] = []
     payer_networks: Annotated[list[Id], Field(max_length=200)] = []
+
+
+class ClinicianPatch(Body):
+    """PATCH /v1/clinicians/{id}: any field of ClinicianIn; a list given replaces the stored list."""
+
+    name: Name | None = None
+    npi: Npi | None = None
+    discipline: Discipline | None = None
+    timezone: TimeZoneName | None = None
+    licenses: Annotated[list[LicenseIn], Field(max_length=70)] | None = None
+    compact_privileges: Annotated[list[CompactPrivilegeIn], Field(max_length=20)] | None = None
+    dea_registrations: Annotated[list[DeaRegistrationIn], Field(max_length=70)] | None = None
+    modalities: Annotated[list[Modality], Field(min_length=1, max_length=3)] | None = None
+    site_ids: Annotated[list[Id], Field(max_length=50)] | None = None
+    languages: Annotated[list[Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")]],
+                         Field(max_length=20)] | None = None
+    payer_networks: Annotated[list[Id], Field(max_length=200)] | None = None
+
+
+class SitePatch(Body):
+    name: Name | None = None
+    timezone: TimeZoneName | None = None
+    jurisdiction: Jurisdiction | None = None
+    address: AddressIn | None = None
+    rooms: Annotated[list[RoomName], Field(min_length=1, max_length=100)] | None = None
 
 
 class WeeklyRuleIn(Body):
@@ -130,6 +163,32 @@ class CoverageIn(Body):
 class ContactIn(Body):
     name: Name
     phone: Phone
+
+
+class PatientPatch(Body):
+    name: Name | None = None
+    birth_date: date | None = None
+    home_jurisdiction: Jurisdiction | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    preferred_language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")] | None = None
+    tech_access: TechAccessIn | None = None
+    coverages: Annotated[list[CoverageIn], Field(max_length=5)] | None = None
+    emergency_contact: ContactIn | None = None
+
+    @model_validator(mode="after")
+    def _born_in_the_past(self) -> PatientPatch:
+        if self.birth_date is not None and self.birth_date < date(1900, 1, 1):
+            raise ValueError("birth_date is before 1900")
+        return self
+
+
+class TenantLicensureSettingsIn(Body):
+    uncertain_rules: Literal["warn", "refuse"] = "warn"
+
+
+class TenantSettingsIn(Body):
+    licensure: TenantLicensureSettingsIn = TenantLicensureSettingsIn()
 
 
 class PatientIn(Body):

@@ -60,6 +60,8 @@ class AppointmentListQuery(QueryModel):
     patient_id: Id | None = None
     from_: QueryMoment | None = Field(default=None, alias="from")
     to: QueryMoment | None = None
+    needs_review: bool = Field(default=False, description="Only visits whose licensure needs review "
+                               "(alone: every flagged visit of the tenant, for schedulers and admins)")
     limit: Limit = 50
     cursor: Cursor | None = None
 

@@ -22,6 +22,10 @@ Hhmm = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", 
 UtcTime = Annotated[datetime, Field(description="RFC 3339, UTC", examples=["2026-03-09T14:00:00Z"])]
 
 
+CredentialStatus = Annotated[Literal["active", "inactive", "suspended", "revoked", "probation"],
+                            Field(description="Only active and probation grant authority")]
+
+
 class Out(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="allow")
 
@@ -80,6 +84,8 @@ class LicenseOut(Out):
     type: str
     number: str
     expires_on: date
+    status: CredentialStatus = "active"
+    effective_from: date | None = None
 
 
 class CompactPrivilegeOut(Out):
@@ -88,6 +94,8 @@ class CompactPrivilegeOut(Out):
     home_jurisdiction: str
     expires_on: date
     jurisdictions: list[str]
+    status: CredentialStatus = "active"
+    effective_from: date | None = None
 
 
 class DeaRegistrationOut(Out):
@@ -95,6 +103,8 @@ class DeaRegistrationOut(Out):
     number: str
     schedules: list[Literal["II", "III", "IV", "V"]]
     expires_on: date
+    status: CredentialStatus = "active"
+    effective_from: date | None = None
 
 
 class WeeklyRuleOut(Out):
@@ -166,6 +176,15 @@ class PatientOut(Out):
     emergency_contact: ContactOut | None
 
 
+class TenantLicensureSettingsOut(Out):
+    uncertain_rules: Literal["warn", "refuse"]
+
+
+class TenantSettingsOut(Out):
+    licensure: TenantLicensureSettingsOut
+    version: int
+
+
 class SiteList(Out):
     items: list[SiteOut]
     next_cursor: str | None
@@ -185,17 +204,38 @@ class LicensureBasisOut(Out):
     ref: str | None
 
 
-class LicensureOut(Out):
-    allowed: bool
-    basis: LicensureBasisOut | None
-
-
 class ReasonOut(Out):
     code: str
     rule_id: str
-    source: str
+    source: str | None = None
     detail: str
-    uncertain: Annotated[bool, Field(description="The rule rests on facts marked uncertain: worth a human look")]
+    uncertain: Annotated[bool, Field(description="The rule rests on facts marked uncertain: worth a human look")] \
+        = False
+
+
+class LicensureOut(Out):
+    allowed: bool
+    basis: LicensureBasisOut | None
+    uncertain: bool = Field(description="Some rule the decision rests on is marked uncertain in the rules data")
+    conditions: list[ReasonOut] = Field(description="What the basis requires, e.g. probation or a day limit")
+
+
+class AppointmentLicensureOut(LicensureOut):
+    status: Literal["ok", "needs_review"] = Field(
+        description="needs_review: a licence change removed the authority this visit rested on")
+    review_reasons: list[ReasonOut]
+    care_jurisdiction: str = Field(description="Where care happens: the site, or the patient's location")
+    location_source: Literal["site", "confirmed", "stated", "home"]
+    zone: str
+    zone_assumed: bool = Field(description="The jurisdiction spans zones and nothing said which; default used")
+
+
+class ConfirmedLocationOut(Out):
+    patient_jurisdiction: str
+    confirmed_at: UtcTime
+    confirmed_by: str
+    callback_phone: str | None
+    address: dict[str, str | None] | None
 
 
 class LicensureCheckOut(Out):
@@ -203,6 +243,8 @@ class LicensureCheckOut(Out):
     basis: LicensureBasisOut | None
     reasons: list[ReasonOut]
     rules_version: str
+    uncertain: bool
+    conditions: list[ReasonOut]
 
 
 class SlotOut(Out):
@@ -248,7 +290,9 @@ class AppointmentOut(Out):
     room: str | None
     patient_jurisdiction: str
     patient_location_type: Literal["home", "other", "clinic"]
-    licensure: LicensureOut
+    licensure: AppointmentLicensureOut
+    confirmed_location: ConfirmedLocationOut | None = Field(
+        description="Where the patient confirmed they are at visit time (PHI: reads are audited)")
     eligibility: EligibilitySummaryOut
     billing: BillingOut
     cancel_reason: str | None

@@ -5,19 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from ..adapters.dynamo.appointments import AppointmentRepository
 from ..adapters.dynamo.directory import DirectoryRepository
 from ..domain.access import Caller, require_patient_access
 from ..domain.availability import Busy, Slot, SlotQuery, clinician_slots
+from ..domain.care import PatientWhereabouts
 from ..domain.errors import FieldError, FieldErrors, NotFound, ValidationFailed
-from ..domain.jurisdictions import care_zone
-from ..domain.licensure import LicensureDecision, licensure_decision
+from ..domain.licensure import LicensureDecision
 from ..domain.model import Clinician, Interval, Modality, Site
 from ..domain.ports import Clock
 from ..domain.rulebook import RuleBook, ServiceDefinition
+from ..domain.tenant_policy import TenantSettings
 from ..domain.timeblocks import BLOCK
+from .care_gate import CareGate
 from .paging import decode_cursor, encode_cursor
 
 MAX_WINDOW = timedelta(days=31)
@@ -43,11 +44,12 @@ class Option:
 
 class AvailabilityService:
     def __init__(self, directory: DirectoryRepository, appointments: AppointmentRepository,
-                 rules: Callable[[], RuleBook], clock: Clock) -> None:
+                 rules: Callable[[], RuleBook], clock: Clock, gate: CareGate | None = None) -> None:
         self.directory = directory
         self.appointments = appointments
         self.rules = rules
         self.clock = clock
+        self.gate = gate or CareGate(appointments, rules, _NoSettings())
 
     def search(self, caller: Caller, q: AvailabilitySearch) -> tuple[list[Option], str | None]:
         rules = self.rules()
@@ -62,15 +64,18 @@ class AvailabilityService:
         errors.raise_if_any()
 
         where = q.patient_jurisdiction
+        home = where
         patient_blocks: frozenset[datetime] = frozenset()
         if q.patient_id:
             require_patient_access(caller, q.patient_id)
             patient = self.directory.get_patient(caller.tenant_id, q.patient_id)
             if patient is None:
                 raise NotFound("No such patient.")
-            where = where or patient.home_jurisdiction
+            where, home = where or patient.home_jurisdiction, patient.home_jurisdiction
             patient_blocks = self.appointments.patient_blocks(caller.tenant_id, q.patient_id, q.window)
-        assert where is not None
+        assert where is not None and home is not None
+        whereabouts = PatientWhereabouts(home, where)
+        policy = self.gate.policy(caller.tenant_id)
 
         clinicians = self._clinicians(caller, q.clinician_id, service)
         sites = {s.site_id: s for s in self.directory.list_sites(caller.tenant_id)}
@@ -87,8 +92,8 @@ class AvailabilityService:
         for clinician in clinicians:
             busy = Busy(self.appointments.clinician_blocks(caller.tenant_id, clinician.clinician_id, q.window),
                         patient_blocks, rooms)
-            options += self._lawful(clinician, sites, clinician_slots(clinician, sites, query, busy), where, rules,
-                                    service)
+            options += self._lawful(caller.tenant_id, clinician, sites, clinician_slots(clinician, sites, query, busy),
+                                    whereabouts, service, policy)
         options.sort(key=lambda o: _slot_key(o.slot))
         if after is not None:
             options = [o for o in options if _slot_key(o.slot) > after]
@@ -104,24 +109,27 @@ class AvailabilityService:
             return [clinician] if clinician.discipline in service.disciplines else []
         return [c for c in self.directory.list_clinicians(caller.tenant_id) if c.discipline in service.disciplines]
 
-    def _lawful(self, clinician: Clinician, sites: dict[str, Site], slots: Iterable[Slot], where: str,
-                rules: RuleBook, service: ServiceDefinition) -> list[Option]:
-        """Keep the options the clinician may lawfully deliver to a patient in `where` on that date."""
-        decided: dict[tuple[Modality, date], LicensureDecision] = {}
-        zones: dict[str, ZoneInfo] = {}
+    def _lawful(self, tenant: str, clinician: Clinician, sites: dict[str, Site], slots: Iterable[Slot],
+                whereabouts: PatientWhereabouts, service: ServiceDefinition, policy: str) -> list[Option]:
+        """Keep the options the clinician may lawfully deliver where care would happen, decided as booking
+        decides (the same gate: place of care, day limits, the tenant's policy on uncertain rules)."""
+        decided: dict[tuple[Modality, str | None, date], LicensureDecision] = {}
         options = []
         for slot in slots:
-            # An in-person visit happens at the site, so the site's jurisdiction is where care happens.
-            place = sites[slot.site_id].jurisdiction if slot.site_id else where
-            zone = zones.setdefault(slot.site_id or place, ZoneInfo(sites[slot.site_id].timezone if slot.site_id
-                                                    else care_zone(rules.tables, place, clinician.timezone)))
-            on = slot.start.astimezone(zone).date()  # the date where care happens
-            key = (slot.modality, on)
+            site = sites[slot.site_id] if slot.site_id else None
+            place = self.gate.place(slot.modality, site, whereabouts, clinician)
+            key = (slot.modality, slot.site_id, place.local_date(slot.start))
             if key not in decided:
-                decided[key] = licensure_decision(clinician, place, slot.modality, on, rules, service=service.code)
+                decided[key] = self.gate.decide(tenant, clinician, slot.modality, slot.start, place,
+                                                service=service.code, policy=policy).decision
             if decided[key].allowed:
                 options.append(Option(slot, decided[key]))
         return options
+
+
+class _NoSettings:
+    def get(self, tenant: str) -> TenantSettings:
+        return TenantSettings(tenant)
 
 
 def _require_service(rules: RuleBook, code: str) -> ServiceDefinition:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from ..adapters.dynamo.appointments import AppointmentRepository
 from ..adapters.dynamo.directory import DirectoryRepository
@@ -13,29 +12,35 @@ from ..domain import status as status_machine
 from ..domain.access import Caller, may_see_appointment, require_patient_access
 from ..domain.availability import Busy, free_room, slot_fits_rules
 from ..domain.billing import billing_facts
+from ..domain.care import CareDecision, PatientWhereabouts, notes
 from ..domain.eligibility_hook import EligibilityRecorder, NoEligibilityRecorder
 from ..domain.errors import (
     FieldError,
     FieldErrors,
-    JurisdictionMismatch,
+    LicensureNeedsReview,
+    LocationNotConfirmed,
     ModalityNotOffered,
     NotFound,
-    NotLicensed,
     OutsideAvailability,
+    PracticeDaysChanged,
     RoomUnavailable,
     ServiceNotOffered,
     ValidationFailed,
 )
-from ..domain.jurisdictions import care_zone
-from ..domain.licensure import LicensureDecision, licensure_decision
-from ..domain.model import Appointment, Clinician, Interval, Modality, Patient, Site, Status
+from ..domain.licensure import licensure_decision
+from ..domain.model import Appointment, Clinician, ConfirmedLocation, Interval, Modality, Patient, Site, Status
 from ..domain.ports import AuditTrail, Clock, IdFactory
 from ..domain.rulebook import RuleBook, ServiceDefinition
+from ..domain.tenant_policy import TenantSettings
 from ..domain.timeblocks import blocks_covering, is_aligned
 from ..schemas.appointments import BookingIn, CheckInIn, RescheduleIn, SwitchModalityIn
+from .care_gate import CareGate
 from .paging import decode_cursor, encode_cursor
 
 ROOM_ATTEMPTS = 3
+LEDGER_ATTEMPTS = 3
+# Statuses in which a visit still rests on a licensure decision.
+ACTIVE = frozenset({Status.BOOKED, Status.CHECKED_IN, Status.IN_PROGRESS})
 
 
 @dataclass(frozen=True)
@@ -44,22 +49,25 @@ class VisitPlan:
     end: datetime
     modality: Modality
     site: Site | None
-    where: str
     location_type: str
-    decision: LicensureDecision
-    timezone: str
+    decided: CareDecision
+
+    @property
+    def timezone(self) -> str:
+        return self.decided.place.zone
 
 
 class BookingService:
     def __init__(self, directory: DirectoryRepository, appointments: AppointmentRepository,
                  rules: Callable[[], RuleBook], clock: Clock, new_id: IdFactory, audit: AuditTrail,
-                 eligibility: EligibilityRecorder | None = None) -> None:
+                 eligibility: EligibilityRecorder | None = None, gate: CareGate | None = None) -> None:
         self.directory = directory
         self.appointments = appointments
         self.rules = rules
         self.clock = clock
         self.new_id = new_id
         self.audit = audit
+        self.gate = gate or CareGate(appointments, rules, _DefaultSettings())
         # Eligibility is recorded after the write and never fails or undoes a booking (services/eligibility.py).
         self.eligibility = eligibility or NoEligibilityRecorder()
 
@@ -69,21 +77,30 @@ class BookingService:
         patient = self._patient(caller, body.patient_id)
         clinician = self._clinician(caller, body.clinician_id)
         service = self._service(body.service)
-        where = body.patient_jurisdiction or patient.home_jurisdiction
-        plan = self._plan(caller.tenant_id, patient, clinician, service, body.start, body.modality, body.site_id,
-                          where, body.patient_location_type)
-        now = self.clock()
-        appointment = Appointment(
-            tenant_id=caller.tenant_id, appointment_id=self.new_id("apt"), patient_id=patient.patient_id,
-            clinician_id=clinician.clinician_id, service=service.code, start=plan.start, end=plan.end,
-            modality=plan.modality, site_id=plan.site.site_id if plan.site else None, room=None,
-            patient_jurisdiction=plan.where, patient_location_type=plan.location_type, timezone=plan.timezone,
-            status=Status.BOOKED, billing=billing_facts(plan.modality, plan.location_type),
-            licensure_basis=plan.decision.basis, eligibility_status="unknown",
-            buffer_minutes=clinician.availability.buffer_minutes, created_at=now, updated_at=now,
-            history=(_event(now, "booked", caller),),
-        )
-        booked = self._with_room(plan, appointment, lambda a: self.appointments.book(a))
+        # The patient's own location (stated, else home); in-person care still happens at the site.
+        whereabouts = PatientWhereabouts(patient.home_jurisdiction, body.patient_jurisdiction)
+        appointment_id = self.new_id("apt")
+        for attempt in range(LEDGER_ATTEMPTS):
+            plan = self._plan(caller.tenant_id, patient, clinician, service, body.start, body.modality, body.site_id,
+                              whereabouts, body.patient_location_type)
+            now = self.clock()
+            appointment = Appointment(
+                tenant_id=caller.tenant_id, appointment_id=appointment_id, patient_id=patient.patient_id,
+                clinician_id=clinician.clinician_id, service=service.code, start=plan.start, end=plan.end,
+                modality=plan.modality, site_id=plan.site.site_id if plan.site else None, room=None,
+                patient_jurisdiction=body.patient_jurisdiction or patient.home_jurisdiction,
+                patient_location_type=plan.location_type, timezone=plan.timezone,
+                status=Status.BOOKED, billing=billing_facts(plan.modality, plan.location_type),
+                licensure_basis=plan.decided.decision.basis, eligibility_status="unknown",
+                buffer_minutes=clinician.availability.buffer_minutes, created_at=now, updated_at=now,
+                history=(_event(now, "booked", caller),), licensure=plan.decided.record(),
+            )
+            try:
+                booked = self._with_room(plan, appointment, lambda a: self.appointments.book(a))
+                break
+            except PracticeDaysChanged:
+                if attempt == LEDGER_ATTEMPTS - 1:
+                    raise  # re-decided on fresh counts each time; a third race in a row is a real conflict
         self.audit.record(caller, "appointment.book", _resource(booked), booked.patient_id, "success")
         return self.eligibility.record(caller, booked, patient, clinician)
 
@@ -114,8 +131,8 @@ class BookingService:
         return free_room(site, interval, Busy(rooms_taken={site.site_id: taken}))
 
     def _plan(self, tenant: str, patient: Patient, clinician: Clinician, service: ServiceDefinition,
-              start: datetime, modality: Modality, site_id: str | None, where: str,
-              location_type: str | None) -> VisitPlan:
+              start: datetime, modality: Modality, site_id: str | None, whereabouts: PatientWhereabouts,
+              location_type: str | None, own: Appointment | None = None) -> VisitPlan:
         errors = FieldErrors()
         if not is_aligned(start):
             errors.add("start", "must be on a 15-minute boundary (:00, :15, :30, :45)")
@@ -129,10 +146,8 @@ class BookingService:
                     errors.add("site_id", "no such site in this tenant")
         errors.raise_if_any()
         end = start + timedelta(minutes=service.duration_minutes)
-        rules = self.rules()
-        place = site.jurisdiction if site else where
-        zone = site.timezone if site else care_zone(rules.tables, where, clinician.timezone)
-        on = start.astimezone(ZoneInfo(zone)).date()  # the date where care happens, not the UTC date
+        place = self.gate.place(modality, site, whereabouts, clinician)
+        on = place.local_date(start)  # the date where care happens, not the UTC date
         if not service.in_effect(on):
             raise ServiceNotOffered(f"Service {service.code} is not offered on that date.")
         if clinician.discipline not in service.disciplines:
@@ -148,13 +163,10 @@ class BookingService:
         sites = {s: x for s in clinician.site_ids if (x := self.directory.get_site(tenant, s)) is not None}
         if not slot_fits_rules(clinician, sites, Interval(start, end), modality, site.site_id if site else None):
             raise OutsideAvailability("That time is outside the clinician's availability for this modality.")
-        decision = licensure_decision(clinician, place, modality, on, rules, service=service.code)
-        if not decision.allowed:
-            raise NotLicensed(f"The clinician may not deliver {modality.value} care to a patient in {place}.",
-                              extra={"reasons": [_reason_json(r) for r in decision.reasons],
-                                     "rules_version": decision.rules_version})
+        decided = self.gate.require(self.gate.decide(tenant, clinician, modality, start, place,
+                                                     service=service.code, own=own))
         location = "clinic" if site else (location_type or "home")
-        return VisitPlan(start, end, modality, site, place, location, decision, zone)
+        return VisitPlan(start, end, modality, site, location, decided)
 
     # --- reads -------------------------------------------------------------------------------
     def get(self, caller: Caller, appointment_id: str) -> Appointment:
@@ -163,7 +175,27 @@ class BookingService:
         return appointment
 
     def list(self, caller: Caller, clinician_id: str | None, patient_id: str | None, window: Interval,
-             limit: int, cursor: str | None) -> tuple[list[Appointment], str | None]:
+             limit: int, cursor: str | None, *, needs_review: bool = False) -> tuple[list[Appointment], str | None]:
+        if needs_review and caller.tenant_wide and not clinician_id and not patient_id:
+            return self._needing_review(caller, limit, cursor)
+        items, next_cursor = self._list(caller, clinician_id, patient_id, window, limit, cursor)
+        if needs_review:
+            items = [a for a in items if a.needs_review and a.status in ACTIVE]
+        return items, next_cursor
+
+    def _needing_review(self, caller: Caller, limit: int, cursor: str | None) -> tuple[list[Appointment], str | None]:
+        position = decode_cursor(cursor)
+        after = position.get("review") if isinstance(position, dict) else None
+        if position is not None and not isinstance(after, str):
+            raise ValidationFailed("cursor is not valid", errors=[FieldError("cursor", "is not a cursor we issued")])
+        ids, last = self.appointments.needing_review(caller.tenant_id, limit, after)
+        items = [a for a in (self.appointments.get(caller.tenant_id, i) for i in ids) if a is not None]
+        for a in items:
+            self.audit.record(caller, "appointment.list", _resource(a), a.patient_id, "success")
+        return items, encode_cursor({"review": last}) if last else None
+
+    def _list(self, caller: Caller, clinician_id: str | None, patient_id: str | None, window: Interval,
+              limit: int, cursor: str | None) -> tuple[list[Appointment], str | None]:
         if caller.has("patient") and not caller.tenant_wide:
             patient_id = caller.patient_id
         elif caller.has("clinician") and not caller.tenant_wide:
@@ -198,20 +230,26 @@ class BookingService:
         return done
 
     def complete(self, caller: Caller, appointment_id: str) -> Appointment:
-        return self._move(caller, appointment_id, Status.COMPLETED, release_locks=False)
+        current = self._visible(caller, appointment_id)
+        status_machine.require_transition(current.status, Status.COMPLETED)
+        decided = self.ready_to_start(caller, current)
+        return self._move_to(caller, current, Status.COMPLETED, release_locks=False, decided=decided)
 
     def no_show(self, caller: Caller, appointment_id: str) -> Appointment:
         return self._move(caller, appointment_id, Status.NO_SHOW, release_locks=True)
 
-    def start_visit(self, caller: Caller, appointment_id: str) -> Appointment:
-        return self._move(caller, appointment_id, Status.IN_PROGRESS, release_locks=False)
-
     def _move(self, caller: Caller, appointment_id: str, target: Status, *, release_locks: bool) -> Appointment:
         current = self._visible(caller, appointment_id)
         status_machine.require_transition(current.status, target)
+        return self._move_to(caller, current, target, release_locks=release_locks)
+
+    def _move_to(self, caller: Caller, current: Appointment, target: Status, *, release_locks: bool,
+                 decided: CareDecision | None = None) -> Appointment:
         now = self.clock()
         new = replace(current, status=target, updated_at=now,
                       history=(*current.history, _event(now, target.value, caller)))
+        if decided is not None:
+            new = replace(new, licensure=decided.record(), licensure_basis=decided.decision.basis)
         done = self.appointments.update(current, new, self.new_id("tx"), release_locks=release_locks)
         self.audit.record(caller, f"appointment.{target.value}", _resource(done), done.patient_id, "success")
         return done
@@ -221,67 +259,222 @@ class BookingService:
         status_machine.require_in(current.status, status_machine.RESCHEDULABLE, "rescheduled")
         modality = body.modality or current.modality
         site_id = body.site_id if body.site_id is not None else current.site_id
-        return self._change_visit(caller, current, body.start, modality, site_id, "rescheduled",
-                                  current.patient_jurisdiction, None)
+        return self._change_visit(caller, current, body.start, modality, site_id, "rescheduled")
 
     def switch_modality(self, caller: Caller, appointment_id: str, body: SwitchModalityIn) -> Appointment:
         current = self._visible(caller, appointment_id)
         status_machine.require_in(current.status, status_machine.CHANGEABLE, "switched to another modality")
         site_id = body.site_id if body.site_id is not None else current.site_id
-        where = current.patient_jurisdiction
         return self._change_visit(caller, current, current.start, body.modality, site_id,
-                                  f"modality:{current.modality.value}->{body.modality.value}", where, None)
+                                  f"modality:{current.modality.value}->{body.modality.value}")
 
     def _change_visit(self, caller: Caller, current: Appointment, start: datetime, modality: Modality,
-                      site_id: str | None, action: str, where: str, location_type: str | None) -> Appointment:
+                      site_id: str | None, action: str) -> Appointment:
+        """Reschedule or switch: re-decided for where care happens after the change (never the old site's
+        jurisdiction for telehealth), which also settles a visit flagged for review."""
         patient = self._patient(caller, current.patient_id)
         clinician = self._clinician(caller, current.clinician_id)
         service = self._service(current.service)
         if modality is not Modality.IN_PERSON:
             site_id = None
         previous_location = None if current.patient_location_type == "clinic" else current.patient_location_type
-        plan = self._plan(current.tenant_id, patient, clinician, service, start, modality, site_id, where,
-                          location_type or previous_location)
-        now = self.clock()
-        new = replace(current, start=plan.start, end=plan.end, modality=plan.modality,
-                      site_id=plan.site.site_id if plan.site else None, room=None,
-                      patient_location_type=plan.location_type, timezone=plan.timezone,
-                      billing=billing_facts(plan.modality, plan.location_type), licensure_basis=plan.decision.basis,
-                      buffer_minutes=clinician.availability.buffer_minutes, updated_at=now,
-                      history=(*current.history, _event(now, action, caller)))
-        token = self.new_id("tx")
-        done = self._with_room(plan, new, lambda a: self.appointments.replace_visit(current, a, token), own=current)
+        for attempt in range(LEDGER_ATTEMPTS):
+            plan = self._plan(current.tenant_id, patient, clinician, service, start, modality, site_id,
+                              whereabouts_of(current, patient), previous_location, own=current)
+            now = self.clock()
+            new = replace(current, start=plan.start, end=plan.end, modality=plan.modality,
+                          site_id=plan.site.site_id if plan.site else None, room=None,
+                          patient_location_type=plan.location_type, timezone=plan.timezone,
+                          billing=billing_facts(plan.modality, plan.location_type),
+                          licensure_basis=plan.decided.decision.basis, licensure=plan.decided.record(),
+                          buffer_minutes=clinician.availability.buffer_minutes, updated_at=now,
+                          history=(*current.history, _event(now, action, caller)))
+            try:
+                done = self._with_room(plan, new, self._replacer(current), own=current)
+                break
+            except PracticeDaysChanged:
+                if attempt == LEDGER_ATTEMPTS - 1:
+                    raise
         self.audit.record(caller, "appointment.change", _resource(done), done.patient_id, "success")
         return self.eligibility.record(caller, done, patient, clinician, previous=current)
 
+    def _replacer(self, current: Appointment) -> Callable[[Appointment], Appointment]:
+        token = self.new_id("tx")  # one token per attempt: a retried room pick is the same write
+        return lambda new: self.appointments.replace_visit(current, new, token)
+
     def check_in(self, caller: Caller, appointment_id: str, body: CheckInIn) -> Appointment:
-        """Re-verify licensure where the patient actually is, then check in."""
+        """Confirm where the patient is, re-decide licensure for that place, then check in."""
         current = self._visible(caller, appointment_id)
         status_machine.require_transition(current.status, Status.CHECKED_IN)
+        return self.confirm_location(caller, current, body, check_in=True)
+
+    def confirm_location(self, caller: Caller, current: Appointment, body: CheckInIn, *,
+                         check_in: bool) -> Appointment:
+        """The patient says where they are now (check-in, or their video join): stored with the callback
+        phone and address for emergencies, and the visit re-decided for that place."""
+        self._require_not_under_review(caller, current, "appointment.check_in")
         clinician = self._clinician(caller, current.clinician_id)
-        rules = self.rules()
-        where = body.patient_jurisdiction
-        site = self.directory.get_site(current.tenant_id, current.site_id) if current.site_id else None
-        on = current.start.astimezone(ZoneInfo(care_zone(rules.tables, where, current.timezone))).date()
-        if site is not None and where != site.jurisdiction:
-            decision = None  # the patient is not at the clinic: an in-person visit cannot happen
-        else:
-            decision = licensure_decision(clinician, where, current.modality, on, rules, service=current.service)
-        if decision is None or not decision.allowed:
-            alternatives = self._alternatives(current, clinician, where, on, rules)
-            self.audit.record(caller, "appointment.check_in", _resource(current), current.patient_id, "refused")
-            raise JurisdictionMismatch(
-                f"The visit cannot go ahead as booked with the patient in {where}.",
-                extra={"patient_jurisdiction": where, "alternatives": alternatives,
-                       "reasons": [_reason_json(r) for r in decision.reasons] if decision else []})
         now = self.clock()
+        address = body.address
+        confirmed = ConfirmedLocation(
+            jurisdiction=body.patient_jurisdiction, confirmed_at=now, confirmed_by=caller.primary_role,
+            callback_phone=body.callback_phone,
+            address_line1=address.line1 if address else None, address_city=address.city if address else None,
+            address_postal_code=address.postal_code if address else None)
+        site = self.directory.get_site(current.tenant_id, current.site_id) if current.site_id else None
+        whereabouts = replace(whereabouts_of(current, None), confirmed=confirmed,
+                              zone_hint=address.timezone if address else None)
+        place = self.gate.place(current.modality, site, whereabouts, clinician)
+        if site is not None and body.patient_jurisdiction != site.jurisdiction:
+            # The patient is not at the clinic: an in-person visit cannot happen; say what still can.
+            on = self.gate.place(Modality.VIDEO, None, whereabouts, clinician).local_date(current.start)
+            self.audit.record(caller, "appointment.check_in", _resource(current), current.patient_id, "refused")
+            raise self._mismatch(current, clinician, body.patient_jurisdiction, on, [])
+        decided = self.gate.decide(current.tenant_id, clinician, current.modality, current.start, place,
+                                   service=current.service, own=current)
+        if not decided.decision.allowed:
+            self.audit.record(caller, "appointment.check_in", _resource(current), current.patient_id, "refused")
+            raise self._mismatch(current, clinician, body.patient_jurisdiction, decided.on,
+                                 list(decided.decision.reasons))
         location_type = "clinic" if site else (body.patient_location_type or current.patient_location_type)
-        new = replace(current, status=Status.CHECKED_IN, patient_jurisdiction=where,
-                      patient_location_type=location_type, licensure_basis=decision.basis,
+        new = replace(current, patient_location_type=location_type, licensure_basis=decided.decision.basis,
+                      licensure=decided.record(), confirmed_location=confirmed,
                       billing=billing_facts(current.modality, location_type), updated_at=now,
-                      history=(*current.history, _event(now, "checked_in", caller)))
-        done = self.appointments.save(current, new, self.new_id("tx"))
-        self.audit.record(caller, "appointment.check_in", _resource(done), done.patient_id, "success")
+                      history=(*current.history, _event(now, "checked_in" if check_in else "location_confirmed",
+                                                        caller)))
+        if check_in:
+            new = replace(new, status=Status.CHECKED_IN)
+        done = self._save_redecided(current, new)
+        self.audit.record(caller, "appointment.check_in" if check_in else "appointment.location_confirmed",
+                          _resource(done), done.patient_id, "success")
+        return done
+
+    def _save_redecided(self, current: Appointment, new: Appointment) -> Appointment:
+        """Write a re-decided visit; the ledger moves with it in the same transaction."""
+        return self.appointments.save(current, new, self.new_id("tx"))
+
+    def _mismatch(self, current: Appointment, clinician: Clinician, where: str, on: date,
+                  reasons: list[object]) -> Exception:
+        from ..domain.errors import JurisdictionMismatch
+
+        alternatives = self._alternatives(current, clinician, where, on, self.rules())
+        return JurisdictionMismatch(
+            f"The visit cannot go ahead as booked with the patient in {where}.",
+            extra={"patient_jurisdiction": where, "alternatives": alternatives,
+                   "reasons": [_reason_json(r) for r in reasons]})
+
+    # --- the start and end of care -----------------------------------------------------------
+    def ready_to_start(self, caller: Caller, current: Appointment) -> CareDecision:
+        """Care may start (or be completed) only on a visit that is not under review, whose patient
+        confirmed where they are (telehealth), and that is lawful for that place right now."""
+        self._require_not_under_review(caller, current, "appointment.start")
+        if current.modality.is_telehealth and current.confirmed_location is None:
+            raise LocationNotConfirmed(
+                "Confirm where the patient is first: check in, or the patient joins with "
+                "{patient_jurisdiction, callback_phone}.", extra={"current_status": current.status.value})
+        clinician = self._clinician(caller, current.clinician_id)
+        site = self.directory.get_site(current.tenant_id, current.site_id) if current.site_id else None
+        place = self.gate.place(current.modality, site, whereabouts_of(current, None), clinician)
+        decided = self.gate.decide(current.tenant_id, clinician, current.modality, current.start, place,
+                                   service=current.service, own=current)
+        if not decided.decision.allowed:
+            self.audit.record(caller, "appointment.start", _resource(current), current.patient_id, "refused")
+            raise self._mismatch(current, clinician, place.jurisdiction, decided.on, list(decided.decision.reasons))
+        return decided
+
+    def redecide_for_clinician(self, caller: Caller, clinician: Clinician) -> dict[str, int]:
+        """After a clinician (or a site) changed: decide every active visit from yesterday on again. A visit
+        that lost its authority is flagged `needs_review` (check-in and start refused until re-decided);
+        one whose authority came back is cleared. Each visit is saved with its own version check."""
+        counts = {"flagged": 0, "cleared": 0}
+        window = Interval(self.clock() - timedelta(days=1), self.clock() + timedelta(days=3 * 366))
+        cursor: dict[str, str] | None = None
+        while True:
+            page, cursor = self.appointments.list_for_clinician(caller.tenant_id, clinician.clinician_id, window,
+                                                                200, cursor)
+            for visit in page:
+                if visit.status in ACTIVE:
+                    outcome = self._redecide_visit(caller, visit, clinician)
+                    if outcome in counts:
+                        counts[outcome] += 1
+            if cursor is None:
+                return counts
+
+    def _redecide_visit(self, caller: Caller, current: Appointment, clinician: Clinician) -> str | None:
+        from ..domain.errors import Conflict
+
+        for _ in range(3):
+            site = self.directory.get_site(current.tenant_id, current.site_id) if current.site_id else None
+            place = self.gate.place(current.modality, site, whereabouts_of(current, None), clinician)
+            decided = self.gate.decide(current.tenant_id, clinician, current.modality, current.start, place,
+                                       service=current.service, own=current)
+            now = self.clock()
+            if decided.decision.allowed:
+                record, basis = decided.record(), decided.decision.basis
+                outcome = "cleared" if current.needs_review else None
+            else:
+                record = replace(current.licensure or decided.record(), status="needs_review",
+                                 review_reasons=notes(decided.decision))
+                basis = current.licensure_basis
+                outcome = None if current.needs_review else "flagged"
+            if record == current.licensure and basis == current.licensure_basis:
+                return None
+            new = replace(current, licensure=record, licensure_basis=basis, updated_at=now,
+                          history=(*current.history, _event(now, f"licensure_{outcome or 'updated'}", caller)))
+            try:
+                done = self._save_redecided(current, new)
+            except Conflict:
+                reread = self.appointments.get(current.tenant_id, current.appointment_id)
+                if reread is None or reread.status not in ACTIVE:
+                    return None
+                current = reread
+                continue
+            self.audit.record(caller, f"appointment.licensure_{outcome or 'updated'}", _resource(done),
+                              done.patient_id, "success")
+            return outcome
+        return None
+
+    def _require_not_under_review(self, caller: Caller, current: Appointment, action: str) -> None:
+        if current.needs_review:
+            self.audit.record(caller, action, _resource(current), current.patient_id, "refused")
+            record = current.licensure
+            raise LicensureNeedsReview(
+                "A licence this visit rested on changed: reschedule, switch or re-decide it first.",
+                extra={"review_reasons": [{"code": n.code, "rule_id": n.rule_id, "detail": n.detail}
+                                          for n in (record.review_reasons if record else ())],
+                       "redecide": f"/v1/appointments/{current.appointment_id}/licensure/redecide"})
+
+    def start_visit(self, caller: Caller, appointment_id: str) -> Appointment:
+        current = self._visible(caller, appointment_id)
+        return self.start(caller, current)
+
+    def start(self, caller: Caller, current: Appointment) -> Appointment:
+        status_machine.require_transition(current.status, Status.IN_PROGRESS)
+        decided = self.ready_to_start(caller, current)
+        return self._move_to(caller, current, Status.IN_PROGRESS, release_locks=False, decided=decided)
+
+    def redecide(self, caller: Caller, appointment_id: str) -> Appointment:
+        """Decide an active visit again on today's records (e.g. after a licence was reinstated)."""
+        current = self._visible(caller, appointment_id)
+        status_machine.require_in(current.status, ACTIVE, "re-decided")
+        clinician = self._clinician(caller, current.clinician_id)
+        site = self.directory.get_site(current.tenant_id, current.site_id) if current.site_id else None
+        place = self.gate.place(current.modality, site, whereabouts_of(current, None), clinician)
+        decided = self.gate.decide(current.tenant_id, clinician, current.modality, current.start, place,
+                                   service=current.service, own=current)
+        now = self.clock()
+        if decided.decision.allowed:
+            record = decided.record()
+            basis = decided.decision.basis
+        else:
+            record = replace(current.licensure or decided.record(), status="needs_review",
+                             review_reasons=notes(decided.decision))
+            basis = current.licensure_basis
+        new = replace(current, licensure=record, licensure_basis=basis, updated_at=now,
+                      history=(*current.history, _event(now, "licensure_redecided", caller)))
+        done = self._save_redecided(current, new)
+        self.audit.record(caller, "appointment.redecide", _resource(done), done.patient_id,
+                          "success" if decided.decision.allowed else "needs_review")
         return done
 
     def _alternatives(self, current: Appointment, clinician: Clinician, where: str, on: date,
@@ -341,6 +534,17 @@ class BookingService:
         if service is None:
             raise ValidationFailed("Unknown service", errors=[FieldError("service", "is not in the service catalog")])
         return service
+
+
+class _DefaultSettings:
+    def get(self, tenant: str) -> TenantSettings:
+        return TenantSettings(tenant)
+
+
+def whereabouts_of(appointment: Appointment, patient: Patient | None) -> PatientWhereabouts:
+    """What a stored visit knows of where its patient is: confirmed at visit time, stated at booking, home."""
+    home = patient.home_jurisdiction if patient is not None else appointment.patient_jurisdiction
+    return PatientWhereabouts(home, appointment.patient_jurisdiction, appointment.confirmed_location)
 
 
 def _event(at: datetime, action: str, caller: Caller) -> dict[str, str]:

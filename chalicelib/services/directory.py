@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import time
+from typing import Any, TypeVar
 
 from ..adapters.dynamo.directory import DirectoryRepository
 from ..adapters.dynamo.keys import require_partition
 from ..domain.access import Caller, require_clinician_self_or_admin, require_patient_access
-from ..domain.errors import FieldErrors, NotFound
+from ..domain.errors import FieldError, FieldErrors, NotFound, ValidationFailed, VersionMismatch
 from ..domain.model import (
     Address,
     Availability,
@@ -27,15 +29,29 @@ from ..domain.model import (
     WeeklyRule,
 )
 from ..domain.ports import AuditTrail, IdFactory
-from ..schemas.directory import AvailabilityIn, ClinicianIn, PatientIn, SiteIn
+from ..schemas.directory import (
+    AvailabilityIn,
+    ClinicianIn,
+    ClinicianPatch,
+    PatientIn,
+    PatientPatch,
+    SiteIn,
+    SitePatch,
+)
 from .paging import decode_cursor, encode_cursor
+
+# Called after a clinician or site changed: re-decides the future visits resting on them and
+# returns how many were flagged for review and how many were cleared (services/booking.py).
+Redecider = Callable[[Caller, Clinician], dict[str, int]]
 
 
 class DirectoryService:
-    def __init__(self, repo: DirectoryRepository, audit: AuditTrail, new_id: IdFactory) -> None:
+    def __init__(self, repo: DirectoryRepository, audit: AuditTrail, new_id: IdFactory,
+                 redecide: Redecider | None = None) -> None:
         self.repo = repo
         self.audit = audit
         self.new_id = new_id
+        self.redecide = redecide or (lambda caller, clinician: {"flagged": 0, "cleared": 0})
 
     # --- sites -------------------------------------------------------------------------------
     def create_site(self, caller: Caller, body: SiteIn) -> Site:
@@ -57,6 +73,25 @@ class DirectoryService:
             raise NotFound("No such site.")
         return site
 
+    def patch_site(self, caller: Caller, site_id: str, body: SitePatch, if_match: int | None) -> Site:
+        current = _require_version(self.get_site(caller, site_id), if_match)
+        given = body.model_fields_set
+        _no_nulls(body, given, ("name", "timezone", "jurisdiction", "address", "rooms"))
+        a = body.address
+        site = replace(current, name=body.name if "name" in given else current.name,
+                       timezone=body.timezone if "timezone" in given else current.timezone,
+                       jurisdiction=body.jurisdiction if "jurisdiction" in given else current.jurisdiction,
+                       address=Address(a.line1, a.city, a.postal_code) if a is not None else current.address,
+                       rooms=_unique_rooms(body.rooms) if body.rooms is not None else current.rooms)
+        saved = self.repo.save_site(site)
+        self.audit.record(caller, "site.update", f"site/{site_id}", None, "success")
+        if (site.jurisdiction, site.timezone) != (current.jurisdiction, current.timezone):
+            # In-person care happens at the site: its visits are decided again for the new place.
+            for clinician in self.repo.list_clinicians(caller.tenant_id):
+                if site_id in clinician.site_ids:
+                    self.redecide(caller, clinician)
+        return saved
+
     def list_sites(self, caller: Caller, limit: int, cursor: str | None) -> tuple[list[Site], str | None]:
         sites, last = self.repo.page_sites(caller.tenant_id, limit, _own_cursor(caller, cursor))
         return sites, encode_cursor(last)
@@ -67,13 +102,8 @@ class DirectoryService:
         clinician = Clinician(
             tenant_id=caller.tenant_id, clinician_id=self.new_id("clin"), name=body.name, npi=body.npi,
             discipline=Discipline(body.discipline), timezone=body.timezone,
-            licenses=tuple(License(x.jurisdiction, x.type, x.number, x.expires_on) for x in body.licenses),
-            compact_privileges=tuple(
-                CompactPrivilege(x.compact, x.kind, x.home_jurisdiction, x.expires_on, tuple(x.jurisdictions))
-                for x in body.compact_privileges),
-            dea_registrations=tuple(
-                DeaRegistration(x.jurisdiction, x.number, tuple(x.schedules), x.expires_on)
-                for x in body.dea_registrations),
+            licenses=_licenses(body.licenses), compact_privileges=_privileges(body.compact_privileges),
+            dea_registrations=_registrations(body.dea_registrations),
             modalities=frozenset(Modality(m) for m in body.modalities),
             site_ids=tuple(body.site_ids), languages=tuple(body.languages),
             payer_networks=tuple(body.payer_networks),
@@ -90,6 +120,36 @@ class DirectoryService:
     def list_clinicians(self, caller: Caller, limit: int, cursor: str | None) -> tuple[list[Clinician], str | None]:
         clinicians, last = self.repo.page_clinicians(caller.tenant_id, limit, _own_cursor(caller, cursor))
         return clinicians, encode_cursor(last)
+
+    def patch_clinician(self, caller: Caller, clinician_id: str, body: ClinicianPatch,
+                        if_match: int | None) -> tuple[Clinician, dict[str, int]]:
+        """Change a clinician (licence suspended, privilege added, ...); future visits that rested on an
+        authority the change removed are flagged for review, and ones it restored are cleared."""
+        current = _require_version(self.get_clinician(caller, clinician_id), if_match)
+        given = body.model_fields_set
+        _no_nulls(body, given, tuple(given))
+        if body.site_ids is not None:
+            self._require_sites(caller.tenant_id, body.site_ids, "site_ids")
+        changes: dict[str, Any] = {}
+        for name in ("name", "npi", "timezone"):
+            if name in given:
+                changes[name] = getattr(body, name)
+        if body.discipline is not None:
+            changes["discipline"] = Discipline(body.discipline)
+        if body.licenses is not None:
+            changes["licenses"] = _licenses(body.licenses)
+        if body.compact_privileges is not None:
+            changes["compact_privileges"] = _privileges(body.compact_privileges)
+        if body.dea_registrations is not None:
+            changes["dea_registrations"] = _registrations(body.dea_registrations)
+        if body.modalities is not None:
+            changes["modalities"] = frozenset(Modality(m) for m in body.modalities)
+        for name in ("site_ids", "languages", "payer_networks"):
+            if getattr(body, name) is not None:
+                changes[name] = tuple(getattr(body, name))
+        saved = self.repo.save_clinician(replace(current, **changes))
+        self.audit.record(caller, "clinician.update", f"clinician/{clinician_id}", None, "success")
+        return saved, self.redecide(caller, saved)
 
     def set_availability(self, caller: Caller, clinician_id: str, body: AvailabilityIn) -> Clinician:
         require_clinician_self_or_admin(caller, clinician_id)
@@ -130,12 +190,73 @@ class DirectoryService:
         self.audit.record(caller, "patient.read", f"patient/{patient_id}", patient_id, "success")
         return patient
 
+    def patch_patient(self, caller: Caller, patient_id: str, body: PatientPatch, if_match: int | None) -> Patient:
+        require_patient_access(caller, patient_id)
+        found = self.repo.get_patient(caller.tenant_id, patient_id)
+        if found is None:
+            raise NotFound("No such patient.")
+        current = _require_version(found, if_match)
+        given = body.model_fields_set
+        _no_nulls(body, given, ("name", "birth_date", "home_jurisdiction", "tech_access", "coverages"))
+        changes: dict[str, Any] = {}
+        for name in ("name", "birth_date", "home_jurisdiction", "phone", "email", "preferred_language"):
+            if name in given:
+                changes[name] = getattr(body, name)
+        if body.tech_access is not None:
+            changes["video_capable"] = body.tech_access.video
+        if body.coverages is not None:
+            changes["coverages"] = tuple(Coverage(c.payer_id, c.member_id) for c in body.coverages)
+        if "emergency_contact" in given:
+            contact = body.emergency_contact
+            changes["emergency_contact"] = Contact(contact.name, contact.phone) if contact else None
+        saved = self.repo.save_patient(replace(current, **changes))
+        self.audit.record(caller, "patient.update", f"patient/{patient_id}", patient_id, "success")
+        return saved
+
     def _require_sites(self, tenant: str, site_ids: list[str], field: str) -> None:
         errors = FieldErrors()
         for i, site_id in enumerate(site_ids):
             if self.repo.get_site(tenant, site_id) is None:
                 errors.add(f"{field}[{i}]", "no such site in this tenant")
         errors.raise_if_any()
+
+
+V = TypeVar("V", Site, Clinician, Patient)
+
+
+def _require_version(record: V, if_match: int | None) -> V:
+    if if_match is not None and if_match != record.version:
+        raise VersionMismatch(f"The record is at version {record.version}, not {if_match}.",
+                              extra={"current_version": record.version})
+    return record
+
+
+def _no_nulls(body: Any, given: set[str] | tuple[str, ...], required: tuple[str, ...]) -> None:
+    errors = FieldErrors()
+    for name in required:
+        if name in given and getattr(body, name) is None:
+            errors.add(name, "may not be null")
+    errors.raise_if_any()
+
+
+def _unique_rooms(rooms: list[str]) -> tuple[str, ...]:
+    if len(set(rooms)) != len(rooms):
+        raise ValidationFailed("Invalid fields: rooms", errors=[FieldError("rooms", "room names must be unique")])
+    return tuple(rooms)
+
+
+def _licenses(items: list[Any]) -> tuple[License, ...]:
+    return tuple(License(x.jurisdiction, x.type, x.number, x.expires_on, x.status, x.effective_from) for x in items)
+
+
+def _privileges(items: list[Any]) -> tuple[CompactPrivilege, ...]:
+    return tuple(CompactPrivilege(x.compact, x.kind, x.home_jurisdiction, x.expires_on, tuple(x.jurisdictions),
+                                  x.status, x.effective_from) for x in items)
+
+
+def _registrations(items: list[Any]) -> tuple[DeaRegistration, ...]:
+    return tuple(DeaRegistration(x.jurisdiction, x.number, tuple(x.schedules), x.expires_on, x.status,
+                                 x.effective_from) for x in items)
 
 
 def _own_cursor(caller: Caller, cursor: str | None) -> dict[str, object] | None:

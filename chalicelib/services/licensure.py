@@ -7,15 +7,18 @@ from collections.abc import Callable
 from ..adapters.dynamo.directory import DirectoryRepository
 from ..domain.access import Caller
 from ..domain.errors import NotFound
-from ..domain.licensure import LicensureDecision, licensure_decision
+from ..domain.licensure import LicensureDecision, apply_uncertainty_policy, licensure_decision
 from ..domain.rulebook import RuleBook
 from ..schemas.licensure import LicensureCheckIn
+from .care_gate import CareGate
 
 
 class LicensureService:
-    def __init__(self, directory: DirectoryRepository, rules: Callable[[], RuleBook]) -> None:
+    def __init__(self, directory: DirectoryRepository, rules: Callable[[], RuleBook],
+                 gate: CareGate | None = None) -> None:
         self.directory = directory
         self.rules = rules
+        self.gate = gate
 
     def check(self, caller: Caller, body: LicensureCheckIn) -> LicensureDecision:
         if not caller.tenant_wide and caller.clinician_id != body.clinician_id:
@@ -24,9 +27,12 @@ class LicensureService:
         if clinician is None:
             raise NotFound("No such clinician.")
         p = body.prescribing
-        return licensure_decision(
+        # The tenant's policy on uncertain rules applies here as at every door, so the check never
+        # allows what booking would refuse.
+        policy = self.gate.policy(caller.tenant_id) if self.gate is not None else "warn"
+        return apply_uncertainty_policy(licensure_decision(
             clinician, body.patient_jurisdiction, body.modality, body.date, self.rules(), service=body.service,
             controlled_substance_schedule=p.controlled_substance_schedule if p else None,
             oud_medication=p.oud_medication if p else False,
             prior_in_person_evaluation=p.prior_in_person_evaluation if p else False,
-            temporary_days_used=body.temporary_days_used)
+            temporary_days_used=body.temporary_days_used), policy)

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from ..adapters.chime import (
     AttendeeInfo,
@@ -24,10 +24,29 @@ from ..adapters.chime import (
 )
 from ..adapters.dynamo.appointments import AppointmentRepository
 from ..domain.access import Caller, may_see_appointment
-from ..domain.errors import Conflict, DomainError, InvalidTransition, NotFound, VideoUnavailable
+from ..domain.care import CareDecision
+from ..domain.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    InvalidTransition,
+    LocationNotConfirmed,
+    NotFound,
+    VideoUnavailable,
+)
 from ..domain.model import Appointment, Modality, Status
 from ..domain.ports import AuditTrail, Clock, IdFactory
+from ..schemas.appointments import CheckInIn, VideoJoinIn
 from ..settings import Settings
+
+
+class VisitDoors(Protocol):
+    """The lifecycle doors video shares with check-in and completion (services/booking.py)."""
+
+    def confirm_location(self, caller: Caller, current: Appointment, body: CheckInIn, *,
+                         check_in: bool) -> Appointment: ...
+    def ready_to_start(self, caller: Caller, current: Appointment) -> CareDecision: ...
+    def start(self, caller: Caller, current: Appointment) -> Appointment: ...
 
 SAVE_ATTEMPTS = 4
 JOINABLE = frozenset({Status.BOOKED, Status.CHECKED_IN, Status.IN_PROGRESS})
@@ -54,18 +73,32 @@ class Joined:
 
 class VideoService:
     def __init__(self, appointments: AppointmentRepository, rooms: Callable[[], ChimeVideoRooms],
-                 settings: Settings, clock: Clock, new_id: IdFactory, audit: AuditTrail) -> None:
+                 settings: Settings, clock: Clock, new_id: IdFactory, audit: AuditTrail,
+                 visits: VisitDoors) -> None:
         self.appointments = appointments
         self.rooms = rooms
         self.settings = settings
         self.clock = clock
         self.new_id = new_id
         self.audit = audit
+        self.visits = visits
 
-    def join(self, caller: Caller, appointment_id: str) -> Joined:
+    def join(self, caller: Caller, appointment_id: str, body: VideoJoinIn | None = None) -> Joined:
+        """The patient's join confirms where they are (as check-in does) and re-decides licensure there;
+        without a confirmed location the patient cannot join. A clinician may join and wait; the visit
+        starts (in_progress) only once the patient's location is confirmed and lawful."""
         appointment = self._participant_view(caller, appointment_id)
         role = "clinician" if caller.clinician_id == appointment.clinician_id and caller.has("clinician") else "patient"
         self._require_joinable(appointment)
+        location = body.location() if body is not None else None
+        if role == "patient":
+            if location is not None:
+                appointment = self.visits.confirm_location(caller, appointment, location,
+                                                           check_in=appointment.status is Status.BOOKED)
+            elif appointment.confirmed_location is None:
+                raise LocationNotConfirmed(
+                    "Tell us where you are for this visit: send {patient_jurisdiction, callback_phone} with the join.",
+                    errors=[FieldError("patient_jurisdiction", "is required until the location is confirmed")])
         try:
             meeting = self._meeting(appointment)
             attendee = self.rooms().add_attendee(meeting.meeting_id, _external_user_id(appointment, role),
@@ -81,11 +114,16 @@ class VideoService:
                 headers={"Retry-After": "5"}) from exc
         admitted = self._record(appointment_id, caller.tenant_id, meeting, role, attendee)
         self.audit.record(caller, "video.join", f"appointment/{appointment_id}", appointment.patient_id, "success")
+        if role == "clinician":
+            self._start_if_ready(caller, appointment_id)
         waiting = role == "patient" and not admitted and attendee.in_waiting_room
         return Joined(meeting, attendee, waiting)
 
     def admit(self, caller: Caller, appointment_id: str) -> Appointment:
+        """Admitting the patient is the start of care: the same decision as any start (location confirmed,
+        lawful there now, not under review), else 409 and the patient stays in the waiting room."""
         appointment = self._participant_view(caller, appointment_id)
+        self.visits.ready_to_start(caller, appointment)
         video = appointment.video or {}
         patient_attendee = (video.get("attendees") or {}).get("patient")  # type: ignore[union-attr]
         if not video.get("meeting_id") or not patient_attendee:
@@ -96,6 +134,8 @@ class VideoService:
             raise InvalidTransition("The meeting has ended; join again to start a new one.") from exc
         updated = self._update_video(caller.tenant_id, appointment_id, lambda v: {**v, "patient_admitted": True})
         self.audit.record(caller, "video.admit", f"appointment/{appointment_id}", appointment.patient_id, "success")
+        if updated.status in (Status.BOOKED, Status.CHECKED_IN):
+            updated = self.visits.start(caller, updated)
         return updated
 
     def end(self, caller: Caller, appointment_id: str) -> Appointment:
@@ -165,20 +205,27 @@ class VideoService:
                     "generation": generation, "attendees": attendees,
                     "patient_admitted": bool(video.get("patient_admitted")) and same_meeting}
 
-        updated = self._update_video(tenant, appointment_id, merge, start_visit=role == "clinician")
+        updated = self._update_video(tenant, appointment_id, merge)
         return bool((updated.video or {}).get("patient_admitted"))
 
-    def _update_video(self, tenant: str, appointment_id: str, change: Callable[[dict[str, Any]], dict[str, Any]],
-                      *, start_visit: bool = False) -> Appointment:
+    def _start_if_ready(self, caller: Caller, appointment_id: str) -> None:
+        """The clinician joined: start the visit if the patient's location is confirmed and lawful; otherwise
+        the clinician waits in the meeting and admit gives the reason."""
+        current = self.appointments.get(caller.tenant_id, appointment_id)
+        if current is None or current.status not in (Status.BOOKED, Status.CHECKED_IN):
+            return
+        try:
+            self.visits.start(caller, current)
+        except DomainError:  # not ready (location, review, licensure): admit will say why
+            return
+
+    def _update_video(self, tenant: str, appointment_id: str,
+                      change: Callable[[dict[str, Any]], dict[str, Any]]) -> Appointment:
         for _ in range(SAVE_ATTEMPTS):
             current = self.appointments.get(tenant, appointment_id)
             if current is None:
                 raise NotFound("No such appointment.")
             new = replace(current, video=change(dict(current.video or {})), updated_at=self.clock())
-            if start_visit and current.status in (Status.BOOKED, Status.CHECKED_IN):
-                new = replace(new, status=Status.IN_PROGRESS,
-                              history=(*current.history, {"at": self.clock().isoformat(), "action": "in_progress",
-                                                          "role": "clinician"}))
             try:
                 return self.appointments.save(current, new, self.new_id("tx"))
             except Conflict:

@@ -23,8 +23,12 @@ def visit(world, api, scheduler, clock, chime):
     chime.backend.clear_faults()
 
 
+HERE = {"patient_jurisdiction": "US-NY", "callback_phone": "+1 212 555 0100"}
+
+
 def join(who, appointment_id):
-    return who.post(f"/v1/appointments/{appointment_id}/video/join")
+    # A patient's join confirms where they are (a clinician's body is ignored): API.md, Video.
+    return who.post(f"/v1/appointments/{appointment_id}/video/join", HERE)
 
 
 def test_patient_and_clinician_join_the_same_meeting_and_the_patient_waits(visit):

@@ -264,13 +264,12 @@ def test_decision_json_has_the_api_shape() -> None:
     assert {"code", "rule_id", "source"} <= set(body["reasons"][0])
 
 
-def test_a_rule_book_without_licensure_tables_runs_the_baseline_only() -> None:
-    # Hand-made books in other tests have no tables: the first-cut behaviour must still hold.
+def test_a_rule_book_without_licensure_tables_refuses_every_decision() -> None:
+    # Missing data must never widen authority: a hand-made book without the tables allows nothing.
     bare = RuleBook(version="bare", services={})
     c = clinician(Discipline.COUNSELOR, licenses=(lic("US-NY", "anything", date(2026, 12, 1)),),
                   privileges=(privilege("PSYPACT", "APIT", "US-NY"),))
 
-    assert decide(c, "US-NY", VIDEO, rules=bare).codes == ("LICENSED_IN_JURISDICTION",)
-    assert decide(c, "US-NY", VIDEO, date(2026, 12, 2), rules=bare).codes == ("LICENSE_EXPIRED",)
-    refused = decide(c, "US-NJ", VIDEO, rules=bare)
-    assert not refused.allowed and refused.codes[0] == "NO_LICENSE_IN_JURISDICTION"
+    refused = decide(c, "US-NY", VIDEO, rules=bare)
+    assert not refused.allowed and refused.codes == ("RULES_INCOMPLETE",)
+    assert "jurisdictions" in refused.reasons[0].detail

@@ -11,25 +11,37 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.operand import Path
 from pynamodb.transactions import TransactWrite
 
-from ...domain.errors import Conflict, DependencyUnavailable, PatientBusy, RoomUnavailable, SlotTaken
+from ...domain.errors import (
+    Conflict,
+    DependencyUnavailable,
+    PatientBusy,
+    PracticeDaysChanged,
+    RoomUnavailable,
+    SlotTaken,
+)
 from ...domain.model import Appointment, Interval, Modality
+from ...domain.practice_days import PracticeDay, practice_day
 from ...domain.timeblocks import blocks_covering, parse_block_key
 from . import keys
 from .codec import from_doc, to_doc
-from .models import AppointmentItem, LockItem
+from .models import AppointmentItem, LockItem, PracticeLedgerItem, ReviewItem
 
-_CONFLICT_FOR = {"clinician": SlotTaken, "patient": PatientBusy, "room": RoomUnavailable}
+_CONFLICT_FOR = {"clinician": SlotTaken, "patient": PatientBusy, "room": RoomUnavailable,
+                 "practice_days": PracticeDaysChanged}
 _MESSAGES = {
     "clinician": "The clinician is already booked for part of that time.",
     "patient": "The patient already has a visit that overlaps that time.",
     "room": "The room was taken at that site and time.",
     "appointment": "The appointment changed while this request ran; read it again and retry.",
+    "practice_days": "The temporary-practice days changed while this request ran.",
 }
 
 
@@ -75,8 +87,9 @@ class _Labelled:
         self.tx.delete(item, condition=condition)  # type: ignore[arg-type]
         self.labels["delete"].append(label)
 
-    def update(self, item: AppointmentItem, actions: list[object], label: str) -> None:
-        self.tx.update(item, actions=actions)  # type: ignore[arg-type]
+    def update(self, item: AppointmentItem | PracticeLedgerItem, actions: list[object], label: str,
+               condition: object = None) -> None:
+        self.tx.update(item, actions=actions, condition=condition)  # type: ignore[arg-type]
         self.labels["update"].append(label)
 
     def commit(self) -> None:
@@ -91,7 +104,7 @@ class _Labelled:
         failed = [ordered[i] for i, r in enumerate(reasons)
                   if r is not None and r.code == "ConditionalCheckFailed" and i < len(ordered)]
         # Explain the most specific conflict first: a busy clinician answers before a busy patient.
-        for holder in ("clinician", "patient", "room", "appointment"):
+        for holder in ("clinician", "patient", "room", "practice_days", "appointment"):
             if holder in failed:
                 error = _CONFLICT_FOR.get(holder, Conflict)
                 return error(_MESSAGES[holder])
@@ -161,6 +174,8 @@ class AppointmentRepository:
             tx.put(_lock_item(lock, appointment.appointment_id), lock.holder, LockItem.pk.does_not_exist())
         item = _to_item(appointment)
         tx.put(item, "appointment", AppointmentItem.pk.does_not_exist())
+        self._ledger(tx, appointment.tenant_id, appointment.clinician_id, None, practice_day(appointment))
+        self._review_marker(tx, None, appointment)
         tx.commit()
         return replace(appointment, version=int(item.version or 1))
 
@@ -181,6 +196,8 @@ class AppointmentRepository:
             tx.put(_lock_item(lock, new.appointment_id), lock.holder, LockItem.pk.does_not_exist())
         item = _to_item(new)
         tx.put(item, "appointment")  # VersionAttribute adds version = old.version to the condition
+        self._ledger(tx, new.tenant_id, new.clinician_id, practice_day(old), practice_day(new))
+        self._review_marker(tx, old, new)
         tx.commit()
         return replace(new, version=int(item.version or 0))
 
@@ -193,11 +210,104 @@ class AppointmentRepository:
                           LockItem.appointment_id == old.appointment_id)
         item = _to_item(new)
         tx.put(item, "appointment")
+        self._ledger(tx, new.tenant_id, new.clinician_id, practice_day(old), practice_day(new))
+        self._review_marker(tx, old, new)
         tx.commit()
         return replace(new, version=int(item.version or 0))
 
+    # --- temporary-practice days -------------------------------------------------------------
+    def practice_day_counts(self, tenant: str, clinician_id: str, ledger: str, year: int) -> dict[date, int]:
+        """Visits per counted day in a ledger for one year (consistent read)."""
+        return _counts(self._ledger_item(tenant, clinician_id, ledger, year))
+
+    def _ledger_item(self, tenant: str, clinician_id: str, ledger: str, year: int) -> dict[str, Any]:
+        # Raw read: the per-day counts are attributes named by date, which a PynamoDB model cannot declare.
+        raw = self._connection.client.get_item(
+            TableName=PracticeLedgerItem.Meta.table_name, ConsistentRead=True,
+            Key={"pk": {"S": keys.clinician_pk(tenant, clinician_id)}, "sk": {"S": _ledger_sk(ledger, year)}})
+        item: dict[str, Any] = raw.get("Item") or {}
+        return item
+
+    def _ledger(self, tx: _Labelled, tenant: str, clinician_id: str, old: PracticeDay | None,
+                new: PracticeDay | None) -> None:
+        """Move a visit's day between ledgers, conditioned on the counts read now: a racing booking for the
+        last free day makes one of the two transactions fail (PracticeDaysChanged), never both succeed."""
+        if old == new or (old is not None and new is not None and (old.ledger, old.day) == (new.ledger, new.day)):
+            return
+        changes: dict[tuple[str, int], list[tuple[PracticeDay, int]]] = defaultdict(list)
+        for day, delta in ((old, -1), (new, +1)):
+            if day is not None:
+                changes[(day.ledger, day.year)].append((day, delta))
+        for (ledger, year), moves in changes.items():
+            counts = _counts(self._ledger_item(tenant, clinician_id, ledger, year))
+            actions: list[object] = []
+            conditions: list[object] = []
+            distinct = 0
+            for day, delta in moves:
+                attr, seen = Path(_day_attr(day.day)), counts.get(day.day, 0)
+                conditions.append(attr.does_not_exist() if seen == 0 else attr == seen)
+                if delta > 0 and seen == 0:
+                    distinct += 1
+                    conditions.append(PracticeLedgerItem.day_count.does_not_exist()
+                                      | (PracticeLedgerItem.day_count < day.limit))
+                if delta < 0 and seen <= 1:
+                    actions.append(attr.remove())
+                    distinct -= 1 if seen == 1 else 0
+                else:
+                    actions.append(attr.add(delta))
+            if distinct:
+                actions.append(PracticeLedgerItem.day_count.add(distinct))
+            condition = conditions[0]
+            for more in conditions[1:]:
+                condition = condition & more
+            item = PracticeLedgerItem(keys.clinician_pk(tenant, clinician_id), _ledger_sk(ledger, year))
+            tx.update(item, actions, "practice_days", condition)
+
+    # --- review markers ----------------------------------------------------------------------
+    def needing_review(self, tenant: str, limit: int, after: str | None) -> tuple[list[str], str | None]:
+        """Ids of visits flagged for licensure review, in start order."""
+        condition = ReviewItem.sk > after if after else None
+        items = list(ReviewItem.query(_review_pk(tenant), condition, limit=limit + 1, consistent_read=True))
+        ids = [i.appointment_id for i in items[:limit]]
+        return ids, (items[limit - 1].sk if len(items) > limit else None)
+
+    def _review_marker(self, tx: _Labelled, old: Appointment | None, new: Appointment) -> None:
+        was = old is not None and old.needs_review and old.status in _ACTIVE
+        now = new.needs_review and new.status in _ACTIVE
+        old_sk = keys.schedule_sk(old.start, old.appointment_id) if old is not None else None
+        new_sk = keys.schedule_sk(new.start, new.appointment_id)
+        if was and old_sk is not None and (not now or old_sk != new_sk):
+            tx.delete(ReviewItem(_review_pk(new.tenant_id), old_sk), "review")  # type: ignore[arg-type]
+        if now and (not was or old_sk != new_sk):
+            tx.put(ReviewItem(_review_pk(new.tenant_id), new_sk, appointment_id=new.appointment_id),  # type: ignore[arg-type]
+                   "review")
+
     def save(self, old: Appointment, new: Appointment, token: str) -> Appointment:
         return self.update(old, new, token, release_locks=False)
+
+
+_ACTIVE = frozenset({"booked", "checked_in", "in_progress"})
+
+
+def _review_pk(tenant: str) -> str:
+    return f"T#{tenant}#REVIEW"
+
+
+def _ledger_sk(ledger: str, year: int) -> str:
+    return f"TPD#{ledger}#{year}"
+
+
+def _day_attr(day: date) -> str:
+    return f"n{day:%Y%m%d}"
+
+
+def _counts(raw: dict[str, Any]) -> dict[date, int]:
+    """Per-day visit counts from a raw ledger item (attributes n{yyyymmdd} -> {"N": "2"})."""
+    out: dict[date, int] = {}
+    for name, value in raw.items():
+        if len(name) == 9 and name.startswith("n") and name[1:].isdigit() and int(value.get("N", "0")) > 0:
+            out[date(int(name[1:5]), int(name[5:7]), int(name[7:9]))] = int(value["N"])
+    return out
 
 
 def _range_low(moment: datetime) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from pynamodb.exceptions import DoesNotExist
@@ -21,6 +22,14 @@ class DirectoryRepository:
 
     def get_site(self, tenant: str, site_id: str) -> Site | None:
         return self._get(keys.directory_pk(tenant), keys.site_sk(site_id), Site)
+
+    def save_site(self, site: Site) -> Site:
+        return self._save(keys.directory_pk(site.tenant_id), keys.site_sk(site.site_id), "site", site,
+                          "The site was changed by another request; read it again and retry.")
+
+    def save_patient(self, patient: Patient) -> Patient:
+        return self._save(keys.patient_pk(patient.tenant_id, patient.patient_id), keys.PROFILE_SK, "patient",
+                          patient, "The patient was changed by another request; read it again and retry.")
 
     def list_sites(self, tenant: str) -> list[Site]:
         return self._list(tenant, "SITE#", Site)
@@ -47,12 +56,15 @@ class DirectoryRepository:
 
     def save_clinician(self, clinician: Clinician) -> Clinician:
         """Optimistic locking: fails with Conflict when someone saved since `clinician` was read."""
-        item = DocumentItem(keys.directory_pk(clinician.tenant_id), keys.clinician_sk(clinician.clinician_id),
-                            kind="clinician", doc=to_doc(clinician))
-        if clinician.version:
-            item.version = clinician.version
-        save_versioned(item, "The clinician was changed by another request; read it again and retry.")
-        return _with_version(clinician, item.version)
+        return self._save(keys.directory_pk(clinician.tenant_id), keys.clinician_sk(clinician.clinician_id),
+                          "clinician", clinician, "The clinician was changed by another request; read it again.")
+
+    def _save(self, pk: str, sk: str, kind: str, obj: Any, conflict: str) -> Any:
+        item = DocumentItem(pk, sk, kind=kind, doc=to_doc(replace(obj, version=0)))
+        if obj.version:
+            item.version = obj.version
+        save_versioned(item, conflict)
+        return replace(obj, version=int(item.version or 0))
 
     def list_clinicians(self, tenant: str) -> list[Clinician]:
         items = DocumentItem.query(keys.directory_pk(tenant), DocumentItem.sk.startswith("CLIN#"))
@@ -75,7 +87,7 @@ class DirectoryRepository:
 
     def _get(self, pk: str, sk: str, cls: type[T]) -> T | None:
         item = self._get_item(pk, sk)
-        return from_doc(cls, item.doc) if item else None
+        return replace(from_doc(cls, item.doc), version=int(item.version or 0)) if item else None  # type: ignore[type-var]
 
     def _list(self, tenant: str, prefix: str, cls: type[T]) -> list[T]:
         items = DocumentItem.query(keys.directory_pk(tenant), DocumentItem.sk.startswith(prefix))
@@ -83,7 +95,5 @@ class DirectoryRepository:
 
 
 def _with_version(clinician: Clinician, version: int | None) -> Clinician:
-    from dataclasses import replace
-
     return replace(clinician, version=int(version or 0))
 

@@ -14,6 +14,9 @@ Access patterns (pattern -> key / index -> operation):
 | patient blocks taken in a range           | pk=T#{t}#PAT#{id}, sk between BLOCK#{from}..{to}    | Query     |
 | site rooms taken in a range               | pk=T#{t}#SITE#{id}, sk between BLOCK#{from}..{to}   | Query     |
 | book / reschedule / cancel                | appointment + lock items                            | TransactWriteItems |
+| temporary-practice days (PSYPACT TAP)     | pk=T#{t}#CLIN#{id}, sk=TPD#{ledger}#{year}          | Get; Update in tx |
+| visits whose licensure needs review       | pk=T#{t}#REVIEW, sk={start}#{appointment id}        | Query     |
+| tenant settings                           | pk=T#{t}#DIR, sk=SETTINGS                           | Get/Put   |
 | audit chain of a tenant, in order         | pk=T#{t}#AUDIT, sk=SEQ#{n} (head: sk=HEAD)          | Query     |
 | audit entries about one patient           | GSI1 gsi1pk=T#{t}#AUDITPAT#{id}, gsi1sk=at#seq      | Query     |
 | rate-limit window of one caller           | pk=RL#{t}#{sub}#{bucket}, sk=W#{window start}       | UpdateItem ADD |
@@ -88,6 +91,20 @@ class LockItem(_MainTable):
     room = UnicodeAttribute(null=True)
 
 
+class PracticeLedgerItem(_MainTable):
+    """Distinct days of temporary practice in one year; per-day visit counts live in attributes n{yyyymmdd}."""
+
+    kind = UnicodeAttribute(default="practice_days")
+    day_count = NumberAttribute(default=0)
+
+
+class ReviewItem(_MainTable):
+    """A marker for a visit whose licensure needs review (sparse: present only while flagged)."""
+
+    kind = UnicodeAttribute(default="review")
+    appointment_id = UnicodeAttribute()
+
+
 class AuditPatientIndex(GlobalSecondaryIndex["AuditEntryItem"]):
     """gsi1 is overloaded: clinician schedules, and audit entries by patient."""
 
@@ -133,6 +150,6 @@ class ExpiringItem(_MainTable):
 
 MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     _MainTable, DocumentItem, AppointmentItem, LockItem, ExpiringItem, AuditEntryItem, AuditHeadItem,
-    RateCounterItem)
+    RateCounterItem, PracticeLedgerItem, ReviewItem)
 # The model whose schema (keys and indexes) creates the table.
 TABLE_SCHEMA_MODEL = AppointmentItem
