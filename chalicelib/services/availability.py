@@ -16,9 +16,8 @@ from ..domain.licensure import LicensureDecision
 from ..domain.model import Clinician, Interval, Modality, Site
 from ..domain.ports import Clock
 from ..domain.rulebook import RuleBook, ServiceDefinition
-from ..domain.tenant_policy import TenantSettings
 from ..domain.timeblocks import BLOCK
-from .care_gate import CareGate
+from .care_gate import CareGate, DefaultSettings
 from .paging import decode_cursor, encode_cursor
 
 MAX_WINDOW = timedelta(days=31)
@@ -49,7 +48,7 @@ class AvailabilityService:
         self.appointments = appointments
         self.rules = rules
         self.clock = clock
-        self.gate = gate or CareGate(appointments, rules, _NoSettings())
+        self.gate = gate or CareGate(appointments, rules, DefaultSettings())
 
     def search(self, caller: Caller, q: AvailabilitySearch) -> tuple[list[Option], str | None]:
         rules = self.rules()
@@ -125,11 +124,6 @@ class AvailabilityService:
             if decided[key].allowed:
                 options.append(Option(slot, decided[key]))
         return options
-
-
-class _NoSettings:
-    def get(self, tenant: str) -> TenantSettings:
-        return TenantSettings(tenant)
 
 
 def _require_service(rules: RuleBook, code: str) -> ServiceDefinition:

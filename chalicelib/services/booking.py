@@ -31,10 +31,9 @@ from ..domain.licensure import licensure_decision
 from ..domain.model import Appointment, Clinician, ConfirmedLocation, Interval, Modality, Patient, Site, Status
 from ..domain.ports import AuditTrail, Clock, IdFactory
 from ..domain.rulebook import RuleBook, ServiceDefinition
-from ..domain.tenant_policy import TenantSettings
 from ..domain.timeblocks import blocks_covering, is_aligned
 from ..schemas.appointments import BookingIn, CheckInIn, RescheduleIn, SwitchModalityIn
-from .care_gate import CareGate
+from .care_gate import CareGate, DefaultSettings
 from .paging import decode_cursor, encode_cursor
 
 ROOM_ATTEMPTS = 3
@@ -67,7 +66,7 @@ class BookingService:
         self.clock = clock
         self.new_id = new_id
         self.audit = audit
-        self.gate = gate or CareGate(appointments, rules, _DefaultSettings())
+        self.gate = gate or CareGate(appointments, rules, DefaultSettings())
         # Eligibility is recorded after the write and never fails or undoes a booking (services/eligibility.py).
         self.eligibility = eligibility or NoEligibilityRecorder()
 
@@ -534,11 +533,6 @@ class BookingService:
         if service is None:
             raise ValidationFailed("Unknown service", errors=[FieldError("service", "is not in the service catalog")])
         return service
-
-
-class _DefaultSettings:
-    def get(self, tenant: str) -> TenantSettings:
-        return TenantSettings(tenant)
 
 
 def whereabouts_of(appointment: Appointment, patient: Patient | None) -> PatientWhereabouts:

@@ -29,6 +29,13 @@ class SettingsSource(Protocol):
     def get(self, tenant: str) -> TenantSettings: ...
 
 
+class DefaultSettings:
+    """Settings for a gate built without a store (unit wiring): every tenant on the defaults."""
+
+    def get(self, tenant: str) -> TenantSettings:
+        return TenantSettings(tenant)
+
+
 class CareGate:
     def __init__(self, ledger: PracticeDayCounts, rules: Callable[[], RuleBook], settings: SettingsSource) -> None:
         self.ledger = ledger
@@ -72,8 +79,8 @@ class CareGate:
                 f"The visit cannot go ahead as booked with care in {decided.place.jurisdiction}.",
                 extra={**extra, "patient_jurisdiction": decided.place.jurisdiction,
                        "alternatives": alternatives or []})
-        raise NotLicensed(f"The clinician may not deliver {'care'} to a patient in {decided.place.jurisdiction}.",
-                          extra=extra)
+        raise NotLicensed(f"The clinician may not deliver this care with care happening in "
+                          f"{decided.place.jurisdiction}.", extra=extra)
 
 
 def reason_json(reason: Reason) -> dict[str, Any]:
