@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from ..adapters.dynamo.appointments import AppointmentRepository
 from ..adapters.dynamo.directory import DirectoryRepository
@@ -17,6 +17,7 @@ from ..domain.eligibility_hook import EligibilityRecorder, NoEligibilityRecorder
 from ..domain.errors import (
     FieldError,
     FieldErrors,
+    JurisdictionMismatch,
     LicensureNeedsReview,
     LocationNotConfirmed,
     ModalityNotOffered,
@@ -27,7 +28,6 @@ from ..domain.errors import (
     ServiceNotOffered,
     ValidationFailed,
 )
-from ..domain.licensure import licensure_decision
 from ..domain.model import Appointment, Clinician, ConfirmedLocation, Interval, Modality, Patient, Site, Status
 from ..domain.ports import AuditTrail, Clock, IdFactory
 from ..domain.rulebook import RuleBook, ServiceDefinition
@@ -326,15 +326,13 @@ class BookingService:
         place = self.gate.place(current.modality, site, whereabouts, clinician)
         if site is not None and body.patient_jurisdiction != site.jurisdiction:
             # The patient is not at the clinic: an in-person visit cannot happen; say what still can.
-            on = self.gate.place(Modality.VIDEO, None, whereabouts, clinician).local_date(current.start)
             self.audit.record(caller, "appointment.check_in", _resource(current), current.patient_id, "refused")
-            raise self._mismatch(current, clinician, body.patient_jurisdiction, on, [])
+            raise self._mismatch(current, clinician, body.patient_jurisdiction, [])
         decided = self.gate.decide(current.tenant_id, clinician, current.modality, current.start, place,
                                    service=current.service, own=current)
         if not decided.decision.allowed:
             self.audit.record(caller, "appointment.check_in", _resource(current), current.patient_id, "refused")
-            raise self._mismatch(current, clinician, body.patient_jurisdiction, decided.on,
-                                 list(decided.decision.reasons))
+            raise self._mismatch(current, clinician, body.patient_jurisdiction, list(decided.decision.reasons))
         location_type = "clinic" if site else (body.patient_location_type or current.patient_location_type)
         new = replace(current, patient_location_type=location_type, licensure_basis=decided.decision.basis,
                       licensure=decided.record(), confirmed_location=confirmed,
@@ -352,11 +350,8 @@ class BookingService:
         """Write a re-decided visit; the ledger moves with it in the same transaction."""
         return self.appointments.save(current, new, self.new_id("tx"))
 
-    def _mismatch(self, current: Appointment, clinician: Clinician, where: str, on: date,
-                  reasons: list[object]) -> Exception:
-        from ..domain.errors import JurisdictionMismatch
-
-        alternatives = self._alternatives(current, clinician, where, on, self.rules())
+    def _mismatch(self, current: Appointment, clinician: Clinician, where: str, reasons: list[object]) -> Exception:
+        alternatives = self._alternatives(current, clinician, where)
         return JurisdictionMismatch(
             f"The visit cannot go ahead as booked with the patient in {where}.",
             extra={"patient_jurisdiction": where, "alternatives": alternatives,
@@ -378,7 +373,7 @@ class BookingService:
                                    service=current.service, own=current)
         if not decided.decision.allowed:
             self.audit.record(caller, "appointment.start", _resource(current), current.patient_id, "refused")
-            raise self._mismatch(current, clinician, place.jurisdiction, decided.on, list(decided.decision.reasons))
+            raise self._mismatch(current, clinician, place.jurisdiction, list(decided.decision.reasons))
         return decided
 
     def redecide_for_clinician(self, caller: Caller, clinician: Clinician) -> dict[str, int]:
@@ -476,19 +471,26 @@ class BookingService:
                           "success" if decided.decision.allowed else "needs_review")
         return done
 
-    def _alternatives(self, current: Appointment, clinician: Clinician, where: str, on: date,
-                      rules: RuleBook) -> list[dict[str, object]]:
-        """Lawful ways to still see the patient at the booked time: another modality, or another clinician."""
+    def _alternatives(self, current: Appointment, clinician: Clinician, where: str) -> list[dict[str, object]]:
+        """Lawful ways to still see the patient at the booked time: another modality, or another clinician,
+        each decided by the same gate as every door (telehealth from where the patient says they are)."""
         found: list[dict[str, object]] = []
-        service = rules.service(current.service)
+        service = self.rules().service(current.service)
+        policy = self.gate.policy(current.tenant_id)
+        here = PatientWhereabouts(where, where)
+
+        def lawful(who: Clinician, modality: Modality) -> bool:
+            place = self.gate.place(modality, None, here, who)
+            return self.gate.decide(current.tenant_id, who, modality, current.start, place,
+                                    service=current.service, policy=policy).decision.allowed
+
         for modality in (Modality.VIDEO, Modality.PHONE):
             if modality == current.modality and current.site_id is None:
                 continue
-            if modality in clinician.modalities and (service is None or modality in service.modalities):
-                decision = licensure_decision(clinician, where, modality, on, rules, service=current.service)
-                if decision.allowed:
-                    found.append({"kind": "switch_modality", "modality": modality.value,
-                                  "clinician_id": clinician.clinician_id})
+            if modality in clinician.modalities and (service is None or modality in service.modalities) \
+                    and lawful(clinician, modality):
+                found.append({"kind": "switch_modality", "modality": modality.value,
+                              "clinician_id": clinician.clinician_id})
         interval = current.interval
         for other in self.directory.list_clinicians(current.tenant_id):
             if other.clinician_id == clinician.clinician_id or len(found) >= 6:
@@ -496,9 +498,7 @@ class BookingService:
             if service is not None and other.discipline not in service.disciplines:
                 continue
             for modality in (Modality.VIDEO, Modality.PHONE):
-                if modality not in other.modalities:
-                    continue
-                if not licensure_decision(other, where, modality, on, rules, service=current.service).allowed:
+                if modality not in other.modalities or not lawful(other, modality):
                     continue
                 blocks = self.appointments.clinician_blocks(current.tenant_id, other.clinician_id, interval)
                 sites = {s: x for s in other.site_ids if (x := self.directory.get_site(current.tenant_id, s))}

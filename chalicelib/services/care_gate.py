@@ -79,8 +79,8 @@ class CareGate:
                 f"The visit cannot go ahead as booked with care in {decided.place.jurisdiction}.",
                 extra={**extra, "patient_jurisdiction": decided.place.jurisdiction,
                        "alternatives": alternatives or []})
-        raise NotLicensed(f"The clinician may not deliver this care with care happening in "
-                          f"{decided.place.jurisdiction}.", extra=extra)
+        raise NotLicensed(f"The clinician may not practise in {decided.place.jurisdiction}, where this care "
+                          "would happen.", extra=extra)
 
 
 def reason_json(reason: Reason) -> dict[str, Any]:
