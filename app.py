@@ -4,9 +4,11 @@ from chalice import Chalice
 
 from chalicelib.api.appointments import appointments
 from chalicelib.api.audit import audit
+from chalicelib.api.care_routing import care_routing
 from chalicelib.api.directory import directory
 from chalicelib.api.eligibility import eligibility
 from chalicelib.api.health import health
+from chalicelib.api.jobs import jobs
 from chalicelib.api.licensure import licensure
 from chalicelib.api.openapi import openapi
 from chalicelib.api.video import video
@@ -20,3 +22,5 @@ app.register_blueprint(licensure)
 app.register_blueprint(video)
 app.register_blueprint(eligibility)
 app.register_blueprint(openapi)
+app.register_blueprint(care_routing)
+app.register_blueprint(jobs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from .settings import Settings
@@ -14,6 +14,8 @@ if TYPE_CHECKING:
 
     from .adapters.chime import ChimeVideoRooms
     from .adapters.dynamo.rate_limit import RateLimiter
+    from .adapters.events import SnsEvents
+    from .domain.model import Modality
     from .domain.ports import AuditTrail, Clock
     from .services.audit import AuditService
     from .services.availability import AvailabilityService
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from .services.directory import DirectoryService
     from .services.eligibility import EligibilityService
     from .services.licensure import LicensureService
+    from .services.routing import RoutingService
     from .services.tenant_settings import TenantSettingsService
     from .services.video import VideoService
 
@@ -39,6 +42,7 @@ class Services:
     eligibility: EligibilityService
     clock: Clock
     tenant_settings: TenantSettingsService
+    routing: RoutingService
 
 
 _services: Services | None = None
@@ -57,6 +61,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .adapters.dynamo.audit import DynamoAuditTrail
     from .adapters.dynamo.binding import bind_models
     from .adapters.dynamo.directory import DirectoryRepository
+    from .adapters.dynamo.escalations import EscalationRepository, ScreeningRepository
     from .adapters.dynamo.rate_limit import RateLimiter
     from .adapters.dynamo.tenant_settings import TenantSettingsRepository
     from .rules.bundle import rulebook
@@ -67,6 +72,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .services.directory import DirectoryService
     from .services.eligibility_lazy import wire_eligibility
     from .services.licensure import LicensureService
+    from .services.routing import RoutingService
     from .services.tenant_settings import TenantSettingsService
     from .services.video import VideoService
 
@@ -78,13 +84,17 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     tenant_settings = TenantSettingsRepository()
     # One licensure decision for every door: booking, reschedule, switch, check-in, video, start, completion.
     gate = CareGate(appointments, rulebook, tenant_settings)
+    availability = AvailabilityService(directory_repo, appointments, rulebook, clock, gate)
+    routing = RoutingService(directory_repo, appointments, availability, rulebook, clock, new_id, audit,
+                             EscalationRepository(connection), ScreeningRepository(), _events(settings),
+                             tenant_settings.get, _payer_coverage(eligibility), gate)
     booking = BookingService(directory_repo, appointments, rulebook, clock, new_id, audit, eligibility=recorder,
-                             gate=gate)
+                             gate=gate, routing_guard=routing.check_visit)
     return Services(
         video=VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit, booking),
         settings=settings,
         directory=DirectoryService(directory_repo, audit, new_id, redecide=booking.redecide_for_clinician),
-        availability=AvailabilityService(directory_repo, appointments, rulebook, clock, gate),
+        availability=availability,
         booking=booking,
         audit=audit,
         audit_log=AuditService(audit),
@@ -92,8 +102,36 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
         licensure=LicensureService(directory_repo, rulebook, gate),
         eligibility=eligibility,
         clock=clock,
-        tenant_settings=TenantSettingsService(tenant_settings, audit),
+        tenant_settings=TenantSettingsService(tenant_settings, audit, rulebook),
+        routing=routing,
     )
+
+
+def _events(settings: Settings) -> Callable[[], SnsEvents]:
+    """The SNS client is made on the first escalation, not on every cold start."""
+    made: list[SnsEvents] = []
+
+    def get() -> SnsEvents:
+        if not made:
+            from .adapters.events import SnsEvents
+
+            made.append(SnsEvents(settings))
+        return made[0]
+
+    return get
+
+
+def _payer_coverage(eligibility: EligibilityService) -> Callable[[str, date], dict[Modality, bool | None]]:
+    def coverage(payer_id: str, on: date) -> dict[Modality, bool | None]:
+        from .domain.model import Modality
+
+        resolved = eligibility.resolve_payer(payer_id, on)
+        if resolved is None:
+            return {}
+        terms = resolved.policy.terms
+        return {Modality.VIDEO: terms.covered(Modality.VIDEO), Modality.PHONE: terms.covered(Modality.PHONE)}
+
+    return coverage
 
 
 def _video_rooms(settings: Settings) -> Callable[[], ChimeVideoRooms]:

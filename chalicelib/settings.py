@@ -29,6 +29,9 @@ class Settings:
     # bucket -> (requests, window seconds) per caller, e.g. "booking=30/60,availability=120/60"
     rate_limits: dict[str, tuple[int, int]]
     eligibility: EligibilitySettings  # payer time budgets, retries, cache (services/eligibility.py)
+    # Crisis escalations are published here (SNS). Locally: moto, topic made on first use.
+    escalation_topic_arn: str | None = None
+    sns_endpoint: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -71,6 +74,8 @@ class Settings:
             idempotency_ttl_seconds=int(env.get("HCO_IDEMPOTENCY_TTL_SECONDS", "86400")),
             rate_limits=parse_rate_limits(env.get("HCO_RATE_LIMITS", DEFAULT_RATE_LIMITS)),
             eligibility=EligibilitySettings.from_env(env, is_local),
+            escalation_topic_arn=env.get("HCO_ESCALATION_TOPIC_ARN") or None,
+            sns_endpoint=env.get("HCO_SNS_ENDPOINT") or None,
         )
 
 

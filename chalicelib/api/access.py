@@ -45,6 +45,10 @@ ACCESS: dict[str, dict[str, str] | str] = {
     "POST /v1/appointments/{appointment_id}/video/admit": {"clinician": OWN},
     "POST /v1/appointments/{appointment_id}/video/end": {"clinician": OWN},
     "POST /v1/licensure/checks": {"admin": T, "scheduler": T, "clinician": OWN},
+    "POST /v1/routing/recommendations": {"scheduler": T, "patient": OWN},
+    "GET /v1/escalations": {"admin": T, "scheduler": T, "clinician": T},
+    "POST /v1/escalations/{escalation_id}/acknowledge": {"admin": T, "scheduler": T, "clinician": T},
+    "POST /v1/escalations/{escalation_id}/resolve": {"admin": T, "scheduler": T, "clinician": T},
     "GET /v1/audit": {"admin": T},
     "GET /v1/audit/verify": {"admin": T},
     # Payers work across tenants: "own" = the payer_id of the token (anything else is 404).

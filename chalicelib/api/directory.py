@@ -124,7 +124,11 @@ def put_tenant_settings(call: Call) -> Response:
 
 
 def settings_json(settings: TenantSettings) -> dict[str, object]:
-    return {"licensure": {"uncertain_rules": settings.licensure.uncertain_rules}, "version": settings.version}
+    r = settings.routing
+    return {"licensure": {"uncertain_rules": settings.licensure.uncertain_rules},
+            "routing": {"disabled_rules": list(r.disabled_rules), "high_risk_max_wait_days": r.high_risk_max_wait_days,
+                        "escalation_open_bound_minutes": r.escalation_open_bound_minutes},
+            "version": settings.version}
 
 
 def if_match(call: Call) -> int | None:

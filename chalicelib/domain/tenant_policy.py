@@ -15,7 +15,17 @@ class LicensurePolicy:
 
 
 @dataclass(frozen=True)
+class RoutingOverrides:
+    """What a tenant changed of scheduling_rules/routing/: rules switched off, and bounds."""
+
+    disabled_rules: tuple[str, ...] = ()
+    high_risk_max_wait_days: int | None = None
+    escalation_open_bound_minutes: int | None = None
+
+
+@dataclass(frozen=True)
 class TenantSettings:
     tenant_id: str
     licensure: LicensurePolicy = LicensurePolicy()
+    routing: RoutingOverrides = RoutingOverrides()
     version: int = 0

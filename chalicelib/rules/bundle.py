@@ -161,4 +161,4 @@ def rulebook() -> RuleBook:
 
 
 # Licensure tables register their compilers and checks into the registries above on import.
-from . import jurisdiction_compile, payer_compile  # noqa: E402, F401
+from . import jurisdiction_compile, payer_compile, routing_compile  # noqa: E402, F401

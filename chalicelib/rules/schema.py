@@ -84,4 +84,4 @@ FILE_MODELS: dict[str, type[FileHeader]] = {
 # Licensure kinds (jurisdictions, license_types, compacts, prescribing) live in their own module,
 # which builds on the bases above and registers itself into FILE_MODELS: hence the import here.
 # Payer defaults (kind payer_policy, scheduling_rules/payers/) register the same way.
-from . import jurisdiction_schema, payer_schema  # noqa: E402, F401
+from . import jurisdiction_schema, payer_schema, routing_schema  # noqa: E402, F401

@@ -187,8 +187,16 @@ class TenantLicensureSettingsIn(Body):
     uncertain_rules: Literal["warn", "refuse"] = "warn"
 
 
+class TenantRoutingSettingsIn(Body):
+    disabled_rules: Annotated[list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,80}$")]],
+                              Field(max_length=50)] = []
+    high_risk_max_wait_days: Annotated[int, Field(ge=0, le=90)] | None = None
+    escalation_open_bound_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
+
+
 class TenantSettingsIn(Body):
     licensure: TenantLicensureSettingsIn = TenantLicensureSettingsIn()
+    routing: TenantRoutingSettingsIn = TenantRoutingSettingsIn()
 
 
 class PatientIn(Body):

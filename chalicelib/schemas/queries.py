@@ -7,7 +7,7 @@ time offset arrives as a space when the client did not percent-encode it; it is 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -72,3 +72,8 @@ class AuditQuery(QueryModel):
     to: QueryMoment | None = None
     limit: Limit = 50
     cursor: Cursor | None = None
+
+
+class EscalationQuery(QueryModel):
+    status: Literal["open", "acknowledged", "resolved"] | None = None
+    limit: Limit = 50

@@ -180,8 +180,15 @@ class TenantLicensureSettingsOut(Out):
     uncertain_rules: Literal["warn", "refuse"]
 
 
+class TenantRoutingSettingsOut(Out):
+    disabled_rules: list[str]
+    high_risk_max_wait_days: int | None
+    escalation_open_bound_minutes: int | None
+
+
 class TenantSettingsOut(Out):
     licensure: TenantLicensureSettingsOut
+    routing: TenantRoutingSettingsOut
     version: int
 
 
@@ -300,6 +307,74 @@ class AppointmentOut(Out):
     updated_at: UtcTime | None
     history: list[HistoryEventOut]
     version: int
+
+
+class ExplanationOut(Out):
+    rule_id: str
+    effect: str
+    detail: str
+
+
+class RoutingOptionOut(SlotOut):
+    score: int
+    reasons: list[ExplanationOut]
+
+
+class CrisisResourceOut(Out):
+    name: str
+    phone: str | None
+    text: str | None
+    url: str | None
+
+
+class CrisisOut(Out):
+    escalation_id: str | None
+    resources: list[CrisisResourceOut]
+    emergency_number: str
+
+
+class ScreeningOut(Out):
+    instrument: Literal["PHQ-9", "GAD-7", "C-SSRS"]
+    score: int
+    band: str | None
+    implied_risk: str
+    rule_id: str
+    findings: list[str]
+
+
+class RoutingRecommendationOut(Out):
+    decision: Literal["schedule", "escalate"]
+    recommended_modality: Modality | None
+    risk_level: Literal["none", "low", "moderate", "high", "imminent"]
+    screening: ScreeningOut | None
+    options: list[RoutingOptionOut]
+    explanation: list[ExplanationOut]
+    crisis: CrisisOut | None
+    rules_version: str
+
+
+class EscalationOut(Out):
+    escalation_id: str
+    status: Literal["open", "acknowledged", "resolved"]
+    patient_id: str
+    risk: str
+    reasons: list[str]
+    resources: list[str]
+    emergency_number: str
+    opened_at: UtcTime
+    opened_by: str
+    acknowledged_at: UtcTime | None
+    acknowledged_by: str | None
+    note: str | None
+    resolved_at: UtcTime | None
+    resolved_by: str | None
+    outcome: str | None
+    overdue_reported_at: UtcTime | None
+
+
+class EscalationList(Out):
+    items: list[EscalationOut]
+    next_cursor: str | None
 
 
 class AppointmentList(Out):

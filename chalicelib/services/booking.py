@@ -59,7 +59,8 @@ class VisitPlan:
 class BookingService:
     def __init__(self, directory: DirectoryRepository, appointments: AppointmentRepository,
                  rules: Callable[[], RuleBook], clock: Clock, new_id: IdFactory, audit: AuditTrail,
-                 eligibility: EligibilityRecorder | None = None, gate: CareGate | None = None) -> None:
+                 eligibility: EligibilityRecorder | None = None, gate: CareGate | None = None,
+                 routing_guard: Callable[[str, Patient, Modality], None] | None = None) -> None:
         self.directory = directory
         self.appointments = appointments
         self.rules = rules
@@ -67,6 +68,8 @@ class BookingService:
         self.new_id = new_id
         self.audit = audit
         self.gate = gate or CareGate(appointments, rules, DefaultSettings())
+        # Routing rules that restrict modalities (risk, no video, payer coverage) hold at every booking door.
+        self.routing_guard = routing_guard or (lambda tenant, patient, modality: None)
         # Eligibility is recorded after the write and never fails or undoes a booking (services/eligibility.py).
         self.eligibility = eligibility or NoEligibilityRecorder()
 
@@ -155,6 +158,7 @@ class BookingService:
             raise ModalityNotOffered(f"{modality.value} is not offered for this clinician and service.")
         if modality is Modality.VIDEO and not patient.video_capable:
             raise ModalityNotOffered("The patient has no video access; offer phone or in_person.")
+        self.routing_guard(tenant, patient, modality)
         if site is not None and site.site_id not in clinician.site_ids:
             raise ModalityNotOffered("The clinician does not see patients at that site.")
         if start <= self.clock():

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
 from ..domain.access import Caller
-from ..domain.errors import VersionMismatch
+from ..domain.errors import FieldErrors, VersionMismatch
 from ..domain.ports import AuditTrail
-from ..domain.tenant_policy import LicensurePolicy, TenantSettings
+from ..domain.routing_policy import ROUTING_POLICY, RoutingPolicy
+from ..domain.rulebook import RuleBook
+from ..domain.tenant_policy import LicensurePolicy, RoutingOverrides, TenantSettings
 from ..schemas.directory import TenantSettingsIn
 
 
@@ -18,9 +21,11 @@ class SettingsStore(Protocol):
 
 
 class TenantSettingsService:
-    def __init__(self, store: SettingsStore, audit: AuditTrail) -> None:
+    def __init__(self, store: SettingsStore, audit: AuditTrail,
+                 rules: Callable[[], RuleBook] | None = None) -> None:
         self.store = store
         self.audit = audit
+        self.rules = rules
 
     def get(self, caller: Caller) -> TenantSettings:
         return self.store.get(caller.tenant_id)
@@ -30,6 +35,25 @@ class TenantSettingsService:
         if if_match is not None and if_match != current.version:
             raise VersionMismatch(f"The settings are at version {current.version}, not {if_match}.",
                                   extra={"current_version": current.version})
-        saved = self.store.save(replace(current, licensure=LicensurePolicy(body.licensure.uncertain_rules)))
+        r = body.routing
+        self._check_routing(r.disabled_rules)
+        saved = self.store.save(replace(
+            current, licensure=LicensurePolicy(body.licensure.uncertain_rules),
+            routing=RoutingOverrides(tuple(r.disabled_rules), r.high_risk_max_wait_days,
+                                     r.escalation_open_bound_minutes)))
         self.audit.record(caller, "tenant_settings.update", "tenant/settings", None, "success")
         return saved
+
+    def _check_routing(self, disabled: list[str]) -> None:
+        """Only rules that exist may be switched off, and never the crisis escalation."""
+        policy = self.rules().tables.get(ROUTING_POLICY) if self.rules else None
+        if not isinstance(policy, RoutingPolicy):
+            return
+        effects = {r.rule.rule_id: r.effect for r in policy.rules}
+        errors = FieldErrors()
+        for i, rule_id in enumerate(disabled):
+            if rule_id not in effects:
+                errors.add(f"routing.disabled_rules[{i}]", "is not a rule of the routing policy")
+            elif effects[rule_id] == "escalate":
+                errors.add(f"routing.disabled_rules[{i}]", "crisis escalation cannot be switched off")
+        errors.raise_if_any()

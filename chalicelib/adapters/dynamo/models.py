@@ -105,6 +105,13 @@ class ReviewItem(_MainTable):
     appointment_id = UnicodeAttribute()
 
 
+class PointerItem(_MainTable):
+    """A sparse index entry that points at another item (e.g. open escalations); never versioned."""
+
+    kind = UnicodeAttribute()
+    doc = MapAttribute()
+
+
 class AuditPatientIndex(GlobalSecondaryIndex["AuditEntryItem"]):
     """gsi1 is overloaded: clinician schedules, and audit entries by patient."""
 
@@ -150,6 +157,6 @@ class ExpiringItem(_MainTable):
 
 MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     _MainTable, DocumentItem, AppointmentItem, LockItem, ExpiringItem, AuditEntryItem, AuditHeadItem,
-    RateCounterItem, PracticeLedgerItem, ReviewItem)
+    RateCounterItem, PracticeLedgerItem, ReviewItem, PointerItem)
 # The model whose schema (keys and indexes) creates the table.
 TABLE_SCHEMA_MODEL = AppointmentItem

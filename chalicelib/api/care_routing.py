@@ -1,0 +1,82 @@
+"""Hybrid routing recommendations and crisis escalations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from ..bootstrap import get_services
+from ..domain.escalation import Escalation
+from ..schemas.queries import EscalationQuery
+from ..schemas.routing import AcknowledgeIn, ResolveIn, RoutingRequestIn
+from .presenters import slot_json, utc
+from .routing import Call, endpoint, ok
+
+care_routing = Blueprint(__name__)
+
+
+@endpoint(care_routing, "POST", "/v1/routing/recommendations", body=RoutingRequestIn,
+          response="RoutingRecommendationOut", errors=(404, 422, 429),
+          summary="Recommend clinic, video or phone for a patient, with real options and the rules that fired")
+def recommend(call: Call) -> Response:
+    get_services().rate_limiter.hit(call.caller, "availability")
+    body = call.body(RoutingRequestIn)
+    answer = get_services().routing.recommend(call.caller, body)
+    r = answer.recommendation
+    crisis = None
+    if r.decision == "escalate":
+        lines = r.crisis
+        crisis = {"escalation_id": answer.escalation.escalation_id if answer.escalation else None,
+                  "resources": [{"name": x.name, "phone": x.phone, "text": x.text, "url": x.url}
+                                for x in (lines.resources if lines else ())],
+                  "emergency_number": lines.emergency_number if lines else "911"}
+    s = answer.screening
+    return ok({
+        "decision": r.decision,
+        "recommended_modality": r.recommended_modality.value if r.recommended_modality else None,
+        "risk_level": answer.risk,
+        "screening": None if s is None else {"instrument": s.instrument, "score": s.score, "band": s.band,
+                                             "implied_risk": s.implied_risk, "rule_id": s.rule_id,
+                                             "findings": list(s.reasons)},
+        "options": [{**slot_json(o.candidate.slot, o.candidate.licensure), "score": o.score,
+                     "reasons": [_explain(x) for x in o.reasons]} for o in r.options],
+        "explanation": [_explain(x) for x in r.explanation],
+        "crisis": crisis,
+        "rules_version": answer.rules_version,
+    })
+
+
+@endpoint(care_routing, "GET", "/v1/escalations", query=EscalationQuery, response="EscalationList",
+          summary="Crisis escalations of the tenant (newest first)")
+def list_escalations(call: Call) -> Response:
+    q = call.params(EscalationQuery)
+    found = get_services().routing.list_escalations(call.caller, q.status, q.limit)
+    return ok({"items": [escalation_json(e) for e in found], "next_cursor": None})
+
+
+@endpoint(care_routing, "POST", "/v1/escalations/{escalation_id}/acknowledge", body=AcknowledgeIn,
+          response="EscalationOut", errors=(404, 409), summary="On call has seen the escalation")
+def acknowledge(call: Call, escalation_id: str) -> Response:
+    body = call.body(AcknowledgeIn)
+    return ok(escalation_json(get_services().routing.acknowledge(call.caller, escalation_id, body.note)))
+
+
+@endpoint(care_routing, "POST", "/v1/escalations/{escalation_id}/resolve", body=ResolveIn,
+          response="EscalationOut", errors=(404, 409), summary="Close the loop on an escalation")
+def resolve(call: Call, escalation_id: str) -> Response:
+    body = call.body(ResolveIn)
+    return ok(escalation_json(get_services().routing.resolve(call.caller, escalation_id, body.outcome)))
+
+
+def _explain(x: Any) -> dict[str, str]:
+    return {"rule_id": x.rule_id, "effect": x.effect, "detail": x.detail}
+
+
+def escalation_json(e: Escalation) -> dict[str, Any]:
+    return {"escalation_id": e.escalation_id, "status": e.status, "patient_id": e.patient_id, "risk": e.risk,
+            "reasons": list(e.reasons), "resources": list(e.resources), "emergency_number": e.emergency_number,
+            "opened_at": utc(e.opened_at), "opened_by": e.opened_by, "acknowledged_at": utc(e.acknowledged_at),
+            "acknowledged_by": e.acknowledged_by, "note": e.note, "resolved_at": utc(e.resolved_at),
+            "resolved_by": e.resolved_by, "outcome": e.outcome,
+            "overdue_reported_at": utc(e.overdue_reported_at)}
