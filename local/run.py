@@ -25,6 +25,7 @@ def local_environment(dynamodb_endpoint: str) -> dict[str, str]:
     env.update({
         "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": os.environ.get("AWS_REGION", "us-east-1"), "HCO_DYNAMODB_ENDPOINT": dynamodb_endpoint,
+        "HCO_SNS_ENDPOINT": dynamodb_endpoint,  # the moto server answers every service on one port
     })
     env.pop("AWS_SESSION_TOKEN", None)
     return env
@@ -65,6 +66,11 @@ class LocalStack:
             seed_demo()
             seed_payers()  # acme: x12_http to the payer simulator, roster members = the demo coverages
         self._serve_api()
+        from local.background import start_background
+
+        stop = threading.Event()
+        self._stops.append(stop.set)
+        start_background(moto_url, settings.region, stop, say=(lambda _: None) if self.quiet else _say)
         return self
 
     def _start_emulators(self) -> None:
@@ -104,6 +110,10 @@ class LocalStack:
                 self._stops.pop()()
             except Exception as exc:  # keep stopping the rest
                 print(f"stop failed: {exc!r}", file=sys.stderr)
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
 
 
 def main() -> int:

@@ -145,7 +145,7 @@ def rank(policy: RoutingPolicy, facts: RoutingFacts, planned: Recommendation,
         ranked.sort(key=lambda r: (r.candidate.slot.start, -r.score, _tie(r)))
     else:
         ranked.sort(key=lambda r: (-r.score, r.candidate.slot.start, _tie(r)))
-    top = tuple(ranked[:limit])
+    top = _varied(ranked, limit)
     explanation = list(planned.explanation)
     for r in top[:1]:
         explanation.extend(x for x in r.reasons if x.rule_id not in {e.rule_id for e in explanation})
@@ -154,6 +154,18 @@ def rank(policy: RoutingPolicy, facts: RoutingFacts, planned: Recommendation,
                                        "no lawful, free option in the window fits the rules; widen the window"))
     return replace(planned, recommended_modality=top[0].candidate.slot.modality if top else None, options=top,
                    explanation=tuple(explanation))
+
+
+def _varied(ranked: list[Ranked], limit: int) -> tuple[Ranked, ...]:
+    """One option per clinician and time first (its best modality), then the other modalities: a short
+    list shows real choices instead of one slot three times over."""
+    seen: set[tuple[str, datetime]] = set()
+    first, rest = [], []
+    for r in ranked:
+        key = (r.candidate.slot.clinician_id, r.candidate.slot.start)
+        (rest if key in seen else first).append(r)
+        seen.add(key)
+    return tuple((first + rest)[:limit])
 
 
 def _score(rules: tuple[RoutingRule, ...], facts: RoutingFacts, c: Candidate) -> Ranked:

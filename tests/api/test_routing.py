@@ -147,12 +147,14 @@ def test_prescribing_before_and_after_the_dea_flexibilities_end(api, admin, sche
     assert admin.put(f"/v1/clinicians/{psychiatrist['clinician_id']}/availability",
                      {"rules": weekday_rules(site_id=world["site"]["site_id"], days=range(7))}).status == 200
     world["patient"] = scheduler.post("/v1/patients", patient_body()).json
-    ask = {"service": "90792", "prescribing": {"controlled_substance_schedule": "II"}, "limit": 50}
+    # The patient would like video: before the flexibilities end the rules allow it, after it they don't.
+    ask = {"service": "90792", "prescribing": {"controlled_substance_schedule": "II"}, "limit": 50,
+           "preferences": {"modality": "video"}}
 
     clock.now = datetime(2026, 12, 20, 12, tzinfo=UTC)
     before = recommend(scheduler, world, window={"from": "2026-12-21T00:00:00Z", "to": "2026-12-24T00:00:00Z"},
                        **ask).json
-    assert "video" in {o["modality"] for o in before["options"]}
+    assert before["options"][0]["modality"] == "video"
     clock.now = datetime(2027, 1, 4, 12, tzinfo=UTC)
     after = recommend(scheduler, world, window={"from": "2027-01-05T00:00:00Z", "to": "2027-01-08T00:00:00Z"},
                       **ask).json
