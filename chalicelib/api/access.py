@@ -46,6 +46,7 @@ ACCESS: dict[str, dict[str, str] | str] = {
     "POST /v1/appointments/{appointment_id}/video/end": {"clinician": OWN},
     "POST /v1/licensure/checks": {"admin": T, "scheduler": T, "clinician": OWN},
     "POST /v1/routing/recommendations": {"scheduler": T, "patient": OWN},
+    "GET /v1/patients/{patient_id}/screenings": {"admin": T, "scheduler": T, "clinician": OWN, "patient": OWN},
     "GET /v1/escalations": {"admin": T, "scheduler": T, "clinician": T},
     "POST /v1/escalations/{escalation_id}/acknowledge": {"admin": T, "scheduler": T, "clinician": T},
     "POST /v1/escalations/{escalation_id}/resolve": {"admin": T, "scheduler": T, "clinician": T},

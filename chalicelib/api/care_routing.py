@@ -8,7 +8,7 @@ from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
 from ..domain.escalation import Escalation
-from ..schemas.queries import EscalationQuery
+from ..schemas.queries import EscalationQuery, PageQuery
 from ..schemas.routing import AcknowledgeIn, ResolveIn, RoutingRequestIn
 from .presenters import slot_json, utc
 from .routing import Call, endpoint, ok
@@ -67,6 +67,16 @@ def acknowledge(call: Call, escalation_id: str) -> Response:
 def resolve(call: Call, escalation_id: str) -> Response:
     body = call.body(ResolveIn)
     return ok(escalation_json(get_services().routing.resolve(call.caller, escalation_id, body.outcome)))
+
+
+@endpoint(care_routing, "GET", "/v1/patients/{patient_id}/screenings", query=PageQuery, response="ScreeningList",
+          summary="The patient's screening results, newest first (PHI: every read is audited)")
+def screenings(call: Call, patient_id: str) -> Response:
+    page = call.params(PageQuery)
+    found = get_services().routing.screenings_of(call.caller, patient_id, page.limit)
+    return ok({"items": [{"instrument": s.instrument, "score": s.score, "band": s.band, "implied_risk": s.implied_risk,
+                          "rule_id": s.rule_id, "findings": list(s.reasons), "at": utc(s.at)} for s in found],
+               "next_cursor": None})
 
 
 def _explain(x: Any) -> dict[str, str]:

@@ -342,6 +342,15 @@ class ScreeningOut(Out):
     findings: list[str]
 
 
+class ScreeningRecordOut(ScreeningOut):
+    at: UtcTime
+
+
+class ScreeningList(Out):
+    items: list[ScreeningRecordOut]
+    next_cursor: str | None
+
+
 class RoutingRecommendationOut(Out):
     decision: Literal["schedule", "escalate"]
     recommended_modality: Modality | None

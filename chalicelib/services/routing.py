@@ -193,6 +193,21 @@ class RoutingService:
                                             controlled_substance_schedule=body.prescribing.controlled_substance_schedule)
         return cache[key]
 
+    def screenings_of(self, caller: Caller, patient_id: str, limit: int) -> list[ScreeningResult]:
+        """The patient's screening trend: schedulers and admins, the patient, and a clinician who has a visit
+        with the patient; anyone else gets 404. Every read is audited."""
+        if caller.has("clinician") and not caller.tenant_wide:
+            visits = self._history(caller.tenant_id, patient_id, self.clock())
+            if not any(a.clinician_id == caller.clinician_id for a in visits):
+                raise NotFound("No such patient.")
+        else:
+            require_patient_access(caller, patient_id)
+        if self.directory.get_patient(caller.tenant_id, patient_id) is None:
+            raise NotFound("No such patient.")
+        found = self.screenings.latest(caller.tenant_id, patient_id, limit)
+        self.audit.record(caller, "screening.read", f"patient/{patient_id}", patient_id, "success")
+        return found
+
     # --- the booking doors ---------------------------------------------------------------------
     def check_visit(self, tenant: str, patient: Patient, modality: Modality) -> None:
         """Booking, reschedule and switch re-run the routing rules that restrict modalities (risk from the

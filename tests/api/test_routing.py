@@ -88,6 +88,25 @@ def test_high_risk_from_phq9_item_9_means_in_person_or_video_soonest_within_the_
     assert {"route-high-risk-modalities"} <= {x["rule_id"] for x in body["explanation"]}
 
 
+def test_screenings_are_stored_with_the_patient_and_shown_to_their_clinicians_only(clinic, scheduler, api, admin,
+                                                                                   clock):
+    recommend(scheduler, clinic, screening={"instrument": "PHQ-9", "answers": PHQ9_MILD})
+    clock.advance(minutes=5)
+    recommend(scheduler, clinic, screening={"instrument": "GAD-7", "answers": [2] * 7})
+    patient_id = clinic["patient"]["patient_id"]
+    trend = scheduler.get(f"/v1/patients/{patient_id}/screenings").json["items"]
+    assert [(s["instrument"], s["score"]) for s in trend] == [("GAD-7", 14), ("PHQ-9", 5)]
+    clin = api.as_role("clinician", clinician_id=clinic["clinician"]["clinician_id"])
+    assert clin.get(f"/v1/patients/{patient_id}/screenings").status == 404  # no visit together yet
+    assert scheduler.post("/v1/appointments", {
+        "patient_id": patient_id, "clinician_id": clinic["clinician"]["clinician_id"], "service": "90834",
+        "start": "2026-03-03T10:00:00-05:00", "modality": "video"}).status == 201
+    assert len(clin.get(f"/v1/patients/{patient_id}/screenings").json["items"]) == 2
+    reads = [e for e in admin.get(f"/v1/audit?patient_id={patient_id}&limit=200").json["items"]
+             if e["action"] == "screening.read"]
+    assert len(reads) == 2
+
+
 def test_a_stated_risk_can_raise_what_a_mild_screening_implies(clinic, scheduler):
     r = recommend(scheduler, clinic, risk_level="high", screening={"instrument": "PHQ-9", "answers": PHQ9_MILD})
     assert r.json["risk_level"] == "high" and r.json["screening"]["implied_risk"] == "low"
