@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from .settings import Settings
@@ -74,6 +74,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .services.licensure import LicensureService
     from .services.routing import RoutingService
     from .services.tenant_settings import TenantSettingsService
+    from .services.ttl_cache import TtlCache
     from .services.video import VideoService
 
     connection = bind_models(settings)
@@ -82,12 +83,14 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     audit = DynamoAuditTrail(clock, connection)
     eligibility, recorder = wire_eligibility(settings, clock, new_id, directory_repo, audit, rulebook, appointments)
     tenant_settings = TenantSettingsRepository()
+    # Settings change a few times a year: read once a minute per process, invalidated here on a write.
+    settings_cache = TtlCache(tenant_settings.get, timedelta(seconds=60), clock)
     # One licensure decision for every door: booking, reschedule, switch, check-in, video, start, completion.
-    gate = CareGate(appointments, rulebook, tenant_settings)
+    gate = CareGate(appointments, rulebook, settings_cache)
     availability = AvailabilityService(directory_repo, appointments, rulebook, clock, gate)
     routing = RoutingService(directory_repo, appointments, availability, rulebook, clock, new_id, audit,
                              EscalationRepository(connection), ScreeningRepository(), _events(settings),
-                             tenant_settings.get, _payer_coverage(eligibility), gate)
+                             settings_cache.get, _payer_coverage(eligibility, clock), gate)
     booking = BookingService(directory_repo, appointments, rulebook, clock, new_id, audit, eligibility=recorder,
                              gate=gate, routing_guard=routing.check_visit)
     return Services(
@@ -102,7 +105,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
         licensure=LicensureService(directory_repo, rulebook, gate),
         eligibility=eligibility,
         clock=clock,
-        tenant_settings=TenantSettingsService(tenant_settings, audit, rulebook),
+        tenant_settings=TenantSettingsService(tenant_settings, audit, rulebook, on_change=settings_cache.invalidate),
         routing=routing,
     )
 
@@ -121,17 +124,22 @@ def _events(settings: Settings) -> Callable[[], SnsEvents]:
     return get
 
 
-def _payer_coverage(eligibility: EligibilityService) -> Callable[[str, date], dict[Modality, bool | None]]:
-    def coverage(payer_id: str, on: date) -> dict[Modality, bool | None]:
+def _payer_coverage(eligibility: EligibilityService,
+                    clock: Clock) -> Callable[[str, date], dict[Modality, bool | None]]:
+    """A payer's telehealth coverage (its API configuration over the rules default), cached a minute."""
+    from .services.ttl_cache import TtlCache
+
+    def load(key: tuple[str, date]) -> dict[Modality, bool | None]:
         from .domain.model import Modality
 
-        resolved = eligibility.resolve_payer(payer_id, on)
+        resolved = eligibility.resolve_payer(*key)
         if resolved is None:
             return {}
         terms = resolved.policy.terms
         return {Modality.VIDEO: terms.covered(Modality.VIDEO), Modality.PHONE: terms.covered(Modality.PHONE)}
 
-    return coverage
+    cache: TtlCache[tuple[str, date], dict[Modality, bool | None]] = TtlCache(load, timedelta(seconds=60), clock)
+    return lambda payer_id, on: cache.get((payer_id, on))
 
 
 def _video_rooms(settings: Settings) -> Callable[[], ChimeVideoRooms]:
