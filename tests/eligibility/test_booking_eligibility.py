@@ -52,7 +52,15 @@ def test_the_date_of_service_is_the_local_date_of_the_visit_not_the_utc_date(wor
     assert check["date_of_service"] == "2026-03-03"
 
 
-def test_a_modality_the_payer_does_not_cover_is_not_covered(world, scheduler, payer, x12_payer, sim):
+def _record_uncovered_modalities(admin) -> None:
+    # By default the routing rule refuses a modality the payer does not cover (tests/api/test_routing.py);
+    # a tenant that lets the scheduler decide switches it off, and booking records not_covered instead.
+    assert admin.put("/v1/tenant/settings", {"routing": {"disabled_rules": ["route-payer-telehealth-coverage"]}}
+                     ).status == 200
+
+
+def test_a_modality_the_payer_does_not_cover_is_not_covered(world, scheduler, admin, payer, x12_payer, sim):
+    _record_uncovered_modalities(admin)
     payer.put(f"/v1/payers/{x12_payer}", {"name": "Acme", "connector": {"kind": "x12_http", "url": f"{sim.url}/x12"},
                                           "telehealth_policy": {"phone": {"covered": False}}})
     patient_id = new_patient(scheduler, x12_payer)
@@ -107,7 +115,8 @@ def test_a_payer_error_or_an_unreachable_payer_never_fails_the_booking(world, sc
     assert scheduler.get(f"/v1/eligibility/checks/{_events(b.json)[0]['check_id']}").json["error"] == "http_400"
 
 
-def test_switching_modality_asks_again(world, scheduler, payer, x12_payer, sim):
+def test_switching_modality_asks_again(world, scheduler, admin, payer, x12_payer, sim):
+    _record_uncovered_modalities(admin)
     payer.put(f"/v1/payers/{x12_payer}", {"name": "Acme", "connector": {"kind": "x12_http", "url": f"{sim.url}/x12"},
                                           "telehealth_policy": {"phone": {"covered": False}}})
     patient_id = new_patient(scheduler, x12_payer)
