@@ -10,6 +10,7 @@ LOCAL_STAGE = "local"
 UNCONFIGURED_STAGE = "unconfigured"
 # Only for the local stage: deployed stages verify Cognito-signed RS256 tokens instead.
 LOCAL_DEV_JWT_SECRET = "hco-local-dev-signing-key-not-a-secret-0123456789"  # noqa: S105
+LOCAL_DEV_CURSOR_KEY = "hco-local-dev-cursor-key-not-a-secret-5647382910"
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class Settings:
     cognito_jwks_url: str | None
     join_window_before_minutes: int
     idempotency_ttl_seconds: int
+    # AES-GCM key material for list cursors (services/paging.py); deployed stages set HCO_CURSOR_KEY.
+    cursor_key: str | None
+    cursor_ttl_seconds: int
     # bucket -> (requests, window seconds) per caller, e.g. "booking=30/60,availability=120/60"
     rate_limits: dict[str, tuple[int, int]]
     eligibility: EligibilitySettings  # payer time budgets, retries, cache (services/eligibility.py)
@@ -69,6 +73,8 @@ class Settings:
             cognito_jwks_url=env.get("HCO_COGNITO_JWKS_URL") or None,
             join_window_before_minutes=int(env.get("HCO_JOIN_WINDOW_BEFORE_MINUTES", "15")),
             idempotency_ttl_seconds=int(env.get("HCO_IDEMPOTENCY_TTL_SECONDS", "86400")),
+            cursor_key=env.get("HCO_CURSOR_KEY") or (LOCAL_DEV_CURSOR_KEY if is_local else None),
+            cursor_ttl_seconds=int(env.get("HCO_CURSOR_TTL_SECONDS", "3600")),
             rate_limits=parse_rate_limits(env.get("HCO_RATE_LIMITS", DEFAULT_RATE_LIMITS)),
             eligibility=EligibilitySettings.from_env(env, is_local),
         )

@@ -15,6 +15,7 @@ from ..bootstrap import get_services
 from ..domain.access import Caller
 from ..domain.errors import DomainError, FieldError, ValidationFailed
 from ..observability import record_request
+from ..services.paging import CursorScope, cursor_scope
 from .access import ACCESS, PUBLIC, authorize
 from .auth import caller_from_headers
 from .contract import RouteContract, record
@@ -29,6 +30,7 @@ class Call:
     request: Any
     caller: Caller
     lambda_context: Any = None
+    route: str = ""
 
     @property
     def query(self) -> dict[str, str]:
@@ -93,9 +95,11 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
             if ACCESS[route] == PUBLIC:
                 return view(Call(request, Caller("anonymous", "", frozenset()), bp.lambda_context), **params)
             request_id = (request.context or {}).get("requestId", "")
-            caller = caller_from_headers(request.headers, get_services().settings, request_id)
+            services = get_services()
+            caller = caller_from_headers(request.headers, services.settings, request_id)
             authorize(route, caller)
-            return view(Call(request, caller, bp.lambda_context), **params)
+            with cursor_scope(_cursor_scope(services, route, caller, request)):
+                return view(Call(request, caller, bp.lambda_context, route), **params)
 
         @functools.wraps(view)
         def observed(**params: str) -> Response:
@@ -113,6 +117,16 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
         return observed
 
     return decorate
+
+
+def _cursor_scope(services: Any, route: str, caller: Caller, request: Any) -> CursorScope:
+    """Cursors of this request are bound to this caller, this route and this query's filters."""
+    filters = {k: v for k, v in (request.query_params or {}).items() if k not in ("cursor", "limit") and v}
+    who = [caller.tenant_id, caller.sub, sorted(caller.roles), caller.patient_id, caller.clinician_id,
+           caller.payer_id]
+    settings = services.settings
+    return CursorScope(settings.cursor_key or "", int(services.clock().timestamp()), settings.cursor_ttl_seconds,
+                       {"route": route, "caller": who, "filters": filters})
 
 
 def _problem_code(response: Response) -> str | None:

@@ -174,14 +174,18 @@ class BookingService:
             raise ValidationFailed("Give clinician_id or patient_id", errors=[
                 FieldError("clinician_id", "clinician_id or patient_id is required")])
         start_key = decode_cursor(cursor)
-        if clinician_id:
-            items, last = self.appointments.list_for_clinician(caller.tenant_id, clinician_id, window, limit, start_key)
-            if patient_id:
-                items = [a for a in items if a.patient_id == patient_id]
+
+        def visible(a: Appointment) -> bool:
+            # Filtering inside the read keeps the page's cursor on an item this caller received.
+            return may_see_appointment(caller, a) and (not clinician_id or a.clinician_id == clinician_id)
+
+        if patient_id:
+            items, last = self.appointments.list_for_patient(caller.tenant_id, patient_id, window, limit, start_key,
+                                                             keep=visible)
         else:
-            assert patient_id is not None
-            items, last = self.appointments.list_for_patient(caller.tenant_id, patient_id, window, limit, start_key)
-        items = [a for a in items if may_see_appointment(caller, a)]
+            assert clinician_id is not None
+            items, last = self.appointments.list_for_clinician(caller.tenant_id, clinician_id, window, limit,
+                                                               start_key, keep=visible)
         for a in items:
             self.audit.record(caller, "appointment.list", _resource(a), a.patient_id, "success")
         return items, encode_cursor(last)

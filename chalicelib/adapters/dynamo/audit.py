@@ -26,7 +26,7 @@ from ...domain.model import Interval
 from ...domain.ports import Clock
 from ...observability import logger
 from .codec import _plain
-from .keys import require_partition
+from .keys import require_key, require_partition
 from .models import AuditEntryItem, AuditHeadItem
 
 APPEND_ATTEMPTS = 12
@@ -129,13 +129,13 @@ class DynamoAuditTrail:
     def entries(self, tenant: str, window: Interval, patient_id: str | None, limit: int,
                 cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         if patient_id:
-            cursor = require_partition(cursor, "gsi1pk", _patient_index_pk(tenant, patient_id))
+            cursor = require_partition(require_key(cursor, ("pk", "sk", "gsi1pk", "gsi1sk")), "gsi1pk", _patient_index_pk(tenant, patient_id))
             results = AuditEntryItem.by_patient.query(
                 _patient_index_pk(tenant, patient_id),
                 AuditEntryItem.gsi1sk.between(_z(window.start), _z(window.end) + "~"),
                 limit=limit, last_evaluated_key=cursor)
         else:
-            cursor = require_partition(cursor, "pk", _entries_pk(tenant))
+            cursor = require_partition(require_key(cursor, ("pk", "sk")), "pk", _entries_pk(tenant))
             results = AuditEntryItem.query(
                 _entries_pk(tenant), AuditEntryItem.sk.startswith("SEQ#"),
                 filter_condition=AuditEntryItem.at.between(_z(window.start), _z(window.end) + "~"),
