@@ -129,7 +129,8 @@ class DynamoAuditTrail:
     def entries(self, tenant: str, window: Interval, patient_id: str | None, limit: int,
                 cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         if patient_id:
-            cursor = require_partition(require_key(cursor, ("pk", "sk", "gsi1pk", "gsi1sk")), "gsi1pk", _patient_index_pk(tenant, patient_id))
+            cursor = require_partition(require_key(cursor, ("pk", "sk", "gsi1pk", "gsi1sk")), "gsi1pk",
+                                       _patient_index_pk(tenant, patient_id))
             results = AuditEntryItem.by_patient.query(
                 _patient_index_pk(tenant, patient_id),
                 AuditEntryItem.gsi1sk.between(_z(window.start), _z(window.end) + "~"),
