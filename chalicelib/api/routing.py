@@ -23,6 +23,7 @@ from .problems import problem, problem_responses
 
 M = TypeVar("M")
 MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,34 @@ class Call:
             return {}
         try:
             data = json.loads(raw)
+        except RecursionError:
+            raise _too_deep() from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise ValidationFailed("The body is not valid JSON.",
                                    errors=[FieldError("body", "is not valid JSON")]) from exc
+        if _depth(data) > MAX_JSON_DEPTH:
+            raise _too_deep()
         if not isinstance(data, dict):
             raise ValidationFailed("The body must be a JSON object.",
                                    errors=[FieldError("body", "must be a JSON object")])
         return data
+
+
+def _depth(data: Any) -> int:
+    """Nesting depth, counted without recursion (validators and encoders recurse on what passes)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_JSON_DEPTH:
+                stack.extend((v, level + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return deepest
+
+
+def _too_deep() -> ValidationFailed:
+    return ValidationFailed("The body is nested too deeply.",
+                            errors=[FieldError("body", f"may nest objects and arrays at most {MAX_JSON_DEPTH} deep")])
 
 
 class PayloadTooLarge(DomainError):

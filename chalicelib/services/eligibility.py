@@ -446,9 +446,13 @@ class EligibilityService:
             raise NotFound("No such payer.")
         response = self.roster.respond(payer_id, parsed.inquiry)
         control = _control_number(f"x12:{parsed.envelope.interchange_control_number}:{self.new_id('x12')}")
-        answer = write_271(response, parsed.envelope.reply(
-            interchange_control_number=control, group_control_number=control,
-            created_at=now.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)))
+        try:
+            answer = write_271(response, parsed.envelope.reply(
+                interchange_control_number=control, group_control_number=control,
+                created_at=now.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)))
+        except X12Error as exc:  # whatever the 271 must echo, the reader let through but the writer refuses
+            raise ValidationFailed("The 270 holds values a 271 cannot echo.",
+                                   errors=[FieldError("body", str(exc))]) from exc
         self.audit.record(caller, "eligibility.x12", f"payer/{payer_id}/x12", None, "success")
         return answer
 
