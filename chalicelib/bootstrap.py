@@ -74,7 +74,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
         video=VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit),
         settings=settings,
         directory=DirectoryService(directory_repo, audit, new_id),
-        availability=AvailabilityService(directory_repo, appointments, rulebook, clock),
+        availability=AvailabilityService(directory_repo, appointments, rulebook, clock, audit),
         booking=BookingService(directory_repo, appointments, rulebook, clock, new_id, audit, eligibility=recorder),
         audit=audit,
         audit_log=AuditService(audit),

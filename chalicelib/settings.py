@@ -30,6 +30,8 @@ class Settings:
     # AES-GCM key material for list cursors (services/paging.py); deployed stages set HCO_CURSOR_KEY.
     cursor_key: str | None
     cursor_ttl_seconds: int
+    # The runtime's own endpoints (DynamoDB stand-in, Chime emulator, the API): never a payer connector.
+    own_endpoints: tuple[str, ...]
     # bucket -> (requests, window seconds) per caller, e.g. "booking=30/60,availability=120/60"
     rate_limits: dict[str, tuple[int, int]]
     eligibility: EligibilitySettings  # payer time budgets, retries, cache (services/eligibility.py)
@@ -75,12 +77,15 @@ class Settings:
             idempotency_ttl_seconds=int(env.get("HCO_IDEMPOTENCY_TTL_SECONDS", "86400")),
             cursor_key=env.get("HCO_CURSOR_KEY") or (LOCAL_DEV_CURSOR_KEY if is_local else None),
             cursor_ttl_seconds=int(env.get("HCO_CURSOR_TTL_SECONDS", "3600")),
+            own_endpoints=tuple(filter(None, (env.get(k) for k in (
+                "HCO_DYNAMODB_ENDPOINT", "HCO_CHIME_ENDPOINT", "HCO_API_URL")))),
             rate_limits=parse_rate_limits(env.get("HCO_RATE_LIMITS", DEFAULT_RATE_LIMITS)),
             eligibility=EligibilitySettings.from_env(env, is_local),
         )
 
 
-DEFAULT_RATE_LIMITS = "booking=30/60,availability=120/60,eligibility=60/60"
+DEFAULT_RATE_LIMITS = ("booking=30/60,availability=120/60,eligibility=60/60,eligibility_tenant=600/60,"
+                       "eligibility_payer=3000/60")
 
 
 def parse_rate_limits(text: str) -> dict[str, tuple[int, int]]:

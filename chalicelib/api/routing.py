@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,10 +14,10 @@ from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
 from ..domain.access import Caller
-from ..domain.errors import DomainError, FieldError, ValidationFailed
-from ..observability import record_request
+from ..domain.errors import DomainError, FieldError, Forbidden, NotFound, ValidationFailed
+from ..observability import logger, record_request
 from ..services.paging import CursorScope, cursor_scope
-from .access import ACCESS, PUBLIC, authorize
+from .access import ACCESS, PHI_ROUTES, PUBLIC, authorize
 from .auth import caller_from_headers
 from .contract import RouteContract, record
 from .problems import problem, problem_responses
@@ -119,9 +120,14 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
             request_id = (request.context or {}).get("requestId", "")
             services = get_services()
             caller = caller_from_headers(request.headers, services.settings, request_id)
-            authorize(route, caller)
-            with cursor_scope(_cursor_scope(services, route, caller, request)):
-                return view(Call(request, caller, bp.lambda_context, route), **params)
+            try:
+                authorize(route, caller)
+                with cursor_scope(_cursor_scope(services, route, caller, request)):
+                    return view(Call(request, caller, bp.lambda_context, route), **params)
+            except (Forbidden, NotFound):
+                if route in PHI_ROUTES:
+                    _audit_denied(services, route, caller, request, params)
+                raise
 
         @functools.wraps(view)
         def observed(**params: str) -> Response:
@@ -139,6 +145,22 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
         return observed
 
     return decorate
+
+
+_AUDITABLE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _audit_denied(services: Any, route: str, caller: Caller, request: Any, params: dict[str, str]) -> None:
+    """A refused attempt on a PHI route, in the caller's log: ids only (a member id is PHI: never kept)."""
+    ids = {k: v for k, v in params.items() if k != "member_id" and _AUDITABLE_ID.fullmatch(v)}
+    patient_id = ids.get("patient_id") or (request.query_params or {}).get("patient_id")
+    if patient_id is not None and not _AUDITABLE_ID.fullmatch(patient_id):
+        patient_id = None
+    resource = ",".join(f"{k}={v}" for k, v in sorted(ids.items())) or route.split(" ", 1)[1]
+    try:
+        services.audit.record(caller, route, resource, patient_id, "denied")
+    except Exception as exc:  # the refusal stands whatever the audit store does
+        logger.warning("denied attempt not audited", extra={"route": route, "error": type(exc).__name__})
 
 
 def _cursor_scope(services: Any, route: str, caller: Caller, request: Any) -> CursorScope:

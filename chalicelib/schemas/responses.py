@@ -303,6 +303,8 @@ class AuditEntryOut(Out):
     request_id: str | None
     prev_hash: str | None
     hash: str | None
+    member: str | None = Field(default=None, description="Member lookups: HMAC pseudonym of the member id")
+    asking_tenant: str | None = Field(default=None, description="Member lookups: the tenant that asked")
 
 
 class AuditList(Out):

@@ -15,7 +15,7 @@ from ..domain.errors import FieldError, FieldErrors, NotFound, ValidationFailed
 from ..domain.jurisdictions import care_zone
 from ..domain.licensure import LicensureDecision, licensure_decision
 from ..domain.model import Clinician, Interval, Modality, Site
-from ..domain.ports import Clock
+from ..domain.ports import AuditTrail, Clock
 from ..domain.rulebook import RuleBook, ServiceDefinition
 from ..domain.timeblocks import BLOCK
 from .paging import decode_cursor, encode_cursor
@@ -43,8 +43,9 @@ class Option:
 
 class AvailabilityService:
     def __init__(self, directory: DirectoryRepository, appointments: AppointmentRepository,
-                 rules: Callable[[], RuleBook], clock: Clock) -> None:
+                 rules: Callable[[], RuleBook], clock: Clock, audit: AuditTrail | None = None) -> None:
         self.directory = directory
+        self.audit = audit
         self.appointments = appointments
         self.rules = rules
         self.clock = clock
@@ -70,6 +71,9 @@ class AvailabilityService:
                 raise NotFound("No such patient.")
             where = where or patient.home_jurisdiction
             patient_blocks = self.appointments.patient_blocks(caller.tenant_id, q.patient_id, q.window)
+            if self.audit is not None:  # the patient's own busy time shapes the answer: a read of their record
+                self.audit.record(caller, "availability.search", f"patient/{q.patient_id}/availability",
+                                  q.patient_id, "success")
         assert where is not None
 
         clinicians = self._clinicians(caller, q.clinician_id, service)
