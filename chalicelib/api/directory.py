@@ -8,7 +8,7 @@ from ..bootstrap import get_services
 from ..schemas.directory import AvailabilityIn, ClinicianIn, PatientIn, SiteIn
 from ..schemas.queries import PageQuery
 from .idempotency import idempotent
-from .presenters import clinician_json, patient_json, site_json
+from .presenters import clinician_json, clinician_view, patient_json, site_json
 from .routing import Call, endpoint, ok
 
 directory = Blueprint(__name__)
@@ -47,12 +47,12 @@ def create_clinician(call: Call) -> Response:
 def list_clinicians(call: Call) -> Response:
     page = call.params(PageQuery)
     clinicians, next_cursor = get_services().directory.list_clinicians(call.caller, page.limit, page.cursor)
-    return ok({"items": [clinician_json(c) for c in clinicians], "next_cursor": next_cursor})
+    return ok({"items": [clinician_view(c, call.caller) for c in clinicians], "next_cursor": next_cursor})
 
 
 @endpoint(directory, "GET", "/v1/clinicians/{clinician_id}", response="ClinicianOut", summary="Get a clinician")
 def get_clinician(call: Call, clinician_id: str) -> Response:
-    return ok(clinician_json(get_services().directory.get_clinician(call.caller, clinician_id)))
+    return ok(clinician_view(get_services().directory.get_clinician(call.caller, clinician_id), call.caller))
 
 
 @endpoint(directory, "PUT", "/v1/clinicians/{clinician_id}/availability", body=AvailabilityIn,

@@ -78,7 +78,7 @@ class SiteOut(Out):
 class LicenseOut(Out):
     jurisdiction: str
     type: str
-    number: str
+    number: str | None = Field(default=None, description="Absent from the public profile (patients, payers)")
     expires_on: date
 
 
@@ -130,7 +130,9 @@ class ClinicianOut(Out):
     timezone: str
     licenses: list[LicenseOut]
     compact_privileges: list[CompactPrivilegeOut]
-    dea_registrations: list[DeaRegistrationOut]
+    dea_registrations: list[DeaRegistrationOut] | None = Field(
+        default=None, description="Absent from the public profile that patients and payers get")
+    profile: Literal["full", "public"] = "full"
     modalities: list[Modality]
     site_ids: list[str]
     languages: list[str]
