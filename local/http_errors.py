@@ -61,8 +61,9 @@ def problem_handler(base: type, *, quiet: bool = False) -> type:
             self.send_header("Content-Length", str(len(body)))
             if allow:
                 self.send_header("Allow", allow)
-            if status >= 400 and not hasattr(self, "headers"):
-                self.close_connection = True
+            # A refused request's body may be unread: the connection cannot carry another request.
+            self.send_header("Connection", "close")
+            self.close_connection = True
             self.end_headers()
             if getattr(self, "command", None) != "HEAD":
                 self.wfile.write(body)

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from local.token import mint
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import local_server_log
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +20,7 @@ def _session() -> requests.Session:
 
 
 def _endpoint(name: str) -> str:
-    text = (ROOT / ".pytest-local-server.log").read_text()
+    text = local_server_log().read_text(errors="replace")
     match = re.search(rf"^\s+{name}\s+(http://\S+)", text, re.M)
     assert match, f"{name} endpoint not printed"
     return match.group(1)
@@ -65,6 +65,6 @@ def test_the_access_log_carries_route_templates_not_raw_paths(local_server):
                    json={"first_name": "JANE", "last_name": "DOE", "birth_date": "1985-04-12",
                          "active_from": "2026-01-01", "benefits": {}})
     _session().get(f"{local_server}/v1/health", timeout=10)  # the line before is flushed by now
-    text = (ROOT / ".pytest-local-server.log").read_text()
+    text = local_server_log().read_text(errors="replace")
     assert member not in text
     assert "/v1/payers/{payer_id}/members/{member_id}" in text
