@@ -52,7 +52,8 @@ def local_server() -> Iterator[str]:
     yield url
     proc.terminate()
     try:
-        proc.wait(timeout=30)  # a loaded machine can take a while to stop moto, the emulators and the API
+        # Interpreter teardown alone takes ~2 s idle (botocore, moto); a loaded CI machine can take 10x that.
+        proc.wait(timeout=90)
     finally:
         if proc.poll() is None:
             proc.kill()
