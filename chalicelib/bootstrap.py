@@ -87,7 +87,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     settings_cache = TtlCache(tenant_settings.get, timedelta(seconds=60), clock)
     # One licensure decision for every door: booking, reschedule, switch, check-in, video, start, completion.
     gate = CareGate(appointments, rulebook, settings_cache)
-    availability = AvailabilityService(directory_repo, appointments, rulebook, clock, gate)
+    availability = AvailabilityService(directory_repo, appointments, rulebook, clock, audit, gate)
     routing = RoutingService(directory_repo, appointments, availability, rulebook, clock, new_id, audit,
                              EscalationRepository(connection), ScreeningRepository(), _events(settings),
                              settings_cache.get, _payer_coverage(eligibility, clock), gate)

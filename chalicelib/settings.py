@@ -10,6 +10,7 @@ LOCAL_STAGE = "local"
 UNCONFIGURED_STAGE = "unconfigured"
 # Only for the local stage: deployed stages verify Cognito-signed RS256 tokens instead.
 LOCAL_DEV_JWT_SECRET = "hco-local-dev-signing-key-not-a-secret-0123456789"  # noqa: S105
+LOCAL_DEV_CURSOR_KEY = "hco-local-dev-cursor-key-not-a-secret-5647382910"
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,11 @@ class Settings:
     cognito_jwks_url: str | None
     join_window_before_minutes: int
     idempotency_ttl_seconds: int
+    # AES-GCM key material for list cursors (services/paging.py); deployed stages set HCO_CURSOR_KEY.
+    cursor_key: str | None
+    cursor_ttl_seconds: int
+    # The runtime's own endpoints (DynamoDB stand-in, Chime emulator, the API): never a payer connector.
+    own_endpoints: tuple[str, ...]
     # bucket -> (requests, window seconds) per caller, e.g. "booking=30/60,availability=120/60"
     rate_limits: dict[str, tuple[int, int]]
     eligibility: EligibilitySettings  # payer time budgets, retries, cache (services/eligibility.py)
@@ -72,6 +78,10 @@ class Settings:
             cognito_jwks_url=env.get("HCO_COGNITO_JWKS_URL") or None,
             join_window_before_minutes=int(env.get("HCO_JOIN_WINDOW_BEFORE_MINUTES", "15")),
             idempotency_ttl_seconds=int(env.get("HCO_IDEMPOTENCY_TTL_SECONDS", "86400")),
+            cursor_key=env.get("HCO_CURSOR_KEY") or (LOCAL_DEV_CURSOR_KEY if is_local else None),
+            cursor_ttl_seconds=int(env.get("HCO_CURSOR_TTL_SECONDS", "3600")),
+            own_endpoints=tuple(filter(None, (env.get(k) for k in (
+                "HCO_DYNAMODB_ENDPOINT", "HCO_CHIME_ENDPOINT", "HCO_API_URL")))),
             rate_limits=parse_rate_limits(env.get("HCO_RATE_LIMITS", DEFAULT_RATE_LIMITS)),
             eligibility=EligibilitySettings.from_env(env, is_local),
             escalation_topic_arn=env.get("HCO_ESCALATION_TOPIC_ARN") or None,
@@ -79,7 +89,8 @@ class Settings:
         )
 
 
-DEFAULT_RATE_LIMITS = "booking=30/60,availability=120/60,eligibility=60/60"
+DEFAULT_RATE_LIMITS = ("booking=30/60,availability=120/60,eligibility=60/60,eligibility_tenant=600/60,"
+                       "eligibility_payer=3000/60")
 
 
 def parse_rate_limits(text: str) -> dict[str, tuple[int, int]]:

@@ -50,6 +50,7 @@ class LocalStack:
         self.endpoints["dynamodb"] = moto_url
         os.environ.update(local_environment(moto_url))
         self._start_emulators()
+        server = self._bind_api()  # before the settings are read: the API's own URL is never a payer's
 
         from chalicelib import bootstrap
         from chalicelib.adapters.dynamo.binding import create_tables
@@ -65,7 +66,7 @@ class LocalStack:
             bootstrap.get_services()  # binds the models to the moto endpoint
             seed_demo()
             seed_payers()  # acme: x12_http to the payer simulator, roster members = the demo coverages
-        self._serve_api()
+        self._serve_api(server)
         from local.background import start_background
 
         stop = threading.Event()
@@ -85,24 +86,29 @@ class LocalStack:
         self.endpoints.update({"chime": chime_url, "payer-sim": payer_url})
         os.environ.update({"HCO_CHIME_ENDPOINT": chime_url, "HCO_PAYER_SIM_URL": payer_url})
 
-    def _serve_api(self) -> None:
+    def _bind_api(self) -> Any:
         from chalice.config import Config
         from chalice.local import create_local_server
 
         from app import app
+        from local.http_errors import problem_handler
 
         config = Config(chalice_stage="local",
                         config_from_disk=json.loads((ROOT / ".chalice" / "config.json").read_text()))
         server = create_local_server(app, config, HOST, self.port)
+        # Unknown routes, unsupported methods and the dev server's own errors answer problem+json.
+        server.server.RequestHandlerClass = problem_handler(server.server.RequestHandlerClass, quiet=self.quiet)
         # http.server listens with a backlog of 5: a burst of concurrent clients would be reset.
         server.server.socket.listen(512)
-        if self.quiet:
-            server.server.RequestHandlerClass.log_message = lambda *a, **k: None  # type: ignore[method-assign]
         self.port = server.server.server_address[1]
+        self.api_url = f"http://{HOST}:{self.port}"
+        os.environ["HCO_API_URL"] = self.api_url
+        return server
+
+    def _serve_api(self, server: Any) -> None:
         thread = threading.Thread(target=server.serve_forever, name="api", daemon=True)
         thread.start()
         self._stops.append(server.server.shutdown)
-        self.api_url = f"http://{HOST}:{self.port}"
 
     def stop(self) -> None:
         while self._stops:

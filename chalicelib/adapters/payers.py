@@ -34,6 +34,7 @@ from ..domain.connector_url import (
     ConnectorUrlNotAllowed,
     address_refusal,
     check_connector_url,
+    own_service_refusal,
 )
 from ..domain.eligibility import RosterMember
 
@@ -81,12 +82,15 @@ class UrlPolicy:
 
     local_stage: bool
     resolver: Resolver
+    own_endpoints: tuple[str, ...] = ()  # the runtime's own services (local stage): never a payer
 
     def vet(self, url: str) -> VettedTarget:
         target = check_connector_url(url, local_stage=self.local_stage)
         addresses = [target.host] if target.is_ip_literal else self.resolver.resolve(target.host, target.port)
         if not addresses:
             raise ConnectorUrlNotAllowed("unresolvable", REASON_MESSAGES["unresolvable"])
+        if own_service_refusal(target, addresses, self.own_endpoints) is not None:
+            raise ConnectorUrlNotAllowed("own_service", REASON_MESSAGES["own_service"])
         for address in addresses:
             reason = address_refusal(address, local_stage=self.local_stage)
             if reason is not None:

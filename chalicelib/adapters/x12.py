@@ -1526,6 +1526,10 @@ def _inquiry_from(parties: dict[str, Entity], drafts: dict[str, _MemberDraft], b
     patient = dependent_draft or subscriber
     if not patient.eq_codes:
         raise X12Error("MISSING_SEGMENT", "the patient's loop has no EQ", segment="EQ")
+    if not all(_SERVICE_TYPE.fullmatch(code) for code in patient.eq_codes):
+        # A code the 271 must echo (EB03) that holds a separator or other text could never be written back.
+        raise X12Error("ELEMENT_INVALID", "service type codes are 1 to 3 letters or digits", segment="EQ",
+                       element="EQ01")
     trace = next((t for t in patient.trace_numbers if t.type_code == "1"), None)
     if trace is None:
         raise X12Error("MISSING_SEGMENT", "the patient's loop has no TRN*1", segment="TRN")

@@ -55,11 +55,19 @@ ACCESS: dict[str, dict[str, str] | str] = {
     # Payers work across tenants: "own" = the payer_id of the token (anything else is 404).
     "PUT /v1/payers/{payer_id}": {"payer": OWN},
     "GET /v1/payers/{payer_id}": {"payer": OWN},
+    "GET /v1/payers/{payer_id}/audit": {"payer": OWN},
     "PUT /v1/payers/{payer_id}/members/{member_id}": {"payer": OWN},
     "POST /v1/eligibility/checks": {"scheduler": T, "payer": OWN},
     "GET /v1/eligibility/checks/{check_id}": {"scheduler": T, "payer": OWN},
     "POST /v1/eligibility/x12": {"scheduler": T, "payer": OWN},
 }
+
+
+# Routes that read or write PHI (patients, visits, eligibility, rosters, the audit log itself): a refused
+# attempt on one of these (403, or 404 for an object the caller may not see) is audited as "denied".
+PHI_ROUTES = frozenset(r for r in ACCESS if any(part in r for part in (
+    "/v1/patients", "/v1/appointments", "/v1/availability", "/v1/audit", "/v1/eligibility", "/members/",
+    "/v1/payers/{payer_id}/audit")))
 
 
 def authorize(route: str, caller: Caller) -> None:

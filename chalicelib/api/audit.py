@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from chalice import Blueprint, Response
 
@@ -19,12 +19,26 @@ audit = Blueprint(__name__)
           summary="Audit entries of every PHI read or write (append-only, hash-chained)")
 def search_audit(call: Call) -> Response:
     q = call.params(AuditQuery)
-    now = get_services().clock()
-    start = q.from_ or now - timedelta(days=30)
-    end = q.to or now + timedelta(minutes=1)
+    start, end = _window(q)
     items, next_cursor = get_services().audit_log.search(call.caller, Interval(start, end), q.patient_id, q.limit,
                                                          q.cursor)
     return ok({"items": [_entry_json(e) for e in items], "next_cursor": next_cursor})
+
+
+@endpoint(audit, "GET", "/v1/payers/{payer_id}/audit", query=AuditQuery, response="AuditList",
+          summary="A payer's own audit log: every lookup of its members (by any tenant, with the asking tenant "
+                  "and the member's pseudonym) and every action of its own tokens")
+def payer_audit(call: Call, payer_id: str) -> Response:
+    q = call.params(AuditQuery)
+    start, end = _window(q)
+    items, next_cursor = get_services().audit_log.search_payer(call.caller, payer_id, Interval(start, end), q.limit,
+                                                               q.cursor)
+    return ok({"items": [_entry_json(e) for e in items], "next_cursor": next_cursor})
+
+
+def _window(q: AuditQuery) -> tuple[datetime, datetime]:
+    now = get_services().clock()
+    return q.from_ or now - timedelta(days=30), q.to or now + timedelta(minutes=1)
 
 
 @endpoint(audit, "GET", "/v1/audit/verify", response="AuditVerifyOut", summary="Walk the tenant's audit hash chain")
@@ -37,4 +51,5 @@ def verify_audit(call: Call) -> Response:
 def _entry_json(e: dict) -> dict:
     return {"seq": e.get("seq"), "at": e["at"], "actor": e["actor"], "action": e["action"], "resource": e["resource"],
             "patient_id": e.get("patient_id"), "outcome": e["outcome"], "request_id": e.get("request_id"),
-            "prev_hash": e.get("prev_hash"), "hash": e.get("hash")}
+            "prev_hash": e.get("prev_hash"), "hash": e.get("hash"),
+            **{k: e[k] for k in ("member", "asking_tenant") if k in e}}

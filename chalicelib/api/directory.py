@@ -19,7 +19,7 @@ from ..schemas.directory import (
 )
 from ..schemas.queries import PageQuery
 from .idempotency import idempotent
-from .presenters import clinician_json, patient_json, site_json
+from .presenters import clinician_json, clinician_view, patient_json, site_json
 from .routing import Call, endpoint, ok
 
 directory = Blueprint(__name__)
@@ -65,12 +65,12 @@ def create_clinician(call: Call) -> Response:
 def list_clinicians(call: Call) -> Response:
     page = call.params(PageQuery)
     clinicians, next_cursor = get_services().directory.list_clinicians(call.caller, page.limit, page.cursor)
-    return ok({"items": [clinician_json(c) for c in clinicians], "next_cursor": next_cursor})
+    return ok({"items": [clinician_view(c, call.caller) for c in clinicians], "next_cursor": next_cursor})
 
 
 @endpoint(directory, "GET", "/v1/clinicians/{clinician_id}", response="ClinicianOut", summary="Get a clinician")
 def get_clinician(call: Call, clinician_id: str) -> Response:
-    return ok(clinician_json(get_services().directory.get_clinician(call.caller, clinician_id)))
+    return ok(clinician_view(get_services().directory.get_clinician(call.caller, clinician_id), call.caller))
 
 
 @endpoint(directory, "PATCH", "/v1/clinicians/{clinician_id}", body=ClinicianPatch, response="ClinicianOut",

@@ -70,6 +70,7 @@ def create_check(call: Call) -> Response:
     services = get_services()
     services.rate_limiter.hit(call.caller, "eligibility")
     body = call.body(EligibilityCheckIn)
+    services.rate_limiter.hit_shared(call.caller, "eligibility", body.payer_id)
     return idempotent(call, "POST /v1/eligibility/checks",
                       lambda: (200, check_json(services.eligibility.create_check(call.caller, body))))
 
@@ -110,7 +111,9 @@ def x12_exchange(call: Call) -> Response:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValidationFailed("The 270 is not UTF-8.", errors=[FieldError("body", "is not UTF-8")]) from exc
-    answer = services.eligibility.answer_270(call.caller, text)
+    answer = services.eligibility.answer_270(
+        call.caller, text, before_answer=lambda payer_id: services.rate_limiter.hit_shared(
+            call.caller, "eligibility", payer_id))
     return Response(body=answer, status_code=200, headers={"Content-Type": EDI_X12})
 
 

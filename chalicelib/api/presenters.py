@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Any
 
+from ..domain.access import Caller
 from ..domain.availability import Slot
 from ..domain.licensure import LicensureDecision
 from ..domain.model import (
@@ -68,6 +69,17 @@ def clinician_json(c: Clinician) -> dict[str, Any]:
         "languages": list(c.languages), "payer_networks": list(c.payer_networks),
         "availability": availability_json(c.availability), "version": c.version,
     }
+
+
+def clinician_view(c: Clinician, caller: Caller) -> dict[str, Any]:
+    """Staff of the tenant get the whole record; patients and payers get the public profile: no licence
+    or DEA numbers (identifiers that enable prescription fraud), no record version."""
+    full = clinician_json(c)
+    if caller.has("admin", "scheduler", "clinician"):
+        return {**full, "profile": "full"}
+    public = {k: v for k, v in full.items() if k not in ("dea_registrations", "version")}
+    public["licenses"] = [{k: v for k, v in x.items() if k != "number"} for x in full["licenses"]]
+    return {**public, "profile": "public"}
 
 
 def patient_json(p: Patient) -> dict[str, Any]:

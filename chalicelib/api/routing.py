@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,15 +14,17 @@ from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
 from ..domain.access import Caller
-from ..domain.errors import DomainError, FieldError, ValidationFailed
-from ..observability import record_request
-from .access import ACCESS, PUBLIC, authorize
+from ..domain.errors import DomainError, FieldError, Forbidden, NotFound, ValidationFailed
+from ..observability import logger, record_request
+from ..services.paging import CursorScope, cursor_scope
+from .access import ACCESS, PHI_ROUTES, PUBLIC, authorize
 from .auth import caller_from_headers
 from .contract import RouteContract, record
 from .problems import problem, problem_responses
 
 M = TypeVar("M")
 MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class Call:
     request: Any
     caller: Caller
     lambda_context: Any = None
+    route: str = ""
 
     @property
     def query(self) -> dict[str, str]:
@@ -53,13 +57,34 @@ class Call:
             return {}
         try:
             data = json.loads(raw)
+        except RecursionError:
+            raise _too_deep() from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise ValidationFailed("The body is not valid JSON.",
                                    errors=[FieldError("body", "is not valid JSON")]) from exc
+        if _depth(data) > MAX_JSON_DEPTH:
+            raise _too_deep()
         if not isinstance(data, dict):
             raise ValidationFailed("The body must be a JSON object.",
                                    errors=[FieldError("body", "must be a JSON object")])
         return data
+
+
+def _depth(data: Any) -> int:
+    """Nesting depth, counted without recursion (validators and encoders recurse on what passes)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, level)
+            if level <= MAX_JSON_DEPTH:
+                stack.extend((v, level + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return deepest
+
+
+def _too_deep() -> ValidationFailed:
+    return ValidationFailed("The body is nested too deeply.",
+                            errors=[FieldError("body", f"may nest objects and arrays at most {MAX_JSON_DEPTH} deep")])
 
 
 class PayloadTooLarge(DomainError):
@@ -93,9 +118,16 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
             if ACCESS[route] == PUBLIC:
                 return view(Call(request, Caller("anonymous", "", frozenset()), bp.lambda_context), **params)
             request_id = (request.context or {}).get("requestId", "")
-            caller = caller_from_headers(request.headers, get_services().settings, request_id)
-            authorize(route, caller)
-            return view(Call(request, caller, bp.lambda_context), **params)
+            services = get_services()
+            caller = caller_from_headers(request.headers, services.settings, request_id)
+            try:
+                authorize(route, caller)
+                with cursor_scope(_cursor_scope(services, route, caller, request)):
+                    return view(Call(request, caller, bp.lambda_context, route), **params)
+            except (Forbidden, NotFound):
+                if route in PHI_ROUTES:
+                    _audit_denied(services, route, caller, request, params)
+                raise
 
         @functools.wraps(view)
         def observed(**params: str) -> Response:
@@ -113,6 +145,32 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
         return observed
 
     return decorate
+
+
+_AUDITABLE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _audit_denied(services: Any, route: str, caller: Caller, request: Any, params: dict[str, str]) -> None:
+    """A refused attempt on a PHI route, in the caller's log: ids only (a member id is PHI: never kept)."""
+    ids = {k: v for k, v in params.items() if k != "member_id" and _AUDITABLE_ID.fullmatch(v)}
+    patient_id = ids.get("patient_id") or (request.query_params or {}).get("patient_id")
+    if patient_id is not None and not _AUDITABLE_ID.fullmatch(patient_id):
+        patient_id = None
+    resource = ",".join(f"{k}={v}" for k, v in sorted(ids.items())) or route.split(" ", 1)[1]
+    try:
+        services.audit.record(caller, route, resource, patient_id, "denied")
+    except Exception as exc:  # the refusal stands whatever the audit store does
+        logger.warning("denied attempt not audited", extra={"route": route, "error": type(exc).__name__})
+
+
+def _cursor_scope(services: Any, route: str, caller: Caller, request: Any) -> CursorScope:
+    """Cursors of this request are bound to this caller, this route and this query's filters."""
+    filters = {k: v for k, v in (request.query_params or {}).items() if k not in ("cursor", "limit") and v}
+    who = [caller.tenant_id, caller.sub, sorted(caller.roles), caller.patient_id, caller.clinician_id,
+           caller.payer_id]
+    settings = services.settings
+    return CursorScope(settings.cursor_key or "", int(services.clock().timestamp()), settings.cursor_ttl_seconds,
+                       {"route": route, "caller": who, "filters": filters})
 
 
 def _problem_code(response: Response) -> str | None:

@@ -14,8 +14,13 @@ HASHED_FIELDS = ("seq", "at", "tenant_id", "actor", "action", "resource", "patie
                  "prev_hash")
 
 
+# Hashed when present (payer-side entries), so entries written before they existed keep their hashes.
+OPTIONAL_HASHED_FIELDS = ("member", "asking_tenant")
+
+
 def entry_hash(entry: Mapping[str, Any]) -> str:
-    canonical = json.dumps({k: entry.get(k) for k in HASHED_FIELDS}, sort_keys=True, separators=(",", ":"))
+    fields = {k: entry.get(k) for k in HASHED_FIELDS} | {k: entry[k] for k in OPTIONAL_HASHED_FIELDS if k in entry}
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

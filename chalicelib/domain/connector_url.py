@@ -106,7 +106,31 @@ REASON_MESSAGES = {
     "internal_name": "names an internal or local-only host",
     "non_canonical_host": "names a host in a non-canonical numeric form",
     "unresolvable": "names a host that does not resolve",
+    "own_service": "points at one of this runtime's own services (API, DynamoDB stand-in, Chime emulator)",
 }
+
+
+def own_service_refusal(target: ConnectorTarget, addresses: tuple[str, ...] | list[str],
+                        own_endpoints: tuple[str, ...]) -> str | None:
+    """The local stage runs its stand-ins on loopback ports: a payer URL may not reach any of them
+    (moto's reset endpoint would wipe the whole local database, audit included)."""
+    own_ports = set()
+    for endpoint in own_endpoints:
+        try:
+            parts = urlsplit(endpoint)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            continue
+        own_ports.add(port)
+    if target.port not in own_ports:
+        return None
+    loopback = []
+    for address in addresses:
+        try:
+            loopback.append(ipaddress.ip_address(address.split("%", 1)[0]).is_loopback)
+        except ValueError:
+            loopback.append(False)
+    return "own_service" if any(loopback) else None
 
 
 def address_refusal(address: str, *, local_stage: bool) -> str | None:

@@ -82,7 +82,7 @@ class SiteOut(Out):
 class LicenseOut(Out):
     jurisdiction: str
     type: str
-    number: str
+    number: str | None = Field(default=None, description="Absent from the public profile (patients, payers)")
     expires_on: date
     status: CredentialStatus = "active"
     effective_from: date | None = None
@@ -140,7 +140,9 @@ class ClinicianOut(Out):
     timezone: str
     licenses: list[LicenseOut]
     compact_privileges: list[CompactPrivilegeOut]
-    dea_registrations: list[DeaRegistrationOut]
+    dea_registrations: list[DeaRegistrationOut] | None = Field(
+        default=None, description="Absent from the public profile that patients and payers get")
+    profile: Literal["full", "public"] = "full"
     modalities: list[Modality]
     site_ids: list[str]
     languages: list[str]
@@ -431,6 +433,8 @@ class AuditEntryOut(Out):
     request_id: str | None
     prev_hash: str | None
     hash: str | None
+    member: str | None = Field(default=None, description="Member lookups: HMAC pseudonym of the member id")
+    asking_tenant: str | None = Field(default=None, description="Member lookups: the tenant that asked")
 
 
 class AuditList(Out):

@@ -7,8 +7,9 @@ from typing import Any
 from ..adapters.dynamo.audit import DynamoAuditTrail
 from ..domain.access import Caller
 from ..domain.audit_chain import ChainReport
-from ..domain.errors import Forbidden
+from ..domain.errors import Forbidden, NotFound
 from ..domain.model import Interval
+from ..domain.ports import payer_log
 from .paging import decode_cursor, encode_cursor
 
 
@@ -22,6 +23,15 @@ class AuditService:
         items, last = self.trail.entries(caller.tenant_id, window, patient_id, limit, decode_cursor(cursor))
         # Reading the audit log names patients, so the read is itself audited.
         self.trail.record(caller, "audit.read", "audit", patient_id, "success")
+        return items, encode_cursor(last)
+
+    def search_payer(self, caller: Caller, payer_id: str, window: Interval, limit: int,
+                     cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """A payer's own log: every lookup of its members by any tenant, and its own actions."""
+        if not (caller.has("payer") and caller.payer_id == payer_id):
+            raise NotFound("No such payer.")
+        items, last = self.trail.entries(payer_log(payer_id), window, None, limit, decode_cursor(cursor))
+        self.trail.record(caller, "audit.read", f"payer/{payer_id}/audit", None, "success", log=payer_log(payer_id))
         return items, encode_cursor(last)
 
     def verify(self, caller: Caller) -> ChainReport:

@@ -14,7 +14,7 @@ from ..domain.care import PatientWhereabouts
 from ..domain.errors import FieldError, FieldErrors, NotFound, ValidationFailed
 from ..domain.licensure import LicensureDecision
 from ..domain.model import Clinician, Interval, Modality, Site
-from ..domain.ports import Clock
+from ..domain.ports import AuditTrail, Clock
 from ..domain.rulebook import RuleBook, ServiceDefinition
 from ..domain.timeblocks import BLOCK
 from .care_gate import CareGate, DefaultSettings
@@ -43,8 +43,10 @@ class Option:
 
 class AvailabilityService:
     def __init__(self, directory: DirectoryRepository, appointments: AppointmentRepository,
-                 rules: Callable[[], RuleBook], clock: Clock, gate: CareGate | None = None) -> None:
+                 rules: Callable[[], RuleBook], clock: Clock, audit: AuditTrail | None = None,
+                 gate: CareGate | None = None) -> None:
         self.directory = directory
+        self.audit = audit
         self.appointments = appointments
         self.rules = rules
         self.clock = clock
@@ -72,6 +74,9 @@ class AvailabilityService:
                 raise NotFound("No such patient.")
             where, home = where or patient.home_jurisdiction, patient.home_jurisdiction
             patient_blocks = self.appointments.patient_blocks(caller.tenant_id, q.patient_id, q.window)
+            if self.audit is not None:  # the patient's own busy time shapes the answer: a read of their record
+                self.audit.record(caller, "availability.search", f"patient/{q.patient_id}/availability",
+                                  q.patient_id, "success")
         assert where is not None and home is not None
         whereabouts = PatientWhereabouts(home, where)
         policy = self.gate.policy(caller.tenant_id)

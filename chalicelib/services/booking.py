@@ -182,10 +182,7 @@ class BookingService:
              limit: int, cursor: str | None, *, needs_review: bool = False) -> tuple[list[Appointment], str | None]:
         if needs_review and caller.tenant_wide and not clinician_id and not patient_id:
             return self._needing_review(caller, limit, cursor)
-        items, next_cursor = self._list(caller, clinician_id, patient_id, window, limit, cursor)
-        if needs_review:
-            items = [a for a in items if a.needs_review and a.status in ACTIVE]
-        return items, next_cursor
+        return self._list(caller, clinician_id, patient_id, window, limit, cursor, needs_review=needs_review)
 
     def _needing_review(self, caller: Caller, limit: int, cursor: str | None) -> tuple[list[Appointment], str | None]:
         position = decode_cursor(cursor)
@@ -199,7 +196,7 @@ class BookingService:
         return items, encode_cursor({"review": last}) if last else None
 
     def _list(self, caller: Caller, clinician_id: str | None, patient_id: str | None, window: Interval,
-              limit: int, cursor: str | None) -> tuple[list[Appointment], str | None]:
+              limit: int, cursor: str | None, *, needs_review: bool = False) -> tuple[list[Appointment], str | None]:
         if caller.has("patient") and not caller.tenant_wide:
             patient_id = caller.patient_id
         elif caller.has("clinician") and not caller.tenant_wide:
@@ -210,14 +207,19 @@ class BookingService:
             raise ValidationFailed("Give clinician_id or patient_id", errors=[
                 FieldError("clinician_id", "clinician_id or patient_id is required")])
         start_key = decode_cursor(cursor)
-        if clinician_id:
-            items, last = self.appointments.list_for_clinician(caller.tenant_id, clinician_id, window, limit, start_key)
-            if patient_id:
-                items = [a for a in items if a.patient_id == patient_id]
+
+        def visible(a: Appointment) -> bool:
+            # Filtering inside the read keeps the page's cursor on an item this caller received.
+            return may_see_appointment(caller, a) and (not clinician_id or a.clinician_id == clinician_id) \
+                and (not needs_review or (a.needs_review and a.status in ACTIVE))
+
+        if patient_id:
+            items, last = self.appointments.list_for_patient(caller.tenant_id, patient_id, window, limit, start_key,
+                                                             keep=visible)
         else:
-            assert patient_id is not None
-            items, last = self.appointments.list_for_patient(caller.tenant_id, patient_id, window, limit, start_key)
-        items = [a for a in items if may_see_appointment(caller, a)]
+            assert clinician_id is not None
+            items, last = self.appointments.list_for_clinician(caller.tenant_id, clinician_id, window, limit,
+                                                               start_key, keep=visible)
         for a in items:
             self.audit.record(caller, "appointment.list", _resource(a), a.patient_id, "success")
         return items, encode_cursor(last)

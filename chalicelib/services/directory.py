@@ -8,7 +8,7 @@ from datetime import time
 from typing import Any, TypeVar
 
 from ..adapters.dynamo.directory import DirectoryRepository
-from ..adapters.dynamo.keys import require_partition
+from ..adapters.dynamo.keys import require_key, require_partition
 from ..domain.access import Caller, require_clinician_self_or_admin, require_patient_access
 from ..domain.errors import FieldError, FieldErrors, NotFound, ValidationFailed, VersionMismatch
 from ..domain.model import (
@@ -261,7 +261,7 @@ def _registrations(items: list[Any]) -> tuple[DeaRegistration, ...]:
 
 def _own_cursor(caller: Caller, cursor: str | None) -> dict[str, object] | None:
     """A cursor is a DynamoDB key: refuse one that points into another tenant's partition."""
-    return require_partition(decode_cursor(cursor), "pk", f"T#{caller.tenant_id}#DIR")  # type: ignore[no-any-return]
+    return require_partition(require_key(decode_cursor(cursor), ("pk", "sk")), "pk", f"T#{caller.tenant_id}#DIR")  # type: ignore[no-any-return]
 
 
 def _hhmm(text: str) -> time:

@@ -62,7 +62,7 @@ from ..domain.payer_policy import (
     PolicyOverride,
     effective_policy,
 )
-from ..domain.ports import AuditTrail, Clock, IdFactory
+from ..domain.ports import AuditTrail, Clock, IdFactory, payer_log
 from ..domain.rulebook import RuleBook
 from ..observability import logger
 
@@ -184,6 +184,8 @@ class EligibilityService:
             raise ValidationFailed("clinician_id and patient_id name a tenant's objects", errors=[
                 FieldError(name, "is for a tenant's scheduler only")
                 for name in ("clinician_id", "patient_id") if getattr(body, name)])
+        if body.patient_id and self.directory.get_patient(caller.tenant_id, body.patient_id) is None:
+            raise NotFound("No such patient.")
         service = self.rules().service(body.service)
         if service is None:
             raise ValidationFailed("Unknown service", errors=[FieldError("service", "is not in the service catalog")])
@@ -258,8 +260,19 @@ class EligibilityService:
                 self._remember(owner, payer_id, digest, check)
         check = replace(check, telehealth=self._telehealth(payer, check))
         stored = self.checks.add_check(check)
-        self.audit.record(caller, "eligibility.check.create", _resource(stored), patient_id, stored.status)
+        self._audit_lookup(caller, owner, payer_id, request.member_id, "eligibility.check.create",
+                           _resource(stored), patient_id, stored.status)
         return stored
+
+    def _audit_lookup(self, caller: Caller, owner: Owner, payer_id: str, member_id: str, action: str,
+                      resource: str, patient_id: str | None, outcome: str) -> None:
+        """A member lookup goes into the asker's log and into the payer's own, with the member's
+        pseudonym (never the id) and the asking tenant, so the payer sees who looked up whom."""
+        extra = {"member": self.pseudonym("audit-member", payer_id, member_id.upper()),
+                 "asking_tenant": caller.tenant_id if owner.kind == "tenant" else None}
+        self.audit.record(caller, action, resource, patient_id, outcome, extra=extra)
+        if owner.kind == "tenant":
+            self.audit.record(caller, action, resource, None, outcome, log=payer_log(payer_id), extra=extra)
 
     def get_check(self, caller: Caller, check_id: str, *, include_raw: bool = False) -> EligibilityCheck:
         owner = _owner(caller)
@@ -380,6 +393,9 @@ class EligibilityService:
             return Outcome("pending" if exc.retryable else "error", None, None, 1, exc.code)
         except DomainError as exc:  # the URL is no longer allowed (e.g. DNS now points inside)
             return Outcome("error", None, None, 1, exc.code.lower())
+        if not _is_x12(raw):  # any other 200 body (an HTML page, JSON, another service) is an error, never kept
+            logger.info("payer answer is not X12", extra={"check_id": check_id, "payer_id": payer.payer_id})
+            return Outcome("error", None, None, 1, "x12_response_invalid")
         answer = self._read_271(raw, request, trace)
         if answer.retryable:
             code = next((e.code for e in answer.aaa_errors), "42")
@@ -430,7 +446,7 @@ class EligibilityService:
             retryable=s.retryable)
 
     # --- POST /v1/eligibility/x12 -----------------------------------------------------------------
-    def answer_270(self, caller: Caller, text: str) -> str:
+    def answer_270(self, caller: Caller, text: str, before_answer: Callable[[str], None] | None = None) -> str:
         """A 271 for a 270, from the roster of the payer the 270 names (NM1*PR ... PI*payer_id)."""
         from ..adapters.x12 import X12Error, parse_270, write_271
 
@@ -444,12 +460,19 @@ class EligibilityService:
             raise NotFound("No such payer.")
         if not re.fullmatch(r"[A-Za-z0-9_-]{2,64}", payer_id) or self.resolve_payer(payer_id, now.date()) is None:
             raise NotFound("No such payer.")
+        if before_answer is not None:
+            before_answer(payer_id)  # the per-tenant and per-payer limits, once the payer is known
         response = self.roster.respond(payer_id, parsed.inquiry)
         control = _control_number(f"x12:{parsed.envelope.interchange_control_number}:{self.new_id('x12')}")
-        answer = write_271(response, parsed.envelope.reply(
-            interchange_control_number=control, group_control_number=control,
-            created_at=now.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)))
-        self.audit.record(caller, "eligibility.x12", f"payer/{payer_id}/x12", None, "success")
+        try:
+            answer = write_271(response, parsed.envelope.reply(
+                interchange_control_number=control, group_control_number=control,
+                created_at=now.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)))
+        except X12Error as exc:  # whatever the 271 must echo, the reader let through but the writer refuses
+            raise ValidationFailed("The 270 holds values a 271 cannot echo.",
+                                   errors=[FieldError("body", str(exc))]) from exc
+        self._audit_lookup(caller, _owner(caller), payer_id, parsed.inquiry.member_id, "eligibility.x12",
+                           f"payer/{payer_id}/x12", None, "success")
         return answer
 
 
@@ -551,6 +574,16 @@ def _local_day(appointment: Appointment) -> date:
     return appointment.start.astimezone(ZoneInfo(appointment.timezone)).date()
 
 
+def _is_x12(raw: str) -> bool:
+    from ..adapters.x12 import X12Error, parse_271
+
+    try:
+        parse_271(raw)
+    except X12Error:
+        return False
+    return True
+
+
 def _trace_number(check_id: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", check_id.upper())[:50]
 
@@ -570,5 +603,6 @@ def build_eligibility(settings: Any, clock: Clock, new_id: IdFactory, directory:
     from ..adapters.payers import DnsResolver, UrlPolicy
 
     pseudonym = Pseudonyms(settings.eligibility.pseudonym_key)
+    url_policy = UrlPolicy(settings.is_local, DnsResolver(), settings.own_endpoints)
     return EligibilityService(PayerRepository(pseudonym), EligibilityRepository(), directory, rules, clock, new_id,
-                              audit, settings.eligibility, UrlPolicy(settings.is_local, DnsResolver()), pseudonym)
+                              audit, settings.eligibility, url_policy, pseudonym)

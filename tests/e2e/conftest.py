@@ -22,19 +22,24 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def local_server_log() -> Path:
+    """One log per xdist worker: each worker runs its own server, and tests read their own server's log."""
+    return ROOT / f".pytest-local-server-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
+
+
 @pytest.fixture(scope="session")
 def local_server() -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HCO_"))}
     env.update({"PORT": str(port), "PYTHONUNBUFFERED": "1"})
-    log = open(ROOT / ".pytest-local-server.log", "w")  # noqa: SIM115 - closed in teardown
+    log = open(local_server_log(), "w")  # noqa: SIM115 - closed in teardown
     proc = subprocess.Popen([sys.executable, "-m", "local.run"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180  # a loaded 2-core machine (parallel workers) can take over 90 s
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"local server exited with {proc.returncode}; see .pytest-local-server.log")
+            raise RuntimeError(f"local server exited with {proc.returncode}; see {local_server_log().name}")
         try:
             if requests.get(f"{url}/v1/health", timeout=1).status_code == 200:
                 break
@@ -47,7 +52,8 @@ def local_server() -> Iterator[str]:
     yield url
     proc.terminate()
     try:
-        proc.wait(timeout=15)
+        # Interpreter teardown alone takes ~2 s idle (botocore, moto); a loaded CI machine can take 10x that.
+        proc.wait(timeout=90)
     finally:
         if proc.poll() is None:
             proc.kill()

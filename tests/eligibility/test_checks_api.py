@@ -7,7 +7,7 @@ import time
 import pytest
 
 from chalicelib.adapters.x12 import parse_271
-from tests.eligibility.conftest import check_body, roster_entry
+from tests.eligibility.conftest import check_body, new_patient, roster_entry
 
 pytestmark = pytest.mark.api
 
@@ -33,7 +33,7 @@ def test_an_active_member_gets_status_cost_share_and_the_telehealth_block(schedu
 
 
 def test_the_raw_271_is_kept_beside_the_answer_and_returned_only_when_asked(scheduler, x12_payer, sim, admin, api):
-    patient_id = "pat_for_audit"
+    patient_id = new_patient(scheduler, None)  # a check names only a patient of the tenant (issue 11)
     c = scheduler.post("/v1/eligibility/checks", check_body(x12_payer, patient_id=patient_id)).json
 
     plain = scheduler.get(f"/v1/eligibility/checks/{c['check_id']}")

@@ -79,8 +79,10 @@ class Audit:
     def __init__(self) -> None:
         self.entries: list[tuple[str, str]] = []
 
-    def record(self, caller: Caller, action: str, resource: str, patient_id: str | None, outcome: str) -> None:
-        self.entries.append((action, outcome))
+    def record(self, caller: Caller, action: str, resource: str, patient_id: str | None, outcome: str, *,
+               log: str | None = None, extra: dict[str, str | None] | None = None) -> None:
+        if log is None:  # the caller's own log; payer-side copies are tested against DynamoDB
+            self.entries.append((action, outcome))
 
 
 def _service(time: Time, payer: SlowPayer, budget: float, unit_random: float = 0.999) -> tuple[EligibilityService,

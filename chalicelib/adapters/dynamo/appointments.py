@@ -9,7 +9,7 @@ is stored. Reschedule and cancel move or free the locks in the same transaction.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -115,6 +115,10 @@ class _Labelled:
                                      headers={"Retry-After": "1"})
 
 
+def _everything(_: Appointment) -> bool:
+    return True
+
+
 class AppointmentRepository:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
@@ -129,23 +133,22 @@ class AppointmentRepository:
         return _from_item(item)
 
     def list_for_clinician(self, tenant: str, clinician_id: str, window: Interval, limit: int,
-                           cursor: dict[str, str] | None) -> tuple[list[Appointment], dict[str, str] | None]:
+                           cursor: dict[str, Any] | None, keep: Callable[[Appointment], bool] = _everything,
+                           ) -> tuple[list[Appointment], dict[str, Any] | None]:
         condition = AppointmentItem.gsi1sk.between(_range_low(window.start), _range_high(window.end))
         pk = keys.clinician_pk(tenant, clinician_id)
-        return self._page(AppointmentItem.by_clinician.query(
-            pk, condition, limit=limit, last_evaluated_key=keys.require_partition(cursor, "gsi1pk", pk)))
+        start = keys.require_partition(keys.require_key(cursor, _GSI1_KEY), "gsi1pk", pk)
+        return _visible_page(AppointmentItem.by_clinician.query(pk, condition, page_size=limit + 1,
+                                                                last_evaluated_key=start), limit, keep, _GSI1_KEY)
 
     def list_for_patient(self, tenant: str, patient_id: str, window: Interval, limit: int,
-                         cursor: dict[str, str] | None) -> tuple[list[Appointment], dict[str, str] | None]:
+                         cursor: dict[str, Any] | None, keep: Callable[[Appointment], bool] = _everything,
+                         ) -> tuple[list[Appointment], dict[str, Any] | None]:
         condition = AppointmentItem.gsi2sk.between(_range_low(window.start), _range_high(window.end))
         pk = keys.patient_pk(tenant, patient_id)
-        return self._page(AppointmentItem.by_patient.query(
-            pk, condition, limit=limit, last_evaluated_key=keys.require_partition(cursor, "gsi2pk", pk)))
-
-    def _page(self, results: Iterable[AppointmentItem]) -> tuple[list[Appointment], dict[str, str] | None]:
-        items = [_from_item(i) for i in results]
-        last = getattr(results, "last_evaluated_key", None)
-        return items, last
+        start = keys.require_partition(keys.require_key(cursor, _GSI2_KEY), "gsi2pk", pk)
+        return _visible_page(AppointmentItem.by_patient.query(pk, condition, page_size=limit + 1,
+                                                              last_evaluated_key=start), limit, keep, _GSI2_KEY)
 
     def clinician_blocks(self, tenant: str, clinician_id: str, window: Interval) -> frozenset[datetime]:
         return frozenset(b for b, _ in self._blocks(keys.clinician_pk(tenant, clinician_id), window))
@@ -308,6 +311,29 @@ def _counts(raw: dict[str, Any]) -> dict[date, int]:
         if len(name) == 9 and name.startswith("n") and name[1:].isdigit() and int(value.get("N", "0")) > 0:
             out[date(int(name[1:5]), int(name[5:7]), int(name[7:9]))] = int(value["N"])
     return out
+
+
+_GSI1_KEY = ("pk", "sk", "gsi1pk", "gsi1sk")
+_GSI2_KEY = ("pk", "sk", "gsi2pk", "gsi2sk")
+
+
+def _visible_page(results: Iterable[AppointmentItem], limit: int, keep: Callable[[Appointment], bool],
+                  key_names: tuple[str, ...]) -> tuple[list[Appointment], dict[str, Any] | None]:
+    """Up to `limit` items that `keep` admits, and the key of the last of them when more follow.
+
+    Reads on past items the caller may not see, so a cursor only ever points just past an item
+    the caller received: it never names (or hints at) anyone else's appointment.
+    """
+    page: list[tuple[AppointmentItem, Appointment]] = []
+    for item in results:
+        appointment = _from_item(item)
+        if not keep(appointment):
+            continue
+        if len(page) == limit:
+            last = page[-1][0]
+            return [a for _, a in page], {name: {"S": getattr(last, name)} for name in key_names}
+        page.append((item, appointment))
+    return [a for _, a in page], None
 
 
 def _range_low(moment: datetime) -> str:

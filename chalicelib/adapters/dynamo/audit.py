@@ -23,10 +23,10 @@ from pynamodb.transactions import TransactWrite
 from ...domain.access import Caller
 from ...domain.audit_chain import GENESIS, ChainReport, entry_hash, verify_chain
 from ...domain.model import Interval
-from ...domain.ports import Clock
+from ...domain.ports import Clock, audit_log_of
 from ...observability import logger
 from .codec import _plain
-from .keys import require_partition
+from .keys import require_key, require_partition
 from .models import AuditEntryItem, AuditHeadItem
 
 APPEND_ATTEMPTS = 12
@@ -57,19 +57,21 @@ class DynamoAuditTrail:
         self.attempts = attempts
         self.sleep = sleep
 
-    def record(self, caller: Caller, action: str, resource: str, patient_id: str | None, outcome: str) -> None:
+    def record(self, caller: Caller, action: str, resource: str, patient_id: str | None, outcome: str, *,
+               log: str | None = None, extra: dict[str, str | None] | None = None) -> None:
         """Append to the chain; under heavy contention park the entry instead of failing the request.
 
         The business write this entry describes has already committed, so an exception here would
         turn a stored booking into an error answer. A parked entry is never lost: it is readable by
         patient at once, counted by verify, and chained later by drain_parked().
         """
-        entry = self._entry(caller, action, resource, patient_id, outcome)
+        log = log or audit_log_of(caller)
+        entry = {**self._entry(caller, action, resource, patient_id, outcome), **(extra or {})}
         for attempt in range(self.attempts):
-            if self._try_append(caller.tenant_id, entry):
+            if self._try_append(log, entry):
                 return
             self.sleep(random.uniform(0, min(0.2, 0.005 * 2 ** attempt)))  # full jitter, capped
-        self._park(caller.tenant_id, entry)
+        self._park(log, entry)
 
     def _entry(self, caller: Caller, action: str, resource: str, patient_id: str | None,
                outcome: str) -> dict[str, Any]:
@@ -129,13 +131,14 @@ class DynamoAuditTrail:
     def entries(self, tenant: str, window: Interval, patient_id: str | None, limit: int,
                 cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         if patient_id:
-            cursor = require_partition(cursor, "gsi1pk", _patient_index_pk(tenant, patient_id))
+            cursor = require_partition(require_key(cursor, ("pk", "sk", "gsi1pk", "gsi1sk")), "gsi1pk",
+                                       _patient_index_pk(tenant, patient_id))
             results = AuditEntryItem.by_patient.query(
                 _patient_index_pk(tenant, patient_id),
                 AuditEntryItem.gsi1sk.between(_z(window.start), _z(window.end) + "~"),
                 limit=limit, last_evaluated_key=cursor)
         else:
-            cursor = require_partition(cursor, "pk", _entries_pk(tenant))
+            cursor = require_partition(require_key(cursor, ("pk", "sk")), "pk", _entries_pk(tenant))
             results = AuditEntryItem.query(
                 _entries_pk(tenant), AuditEntryItem.sk.startswith("SEQ#"),
                 filter_condition=AuditEntryItem.at.between(_z(window.start), _z(window.end) + "~"),

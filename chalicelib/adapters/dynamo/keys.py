@@ -64,3 +64,13 @@ def require_partition(cursor: Any, attribute: str, partition: str) -> Any:
     if not (isinstance(value, dict) and value.get("S") == partition):
         raise ValidationFailed("cursor is not valid", errors=[FieldError("cursor", "is not a cursor we issued")])
     return cursor
+
+
+def require_key(cursor: Any, names: tuple[str, ...]) -> Any:
+    """A cursor's key has exactly the attributes a page of this query ends on, each a string."""
+    if cursor is None:
+        return None
+    if not (isinstance(cursor, dict) and set(cursor) == set(names)
+            and all(isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in cursor.values())):
+        raise ValidationFailed("cursor is not valid", errors=[FieldError("cursor", "is not a cursor we issued")])
+    return cursor

@@ -1,0 +1,97 @@
+"""The local server's own answers (no route, no such method, a bad request line) as problem+json.
+
+Chalice's dev server answers an unknown route with a 403 that echoes the Authorization header
+(bearer token included), an unsupported method on a known route with its own JSON, and a method
+that http.server has no handler for (TRACE, CONNECT, anything else) with a 501 HTML page that
+repeats the method. Here every one of them is a problem+json 404 or 405 that echoes nothing the
+client sent. The access log line carries the route template, never the raw path (ids in a path,
+such as a member id, are PHI).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from chalice.local import ForbiddenError, LocalGatewayException
+
+from chalicelib.api.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE
+
+_TITLES = {400: "Bad request", 401: "Authentication required", 404: "Not found",
+           405: "Method not allowed", 413: "Request body too large", 414: "Request URI too long",
+           431: "Request headers too large", 500: "Internal error"}
+_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHENTICATED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
+          413: "PAYLOAD_TOO_LARGE", 414: "URI_TOO_LONG", 431: "HEADERS_TOO_LARGE", 500: "INTERNAL_ERROR"}
+_DETAILS = {404: "No such route.", 405: "This route does not take that method."}
+
+
+def problem_body(status: int) -> bytes:
+    code = _CODES.get(status, "REQUEST_REFUSED")
+    return json.dumps({"type": PROBLEM_TYPE_BASE + code.lower().replace("_", "-"),
+                       "title": _TITLES.get(status, "Request refused"), "status": status, "code": code,
+                       "detail": _DETAILS.get(status, "The request was refused."), "errors": []}).encode()
+
+
+def problem_handler(base: type, *, quiet: bool = False) -> type:
+    """A subclass of Chalice's request handler class (a partial of it) with problem+json errors."""
+    handler_class = base.func if hasattr(base, "func") else base
+    args, keywords = (base.args, base.keywords) if hasattr(base, "func") else ((), {})
+
+    class ProblemHandler(handler_class):  # type: ignore[misc, valid-type]
+        def _send_error_response(self, error: LocalGatewayException) -> None:
+            # Route not found is a ForbiddenError in Chalice's gateway (it mimics API Gateway's 403).
+            status = 404 if isinstance(error, ForbiddenError) else error.CODE
+            self._send_problem(status)
+
+        def _send_http_response(self, code: int, headers: dict[str, Any], body: Any) -> None:
+            if code == 405:
+                self._send_problem(405, allow=headers.get("Allow"))
+                return
+            super()._send_http_response(code, headers, body)
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            # http.server's own errors: 501 for a method it has no do_* for is a 405 here.
+            self._send_problem(405 if code == 501 else code)
+
+        def _send_problem(self, status: int, allow: str | None = None) -> None:
+            body = problem_body(status)
+            self.send_response(status)
+            self.send_header("Content-Type", PROBLEM_JSON)
+            self.send_header("Content-Length", str(len(body)))
+            if allow:
+                self.send_header("Allow", allow)
+            # A refused request's body may be unread: the connection cannot carry another request.
+            self.send_header("Connection", "close")
+            self.close_connection = True
+            self.end_headers()
+            if getattr(self, "command", None) != "HEAD":
+                self.wfile.write(body)
+
+        def log_request(self, code: Any = "-", size: Any = "-") -> None:
+            if not quiet:
+                sys.stderr.write(f"{self.log_date_time_string()} {getattr(self, 'command', '-')} "
+                                 f"{self._template()} {code}\n")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            # http.server's messages quote the request line (the raw path): only the route template is logged.
+            if not quiet:
+                sys.stderr.write(f"{self.log_date_time_string()} {self._template()} refused\n")
+
+        def _template(self) -> str:
+            path = (getattr(self, "path", "") or "").split("?", 1)[0]
+            try:
+                return str(self.local_gateway.event_converter._route_matcher.match_route(path).route)
+            except Exception:
+                return "<no route>"
+
+        def do_TRACE(self) -> None:
+            self._send_problem(405)
+
+        do_CONNECT = do_TRACE
+
+    if hasattr(base, "func"):
+        import functools
+
+        return functools.partial(ProblemHandler, *args, **keywords)  # type: ignore[return-value]
+    return ProblemHandler
