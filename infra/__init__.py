@@ -1,0 +1,1 @@
+"""Per-region CDK stacks of Hybrid Care Orchestrator (see infra/README.md)."""
