@@ -32,7 +32,7 @@ SUPPRESSIONS = (
                 "for a log target. The logs hold request metadata of the digest bucket, no PHI."),
     Suppression("Data/AccessLogBucket/Resource", "HIPAA.Security-S3BucketReplicationEnabled",
                 "Replication would copy data to a second region; each stack keeps its data in its own "
-                "region (Canadian data stays in ca-central-1). S3 stores objects across AZs in the region."),
+                "region (Canadian data stays in Canada). S3 stores objects across AZs in the region."),
     Suppression("Data/AuditDigestBucket/Resource", "HIPAA.Security-S3BucketReplicationEnabled",
                 "Same residency reason; the digests are write-once (Object Lock compliance) in-region."),
     Suppression("Data/BackupPlan/Tables/Role/Resource",
