@@ -14,16 +14,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from .node import use_pinned_node
+from aws_cdk import App, cx_api  # the pinned Node is chosen in infra/__init__.py
 
-use_pinned_node()  # before aws_cdk starts jsii
-
-from aws_cdk import App, cx_api  # noqa: E402
-
-from . import nag  # noqa: E402
-from .chalice_package import staged_source  # noqa: E402
-from .config import InfraConfig, load  # noqa: E402
-from .stack import RegionStack  # noqa: E402
+from . import nag
+from .chalice_package import staged_source
+from .config import InfraConfig, load
+from .stack import RegionStack
 
 
 def build(config: InfraConfig | None = None, *, outdir: str | None = None,

@@ -21,6 +21,8 @@ class RegionConfig:
     residency: str
     chime_control_region: str
     chime_media_region: str
+    # Set only to switch this region to tables restored from PITR (infra/README.md, "Restore").
+    table_prefix: str | None = None
 
     @property
     def stack_name(self) -> str:
@@ -39,13 +41,14 @@ class InfraConfig:
     waf_rate_limit: int
     regions: tuple[RegionConfig, ...]
 
-    @property
-    def main_table(self) -> str:
-        return f"{self.table_prefix}-main"
+    def prefix(self, region: RegionConfig) -> str:
+        return region.table_prefix or self.table_prefix
 
-    @property
-    def idempotency_table(self) -> str:
-        return f"{self.table_prefix}-idempotency"
+    def main_table(self, region: RegionConfig) -> str:
+        return f"{self.prefix(region)}-main"  # chalicelib/settings.py Settings.main_table
+
+    def idempotency_table(self, region: RegionConfig) -> str:
+        return f"{self.prefix(region)}-idempotency"
 
     def region(self, name: str) -> RegionConfig:
         return next(r for r in self.regions if r.region == name)

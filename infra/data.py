@@ -46,8 +46,11 @@ class Data(Construct):
             conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
                                     f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:*"}}))
 
+        # Tables restored from PITR come in under a new prefix and a new logical id, so `cdk import`
+        # can adopt them while CloudFormation retains the old ones (infra/README.md, "Restore").
+        suffix = "".join(ch for ch in (region.table_prefix or "").title() if ch.isalnum())
         self.main_table = dynamodb.Table(
-            self, "MainTable", table_name=config.main_table,
+            self, f"MainTable{suffix}", table_name=config.main_table(region),
             partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -67,7 +70,7 @@ class Data(Construct):
                 projection_type=dynamodb.ProjectionType.ALL)
 
         self.idempotency_table = dynamodb.Table(
-            self, "IdempotencyTable", table_name=config.idempotency_table,
+            self, f"IdempotencyTable{suffix}", table_name=config.idempotency_table(region),
             partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED, encryption_key=self.key,

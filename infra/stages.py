@@ -16,20 +16,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .config import InfraConfig, load
+from .config import InfraConfig, RegionConfig, load
 
 CHALICE_CONFIG = Path(__file__).resolve().parent.parent / ".chalice" / "config.json"
 
 
-def stage_entry(config: InfraConfig, stage: str, chime_control_region: str) -> dict[str, Any]:
+def stage_entry(config: InfraConfig, region: RegionConfig) -> dict[str, Any]:
     return {
         "api_gateway_stage": config.api_stage,
         # Regional endpoint: an edge-optimized API would route callers through CloudFront worldwide.
         "api_gateway_endpoint_type": "REGIONAL",
         "environment_variables": {
-            "HCO_STAGE": stage,
-            "HCO_TABLE_PREFIX": config.table_prefix,
-            "HCO_CHIME_CONTROL_REGION": chime_control_region,
+            "HCO_STAGE": region.stage,
+            "HCO_TABLE_PREFIX": config.prefix(region),
+            "HCO_CHIME_CONTROL_REGION": region.chime_control_region,
         },
     }
 
@@ -38,7 +38,7 @@ def generated(current: dict[str, Any], config: InfraConfig) -> dict[str, Any]:
     """`current` with one stage per configured region; stages not named prod-* (local) are kept."""
     stages = {name: value for name, value in current.get("stages", {}).items() if not name.startswith("prod-")}
     for region in config.regions:
-        stages[region.stage] = stage_entry(config, region.stage, region.chime_control_region)
+        stages[region.stage] = stage_entry(config, region)
     return {**current, "stages": stages}
 
 

@@ -24,10 +24,7 @@ def infra_config() -> InfraConfig:
 
 
 def _synthesize(config: InfraConfig) -> dict[str, dict[str, Any]]:
-    from infra.node import use_pinned_node
-
-    use_pinned_node()
-    from infra.app import build
+    from infra.app import build  # infra/__init__.py has pointed jsii at the pinned Node
 
     app, stacks = build(config, with_dependencies=False)  # offline: no wheels, same template
     assembly = app.synth()  # raises when cdk-nag reports a finding nobody acknowledged
