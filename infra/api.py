@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
@@ -25,7 +24,8 @@ PROBLEM_TYPE_BASE = "https://hybrid-care.example/problems/"  # chalicelib/api/pr
 
 # Errors API Gateway answers itself, before our code runs, shaped like chalicelib/api/problems.py.
 # An unknown path on a REST API is "Missing Authentication Token": it is a 404 to the caller.
-GATEWAY_PROBLEMS: dict[str, tuple[int, str, str]] = {
+# The DEFAULT_* types keep API Gateway's own status (415, 403, 502, ...): no status is forced on them.
+GATEWAY_PROBLEMS: dict[str, tuple[int | None, str, str]] = {
     "MISSING_AUTHENTICATION_TOKEN": (404, "NOT_FOUND", "Not found"),
     "RESOURCE_NOT_FOUND": (404, "NOT_FOUND", "Not found"),
     "UNAUTHORIZED": (401, "UNAUTHENTICATED", "Authentication required"),
@@ -35,15 +35,17 @@ GATEWAY_PROBLEMS: dict[str, tuple[int, str, str]] = {
     "QUOTA_EXCEEDED": (429, "RATE_LIMITED", "Too many requests"),
     "REQUEST_TOO_LARGE": (413, "PAYLOAD_TOO_LARGE", "Request body too large"),
     "INTEGRATION_TIMEOUT": (504, "UPSTREAM_TIMEOUT", "The request took too long"),
-    "DEFAULT_4XX": (400, "BAD_REQUEST", "Bad request"),
-    "DEFAULT_5XX": (500, "INTERNAL_ERROR", "Internal error"),
+    "DEFAULT_4XX": (None, "BAD_REQUEST", "The request was refused"),
+    "DEFAULT_5XX": (None, "INTERNAL_ERROR", "Internal error"),
 }
 
 
-def problem_template(status: int, code: str, title: str) -> str:
+def problem_template(status: int | None, code: str, title: str) -> str:
     """A mapping template: $context.error.messageString is API Gateway's own quoted message, never input."""
-    body = json.dumps({"type": PROBLEM_TYPE_BASE + code.lower().replace("_", "-"), "title": title,
-                       "status": status, "code": code, "detail": "@DETAIL@", "errors": []})
+    problem: dict[str, object] = {"type": PROBLEM_TYPE_BASE + code.lower().replace("_", "-"), "title": title}
+    if status is not None:
+        problem["status"] = status
+    body = json.dumps({**problem, "code": code, "detail": "@DETAIL@", "errors": []})
     return body.replace('"@DETAIL@"', "$context.error.messageString")
 
 
@@ -117,7 +119,7 @@ class Api(Construct):
         for response_type, (status, code, title) in GATEWAY_PROBLEMS.items():
             apigateway.CfnGatewayResponse(
                 self, f"Problem{response_type.title().replace('_', '')}", rest_api_id=self.rest_api.ref,
-                response_type=response_type, status_code=str(status),
+                response_type=response_type, status_code=None if status is None else str(status),
                 response_parameters={"gatewayresponse.header.Content-Type": "'application/problem+json'"},
                 response_templates={"application/json": problem_template(status, code, title)})
 
@@ -159,17 +161,11 @@ class Api(Construct):
             self, "WafLogging", resource_arn=acl.attr_arn,
             log_destination_configs=[Stack.of(self).format_arn(
                 service="logs", resource="log-group", resource_name=waf_logs.log_group_name,
-                arn_format=_colon_arn())],
+                arn_format=ArnFormat.COLON_RESOURCE_NAME)],
             # Headers can carry bearer tokens: never log them.
             redacted_fields=[wafv2.CfnLoggingConfiguration.FieldToMatchProperty(
                 single_header={"Name": "authorization"})])
         return acl
-
-
-def _colon_arn() -> Any:
-    from aws_cdk import ArnFormat
-
-    return ArnFormat.COLON_RESOURCE_NAME
 
 
 def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:

@@ -203,6 +203,10 @@ def test_api_has_access_logs_throttling_waf_and_problem_json_gateway_responses(s
     assert unknown_path["ResponseParameters"]["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
     assert '"code": "NOT_FOUND"' in unknown_path["ResponseTemplates"]["application/json"]
     assert responses["THROTTLED"]["StatusCode"] == "429"
+    # API Gateway's own status is kept for everything else (415, 502, ...), still as problem+json
+    assert "StatusCode" not in responses["DEFAULT_4XX"] and "StatusCode" not in responses["DEFAULT_5XX"]
+    assert json.loads(responses["DEFAULT_5XX"]["ResponseTemplates"]["application/json"].replace(
+        "$context.error.messageString", '"x"'))["code"] == "INTERNAL_ERROR"
 
 
 @pytest.mark.parametrize("region", REGIONS)
