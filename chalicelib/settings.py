@@ -146,5 +146,19 @@ class EligibilitySettings:
             give_up_after_seconds=int(number("GIVE_UP_AFTER_SECONDS", d.give_up_after_seconds)),
             cache_ttl_seconds=int(number("CACHE_TTL_SECONDS", d.cache_ttl_seconds)),
             x12_sender_id=env.get("HCO_X12_SENDER_ID", d.x12_sender_id),
-            pseudonym_key=env.get("HCO_PSEUDONYM_KEY") or (LOCAL_DEV_PSEUDONYM_KEY if is_local else None),
+            pseudonym_key=_pseudonym_key(env, is_local),
         )
+
+
+def _pseudonym_key(env: Mapping[str, str], is_local: bool) -> str | None:
+    """Deployed stacks name the Secrets Manager secret (infra/api.py); the key is read when the
+    settings are first built, never carried in the environment itself."""
+    if env.get("HCO_PSEUDONYM_KEY"):
+        return env["HCO_PSEUDONYM_KEY"]
+    secret_arn = env.get("HCO_PSEUDONYM_KEY_SECRET_ARN")
+    if secret_arn:
+        from .secret_store import secret_string
+
+        return secret_string(secret_arn, env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1")
+    return LOCAL_DEV_PSEUDONYM_KEY if is_local else None
+

@@ -1,0 +1,228 @@
+"""The synthesized per-region templates hold the controls issue 14 asks for."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from infra.config import InfraConfig
+from infra.data import AUDIT_DIGEST_RETENTION
+
+from .conftest import resources
+
+REGIONS = ("us-east-1", "us-west-2", "ca-central-1")
+REGION_NAME = re.compile(r"\b(?:us|ca|eu|ap|sa|me|af|il|mx)(?:-gov)?-(?:north|south|east|west|central|northeast|"
+                         r"southeast|northwest|southwest)-\d\b")
+
+
+def test_one_stack_per_configured_region_with_the_stage_as_its_id(infra_config: InfraConfig, synthesized):
+    assert set(REGIONS) <= {r.region for r in infra_config.regions}
+    assert set(synthesized) == {r.region for r in infra_config.regions}
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_main_table_matches_the_pynamodb_models(synthesized, region):
+    from chalicelib.adapters.dynamo.binding import TTL_ATTRIBUTE
+    from chalicelib.adapters.dynamo.models import TABLE_SCHEMA_MODEL
+
+    schema = TABLE_SCHEMA_MODEL._get_schema()
+    tables = [t["Properties"] for t in resources(synthesized[region], "AWS::DynamoDB::Table").values()
+              if t["Properties"]["TableName"] == "hco-prod-main"]
+    assert len(tables) == 1
+    table = tables[0]
+    assert table["KeySchema"] == schema["key_schema"]
+    assert {(i["IndexName"], json.dumps(i["KeySchema"]), i["Projection"]["ProjectionType"])
+            for i in table["GlobalSecondaryIndexes"]} == {
+        (i["index_name"], json.dumps(i["key_schema"]), i["projection"]["ProjectionType"])
+        for i in schema["global_secondary_indexes"]}
+    declared = {(a["AttributeName"], a["AttributeType"]) for a in table["AttributeDefinitions"]}
+    assert declared == {(a["AttributeName"], a["AttributeType"]) for a in schema["attribute_definitions"]}
+    assert table["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_every_table_is_kms_encrypted_with_pitr_and_deletion_protection(synthesized, region):
+    tables = resources(synthesized[region], "AWS::DynamoDB::Table")
+    assert {t["Properties"]["TableName"] for t in tables.values()} == {"hco-prod-main", "hco-prod-idempotency"}
+    keys = resources(synthesized[region], "AWS::KMS::Key")
+    for table in tables.values():
+        props = table["Properties"]
+        assert props["SSESpecification"]["SSEEnabled"] is True
+        assert props["SSESpecification"]["SSEType"] == "KMS"
+        assert props["SSESpecification"]["KMSMasterKeyId"]["Fn::GetAtt"][0] in keys  # ours, not AWS-owned
+        assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        assert props["DeletionProtectionEnabled"] is True
+        assert table["DeletionPolicy"] == "Retain"
+    assert all(k["Properties"]["EnableKeyRotation"] is True for k in keys.values())
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_every_function_runs_the_pinned_python(synthesized, infra_config: InfraConfig, region):
+    functions = {**resources(synthesized[region], "AWS::Lambda::Function"),
+                 **resources(synthesized[region], "AWS::Serverless::Function")}
+    assert "APIHandler" in functions and len(functions) >= 2
+    assert {f["Properties"]["Runtime"] for f in functions.values()} == {infra_config.lambda_runtime} == {"python3.12"}
+
+
+def _statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for kind in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
+        for policy in resources(template, kind).values():
+            found += policy["Properties"]["PolicyDocument"]["Statement"]
+    for role in resources(template, "AWS::IAM::Role").values():
+        for inline in role["Properties"].get("Policies", []):
+            found += inline["PolicyDocument"]["Statement"]
+    return found
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_no_identity_policy_allows_a_wildcard_action_or_a_wildcard_resource(synthesized, region):
+    statements = _statements(synthesized[region])
+    assert len(statements) >= 10
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        for action in _as_list(statement["Action"]):
+            assert "*" not in action, statement
+        for resource in _as_list(statement["Resource"]):
+            assert resource != "*", statement
+            if isinstance(resource, str):
+                assert ":*:" not in resource and not resource.endswith(":*"), statement
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_roles_use_managed_policies_only_and_the_api_role_reaches_its_own_tables(synthesized, region):
+    template = synthesized[region]
+    for role in resources(template, "AWS::IAM::Role").values():
+        assert "Policies" not in role["Properties"]  # HIPAA pack: no inline policies
+    text = json.dumps(_statements(template))
+    assert "hco-prod-main" not in text  # table ARNs come from the stack's own tables, not name patterns
+    api_function = synthesized[region]["Resources"]["APIHandler"]["Properties"]
+    role_ref = api_function["Role"]["Fn::GetAtt"][0]
+    policies = [p for p in resources(template, "AWS::IAM::ManagedPolicy").values()
+                if {"Ref": role_ref} in p["Properties"].get("Roles", [])]
+    actions = {a for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]
+               for a in _as_list(s["Action"])}
+    assert {"dynamodb:Query", "dynamodb:PutItem", "secretsmanager:GetSecretValue", "chime:CreateMeeting"} <= actions
+    assert "dynamodb:Scan" not in actions  # no scans on the request path
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_audit_digest_bucket_has_object_lock_in_compliance_mode(synthesized, region):
+    buckets = [b["Properties"] for b in resources(synthesized[region], "AWS::S3::Bucket").values()
+               if b["Properties"].get("ObjectLockEnabled")]
+    assert len(buckets) == 1
+    lock = buckets[0]["ObjectLockConfiguration"]
+    assert lock["ObjectLockEnabled"] == "Enabled"
+    assert lock["Rule"]["DefaultRetention"] == {"Mode": "COMPLIANCE", "Days": AUDIT_DIGEST_RETENTION.to_days()}
+    assert buckets[0]["VersioningConfiguration"] == {"Status": "Enabled"}
+    encryption = buckets[0]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+
+
+def test_the_canadian_stack_names_only_ca_central_1(synthesized, infra_config: InfraConfig):
+    canada = infra_config.region("ca-central-1")
+    assert (canada.chime_control_region, canada.chime_media_region) == ("ca-central-1", "ca-central-1")
+    text = json.dumps(synthesized["ca-central-1"])
+    assert set(REGION_NAME.findall(text)) == {"ca-central-1"}
+    # and the US stacks do not name Canada
+    assert "ca-central-1" not in json.dumps(synthesized["us-east-1"])
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_chime_control_region_reaches_the_function_and_its_policy(synthesized, infra_config: InfraConfig, region):
+    from chalicelib.adapters.chime import CONTROL_REGIONS
+
+    control = infra_config.region(region).chime_control_region
+    assert control in CONTROL_REGIONS
+    env = synthesized[region]["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert env["HCO_CHIME_CONTROL_REGION"] == control
+    chime = [s for s in _statements(synthesized[region]) if "chime:CreateMeeting" in _as_list(s["Action"])]
+    assert f":chime:{control}:" in json.dumps(chime)
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_the_pseudonym_key_is_a_secret_not_an_environment_value(synthesized, region):
+    env = synthesized[region]["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert "HCO_PSEUDONYM_KEY" not in env
+    secrets = resources(synthesized[region], "AWS::SecretsManager::Secret")
+    assert env["HCO_PSEUDONYM_KEY_SECRET_ARN"] == {"Ref": next(iter(secrets))}
+    assert all("KmsKeyId" in s["Properties"] and "GenerateSecretString" in s["Properties"] for s in secrets.values())
+
+
+def test_user_pool_groups_are_the_api_roles_with_id_attributes_and_three_clients(templates, synthesized):
+    from aws_cdk.assertions import Match
+
+    from chalicelib.domain.access import ROLES
+
+    template = templates["ca-central-1"]
+    groups = resources(synthesized["ca-central-1"], "AWS::Cognito::UserPoolGroup")
+    assert {g["Properties"]["GroupName"] for g in groups.values()} == set(ROLES)
+    pool = next(iter(resources(synthesized["ca-central-1"], "AWS::Cognito::UserPool").values()))["Properties"]
+    custom = {a["Name"] for a in pool["Schema"]}
+    assert custom >= {"tenant_id", "patient_id", "clinician_id", "payer_id"}
+    assert pool["MfaConfiguration"] == "ON" and pool["Policies"]["PasswordPolicy"]["MinimumLength"] >= 14
+    template.has_resource_properties("AWS::Cognito::UserPoolClient", {
+        "ClientName": "insurers", "GenerateSecret": True, "AllowedOAuthFlows": ["client_credentials"],
+        "AllowedOAuthScopes": Match.any_value()})
+    for client in resources(synthesized["ca-central-1"], "AWS::Cognito::UserPoolClient").values():
+        props = client["Properties"]
+        scopes = json.dumps(props.get("AllowedOAuthScopes", []))
+        if props["ClientName"] == "insurers":
+            assert "/eligibility.read" in scopes and "ExplicitAuthFlows" not in props
+        else:  # people sign in with SRP; no OAuth flows, no client secret
+            assert props["GenerateSecret"] is False and props["AllowedOAuthFlowsUserPoolClient"] is False
+    names = {c["Properties"]["ClientName"]
+             for c in resources(synthesized["ca-central-1"], "AWS::Cognito::UserPoolClient").values()}
+    assert names == {"staff", "patients", "insurers"}
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_api_has_access_logs_throttling_waf_and_problem_json_gateway_responses(synthesized, region):
+    template = synthesized[region]
+    api = template["Resources"]["RestAPI"]["Properties"]
+    assert api["EndpointConfiguration"] == "REGIONAL"
+    assert api["AccessLogSetting"]["DestinationArn"]
+    settings = api["MethodSettings"][0]
+    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
+    assert settings["DataTraceEnabled"] is False  # no request bodies (PHI) in execution logs
+    association = next(iter(resources(template, "AWS::WAFv2::WebACLAssociation").values()))
+    assert "/stages/v1" in json.dumps(association["Properties"]["ResourceArn"])
+    responses = {r["Properties"]["ResponseType"]: r["Properties"]
+                 for r in resources(template, "AWS::ApiGateway::GatewayResponse").values()}
+    assert {"MISSING_AUTHENTICATION_TOKEN", "UNAUTHORIZED", "THROTTLED", "REQUEST_TOO_LARGE"} <= set(responses)
+    unknown_path = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert unknown_path["StatusCode"] == "404"
+    assert unknown_path["ResponseParameters"]["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
+    assert '"code": "NOT_FOUND"' in unknown_path["ResponseTemplates"]["application/json"]
+    assert responses["THROTTLED"]["StatusCode"] == "429"
+    # API Gateway's own status is kept for everything else (415, 502, ...), still as problem+json
+    assert "StatusCode" not in responses["DEFAULT_4XX"] and "StatusCode" not in responses["DEFAULT_5XX"]
+    assert json.loads(responses["DEFAULT_5XX"]["ResponseTemplates"]["application/json"].replace(
+        "$context.error.messageString", '"x"'))["code"] == "INTERNAL_ERROR"
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_alarms_cover_5xx_throttles_latency_dead_letters_and_audit_chain_lag(synthesized, region):
+    alarms = resources(synthesized[region], "AWS::CloudWatch::Alarm").values()
+    metrics = {a["Properties"]["MetricName"] for a in alarms}
+    assert {"5XXError", "Throttles", "Latency", "ApproximateNumberOfMessagesVisible", "AuditChainAnchored"} <= metrics
+    assert all(a["Properties"]["AlarmActions"] for a in alarms)
+    lag = next(a["Properties"] for a in alarms if a["Properties"]["MetricName"] == "AuditChainAnchored")
+    assert lag["TreatMissingData"] == "breaching"  # a job that stopped emits nothing
+    assert len(resources(synthesized[region], "AWS::CloudWatch::Dashboard")) == 1
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_log_groups_are_encrypted_and_kept(synthesized, region):
+    groups = resources(synthesized[region], "AWS::Logs::LogGroup").values()
+    assert len(groups) >= 4
+    for group in groups:
+        assert "KmsKeyId" in group["Properties"] and group["Properties"]["RetentionInDays"] >= 365
