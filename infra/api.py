@@ -9,6 +9,7 @@ from pathlib import Path
 from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_wafv2 as wafv2
 from chalice.cdk import Chalice
 from constructs import Construct
@@ -74,8 +75,11 @@ class Api(Construct):
             self, "FunctionLogs", log_group_name=f"/aws/lambda/{self.function_name}",
             encryption_key=data.key, retention=log_retention(config.log_retention_days),
             removal_policy=RemovalPolicy.RETAIN)
+        # Crisis escalations (routing) are published here for on-call paging; no PHI in a message.
+        self.escalations = sns.Topic(self, "Escalations", display_name=f"hco {region.stage} crisis escalations",
+                                     master_key=data.key, enforce_ssl=True)
         self.policy = iam.ManagedPolicy(self, "ApiPolicy", roles=[self.role], document=api_policy(
-            stack, config, region, data, self.function_log_group))
+            stack, config, region, data, self.function_log_group, self.escalations))
         function.add_property_override("Role", self.role.role_arn)
         function.add_property_override("FunctionName", self.function_name)
         function.node.add_dependency(self.function_log_group)
@@ -86,6 +90,7 @@ class Api(Construct):
             "HCO_JWT_AUDIENCE": identity.staff_client.user_pool_client_id,
             # The key itself is read from Secrets Manager at first use, never put in the environment.
             "HCO_PSEUDONYM_KEY_SECRET_ARN": data.pseudonym_secret.secret_arn,
+            "HCO_ESCALATION_TOPIC_ARN": self.escalations.topic_arn,
         }
         for name, value in environment.items():
             function.add_property_override(f"Environment.Variables.{name}", value)
@@ -184,7 +189,7 @@ ACCESS_LOG_FORMAT = {
 
 
 def api_policy(stack: Stack, config: InfraConfig, region: RegionConfig, data: Data,
-               log_group: logs.LogGroup) -> iam.PolicyDocument:
+               log_group: logs.LogGroup, escalations: sns.Topic) -> iam.PolicyDocument:
     """The calls chalicelib makes (see .chalice/policy.json for `chalice deploy`), on this stack's resources."""
     main, idem = data.main_table, data.idempotency_table
     chime_meetings = stack.format_arn(service="chime", region=region.chime_control_region, resource="meeting",
@@ -208,7 +213,9 @@ def api_policy(stack: Stack, config: InfraConfig, region: RegionConfig, data: Da
                             resources=[data.key.key_arn],
                             conditions={"StringEquals": {"kms:ViaService": [
                                 f"dynamodb.{stack.region}.amazonaws.com",
-                                f"secretsmanager.{stack.region}.amazonaws.com"]}}),
+                                f"secretsmanager.{stack.region}.amazonaws.com",
+                                f"sns.{stack.region}.amazonaws.com"]}}),
+        iam.PolicyStatement(sid="CrisisEscalations", actions=["sns:Publish"], resources=[escalations.topic_arn]),
         # Meetings are created just in time in the stack's Chime control region only.
         iam.PolicyStatement(sid="VideoRooms", actions=[
             "chime:CreateMeeting", "chime:GetMeeting", "chime:DeleteMeeting", "chime:CreateAttendee",

@@ -38,6 +38,8 @@ from .care_gate import CareGate, DefaultSettings
 from .paging import decode_cursor, encode_cursor
 
 ROOM_ATTEMPTS = 3
+# The reason the video service's 503 tells the client to send when it falls back to phone (services/video.py).
+VIDEO_FALLBACK_REASON = "video_unavailable"
 LEDGER_ATTEMPTS = 3
 # Statuses in which a visit still rests on a licensure decision.
 ACTIVE = frozenset({Status.BOOKED, Status.CHECKED_IN, Status.IN_PROGRESS})
@@ -61,7 +63,7 @@ class BookingService:
     def __init__(self, directory: DirectoryRepository, appointments: AppointmentRepository,
                  rules: Callable[[], RuleBook], clock: Clock, new_id: IdFactory, audit: AuditTrail,
                  eligibility: EligibilityRecorder | None = None, gate: CareGate | None = None,
-                 routing_guard: Callable[[str, Patient, Modality], None] | None = None) -> None:
+                 routing_guard: Callable[..., None] | None = None) -> None:
         self.directory = directory
         self.appointments = appointments
         self.rules = rules
@@ -70,7 +72,7 @@ class BookingService:
         self.audit = audit
         self.gate = gate or CareGate(appointments, rules, DefaultSettings())
         # Routing rules that restrict modalities (risk, no video, payer coverage) hold at every booking door.
-        self.routing_guard = routing_guard or (lambda tenant, patient, modality: None)
+        self.routing_guard = routing_guard or (lambda tenant, patient, modality, fallback=False: None)
         # Eligibility is recorded after the write and never fails or undoes a booking (services/eligibility.py).
         self.eligibility = eligibility or NoEligibilityRecorder()
 
@@ -84,8 +86,8 @@ class BookingService:
         whereabouts = PatientWhereabouts(patient.home_jurisdiction, body.patient_jurisdiction)
         appointment_id = self.new_id("apt")
         for attempt in range(LEDGER_ATTEMPTS):
-            plan = self._plan(caller.tenant_id, patient, clinician, service, body.start, body.modality, body.site_id,
-                              whereabouts, body.patient_location_type)
+            plan = self._plan(caller.tenant_id, patient, clinician, service, body.start, body.modality,
+                              body.site_id, False, whereabouts, body.patient_location_type)
             now = self.clock()
             appointment = Appointment(
                 tenant_id=caller.tenant_id, appointment_id=appointment_id, patient_id=patient.patient_id,
@@ -134,7 +136,8 @@ class BookingService:
         return free_room(site, interval, Busy(rooms_taken={site.site_id: taken}))
 
     def _plan(self, tenant: str, patient: Patient, clinician: Clinician, service: ServiceDefinition,
-              start: datetime, modality: Modality, site_id: str | None, whereabouts: PatientWhereabouts,
+              start: datetime, modality: Modality, site_id: str | None, fallback: bool,
+              whereabouts: PatientWhereabouts,
               location_type: str | None, own: Appointment | None = None) -> VisitPlan:
         errors = FieldErrors()
         if not is_aligned(start):
@@ -159,7 +162,7 @@ class BookingService:
             raise ModalityNotOffered(f"{modality.value} is not offered for this clinician and service.")
         if modality is Modality.VIDEO and not patient.video_capable:
             raise ModalityNotOffered("The patient has no video access; offer phone or in_person.")
-        self.routing_guard(tenant, patient, modality)
+        self.routing_guard(tenant, patient, modality, fallback=fallback)
         if site is not None and site.site_id not in clinician.site_ids:
             raise ModalityNotOffered("The clinician does not see patients at that site.")
         if start <= self.clock():
@@ -272,10 +275,11 @@ class BookingService:
         status_machine.require_in(current.status, status_machine.CHANGEABLE, "switched to another modality")
         site_id = body.site_id if body.site_id is not None else current.site_id
         return self._change_visit(caller, current, current.start, body.modality, site_id,
-                                  f"modality:{current.modality.value}->{body.modality.value}")
+                                  f"modality:{current.modality.value}->{body.modality.value}",
+                                  fallback=body.reason == VIDEO_FALLBACK_REASON and body.modality is Modality.PHONE)
 
     def _change_visit(self, caller: Caller, current: Appointment, start: datetime, modality: Modality,
-                      site_id: str | None, action: str) -> Appointment:
+                      site_id: str | None, action: str, *, fallback: bool = False) -> Appointment:
         """Reschedule or switch: re-decided for where care happens after the change (never the old site's
         jurisdiction for telehealth), which also settles a visit flagged for review."""
         patient = self._patient(caller, current.patient_id)
@@ -285,7 +289,7 @@ class BookingService:
             site_id = None
         previous_location = None if current.patient_location_type == "clinic" else current.patient_location_type
         for attempt in range(LEDGER_ATTEMPTS):
-            plan = self._plan(current.tenant_id, patient, clinician, service, start, modality, site_id,
+            plan = self._plan(current.tenant_id, patient, clinician, service, start, modality, site_id, fallback,
                               whereabouts_of(current, patient), previous_location, own=current)
             now = self.clock()
             new = replace(current, start=plan.start, end=plan.end, modality=plan.modality,

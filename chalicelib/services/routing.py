@@ -209,14 +209,17 @@ class RoutingService:
         return found
 
     # --- the booking doors ---------------------------------------------------------------------
-    def check_visit(self, tenant: str, patient: Patient, modality: Modality) -> None:
+    def check_visit(self, tenant: str, patient: Patient, modality: Modality, *, fallback: bool = False) -> None:
         """Booking, reschedule and switch re-run the routing rules that restrict modalities (risk from the
         patient's latest screening, no reliable video, payer coverage): a change a rule forbids is refused
-        with that rule's reason, as the recommendation would never have offered it."""
+        with that rule's reason, as the recommendation would never have offered it. `fallback`: the switch
+        to phone the video service offers when video cannot start; continuing care wins over a billing
+        rule there (eligibility records `not_covered`)."""
         policy, now = self.policy(), self.clock()
         latest = self.screenings.latest(tenant, patient.patient_id, limit=1)
         overrides = self.settings(tenant).routing
-        coverage = self.coverage(patient.coverages[0].payer_id, now.date()) if patient.coverages else {}
+        coverage = self.coverage(patient.coverages[0].payer_id, now.date()) \
+            if patient.coverages and not fallback else {}
         facts = RoutingFacts(now=now, risk=latest[0].implied_risk if latest else "none",
                              video_capable=patient.video_capable, country=patient.home_jurisdiction[:2],
                              coverage=coverage, disabled_rules=frozenset(overrides.disabled_rules))

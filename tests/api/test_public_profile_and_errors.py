@@ -27,7 +27,9 @@ def test_a_patient_sees_the_public_profile_without_licence_or_dea_numbers(api, p
         assert b"AB1234563" not in r.raw and b"LIC-NY-1" not in r.raw
     one = patient.get(f"/v1/clinicians/{prescriber['clinician_id']}").json
     assert one["profile"] == "public" and "dea_registrations" not in one
-    assert one["licenses"] == [{"jurisdiction": "US-NY", "type": "physician", "expires_on": "2030-12-31"}]
+    # Board standing is public (state licence look-ups show it); the number is not.
+    assert one["licenses"] == [{"jurisdiction": "US-NY", "type": "physician", "expires_on": "2030-12-31",
+                                "status": "active", "effective_from": None}]
     assert one["name"] == "Dr. Prescriber" and one["npi"] == prescriber["npi"]
 
 

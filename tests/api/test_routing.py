@@ -127,10 +127,14 @@ def test_a_spanish_speaker_is_matched_with_a_spanish_speaking_clinician(clinic, 
 
 
 def test_a_payer_that_does_not_cover_phone_excludes_it_and_switching_to_phone_is_refused(clinic, scheduler, api):
-    payer = api.as_role("payer", payer_id="acme")
-    r = payer.put("/v1/payers/acme", {"name": "Acme Health", "connector": {"kind": "roster"},
-                                      "telehealth_policy": {"phone": {"covered": False}}})
+    # A payer of this test's own: payer configuration is shared by every tenant of the stage.
+    payer_id = f"nophone-{clinic['patient']['patient_id'][-8:].lower()}"
+    payer = api.as_role("payer", payer_id=payer_id)
+    r = payer.put(f"/v1/payers/{payer_id}", {"name": "No Phone Health", "connector": {"kind": "roster"},
+                                              "telehealth_policy": {"phone": {"covered": False}}})
     assert r.status == 200, r.json
+    clinic["patient"] = scheduler.post("/v1/patients", patient_body(
+        coverages=[{"payer_id": payer_id, "member_id": "NP100"}])).json
     body = recommend(scheduler, clinic, limit=50).json
     assert "phone" not in {o["modality"] for o in body["options"]}
     assert "route-payer-telehealth-coverage" in {x["rule_id"] for x in body["explanation"]}
@@ -138,9 +142,14 @@ def test_a_payer_that_does_not_cover_phone_excludes_it_and_switching_to_phone_is
         "patient_id": clinic["patient"]["patient_id"], "clinician_id": clinic["clinician"]["clinician_id"],
         "service": "90834", "start": "2026-03-03T10:00:00-05:00", "modality": "video"})
     assert booked.status == 201, booked.json
-    r = scheduler.post(f"/v1/appointments/{booked.json['appointment_id']}/switch-modality", {"modality": "phone"})
+    appointment_id = booked.json["appointment_id"]
+    r = scheduler.post(f"/v1/appointments/{appointment_id}/switch-modality", {"modality": "phone"})
     assert (r.status, r.json["code"]) == (422, "ROUTING_RULE_REFUSED")
     assert r.json["reasons"][0]["rule_id"] == "route-payer-telehealth-coverage"
+    # ... but the product's own fallback when video cannot start is never blocked by a billing rule
+    r = scheduler.post(f"/v1/appointments/{appointment_id}/switch-modality",
+                       {"modality": "phone", "reason": "video_unavailable"})
+    assert r.status == 200 and r.json["modality"] == "phone"
 
 
 def test_after_a_high_risk_screening_a_switch_to_phone_is_refused(clinic, scheduler):
