@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ..domain.access import Caller
+from ..domain.billing import TelehealthPolicy
 from ..domain.eligibility import (
     CACHEABLE_STATUSES,
     AaaEntry,
@@ -53,7 +54,7 @@ from ..domain.eligibility import (
 )
 from ..domain.eligibility_hook import HISTORY_ACTION, last_eligibility_event
 from ..domain.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
-from ..domain.model import Appointment, Clinician, Coverage, Patient
+from ..domain.model import Appointment, Clinician, Coverage, Modality, Patient
 from ..domain.payer_policy import (
     ANY_PAYER,
     PAYER_POLICY,
@@ -600,6 +601,20 @@ class AppointmentEligibility:
         if check is None and status == appointment.eligibility_status:
             return appointment
         return self._store(caller, appointment, status, check.check_id if check else "")
+
+    def billing_policy(self, patient: Patient, on: date) -> TelehealthPolicy | None:
+        """The payer's own telehealth billing (PUT /v1/payers/{id} or its rules entry) for the visit's billing facts."""
+        try:
+            coverage = patient.coverages[0] if patient.coverages else None
+            payer = self.service.resolve_payer(coverage.payer_id, on) if coverage else None
+        except Exception as exc:  # billing falls back to the CMS conventions; the booking stands
+            logger.warning("payer billing policy not read", extra={"error": type(exc).__name__})
+            return None
+        if payer is None:
+            return None
+        t = payer.policy.terms
+        return TelehealthPolicy(t.place_of_service_home, t.place_of_service_other,
+                                {Modality.VIDEO: t.modifiers_video, Modality.PHONE: t.modifiers_phone})
 
     def _needs_recheck(self, previous: Appointment, current: Appointment, day: date) -> bool:
         begin = end = None
