@@ -13,12 +13,12 @@ from chalicelib.domain.x12_text import NotRepresentable, split_person_name, tran
     ("Łukasz Żółć", "LUKASZ ZOLC"),
     ("Straße", "STRASSE"),
     ("Æsa Œuvre", "AESA OEUVRE"),
-    ("Zoë d’Arcy", "ZOE D'ARCY"),
+    ("Zo\u00eb d\u2019Arcy", "ZOE D'ARCY"),
     ("François Ḿ", "FRANCOIS M"),
 ])
 def test_accented_letters_are_transliterated_never_deleted(name, basic):
     assert x12_text(name, 60) == basic
-    assert len(x12_text(name, 60).replace(" ", "")) >= len(name.replace(" ", "").replace("’", "")) - 1
+    assert len(x12_text(name, 60).replace(" ", "")) >= len(name.replace(" ", "").replace("\u2019", "")) - 1
 
 
 def test_the_extended_character_set_keeps_the_accents():
