@@ -181,8 +181,7 @@ class PayerSimulator:
 
     def state(self) -> dict[str, Any]:
         return {"delay_seconds": self.delay_seconds, "force_aaa": self.force_aaa,
-                "http_status": self.http_status, "received": self.received, "members": len(self._members),
-                "canned_271": self.canned_271 is not None}
+                "http_status": self.http_status, "received": self.received, "members": len(self._members)}
 
     def count_request(self, text: str | None = None) -> None:
         with self._lock:

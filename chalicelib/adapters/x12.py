@@ -354,6 +354,7 @@ class Parsed271:
     aaa_errors: tuple[AaaError, ...]  # every AAA, any level, in document order
     # What was read around rather than refused (a benefit row with a bad date): codes and positions only.
     warnings: tuple[str, ...] = ()
+    dropped_benefits: tuple[BenefitRow, ...] = ()  # those rows, as far as they were read
 
     @property
     def patient(self) -> Member | None:
@@ -518,10 +519,25 @@ def summarize_benefits(parsed: Parsed271, service_type_codes: Sequence[str], *,
                   and any(c in r.service_type_codes for c in named)] if status == "active" else []
     chooser = _Chooser(parsed.benefits if status == "active" else (), asked, provider_in_network,
                        procedure_code, tuple(places_of_service), allow_generic=not carve_outs)
-    copay = chooser.pick(codes.EB_COPAY, "amount")
-    coinsurance = chooser.pick(codes.EB_COINSURANCE, "percent")
+
+    def trusted(row: BenefitRow | None) -> BenefitRow | None:
+        # A dropped row (bad date) that would have been chosen over ``row``: unknown, not another tier's amount.
+        if row is None:
+            return None
+        for d in parsed.dropped_benefits:
+            if (d.code == row.code and set(d.service_type_codes) & set(row.service_type_codes)
+                    and chooser.applies(d) and chooser.preference(d) <= chooser.preference(row)):
+                return None
+        return row
+
+    copay = trusted(chooser.pick(codes.EB_COPAY, "amount"))
+    coinsurance = trusted(chooser.pick(codes.EB_COINSURANCE, "percent"))
     deductible, deductible_row = chooser.remaining(codes.EB_DEDUCTIBLE)
     out_of_pocket, out_of_pocket_row = chooser.remaining(codes.EB_OUT_OF_POCKET)
+    if trusted(deductible_row) is None:
+        deductible, deductible_row = None, None
+    if trusted(out_of_pocket_row) is None:
+        out_of_pocket, out_of_pocket_row = None, None
     used = [r for r in (copay, coinsurance, deductible_row, out_of_pocket_row) if r is not None]
     return BenefitSummary(
         status=status,
@@ -614,7 +630,7 @@ class _Chooser:
                     and (r.procedure is None or r.procedure.code == self.procedure_code)
                     and self._place_rank(r) is not None)
         found = _rows_for(self.rows, self.asked, keep, allow_generic=self.allow_generic)
-        return min(found, key=self._preference) if found else None
+        return min(found, key=self.preference) if found else None
 
     def remaining(self, code: str) -> tuple[Decimal | None, BenefitRow | None]:
         """EB06=29 (Remaining); else the period total minus the EB06=24 (year to date) row."""
@@ -632,7 +648,11 @@ class _Chooser:
                 return max(total.amount - met, Decimal(0)), total
         return None, None
 
-    def _preference(self, row: BenefitRow) -> tuple[int, int, int, int]:
+    def applies(self, row: BenefitRow) -> bool:
+        return self._place_rank(row) is not None and (row.procedure is None
+                                                      or row.procedure.code == self.procedure_code)
+
+    def preference(self, row: BenefitRow) -> tuple[int, int, int, int]:
         ranks = _NETWORK_RANK_OUT if self.provider_in_network is False else _NETWORK_RANK_IN
         return (0 if row.procedure else 1, self._place_rank(row) or 0, ranks.get(row.in_plan_network, 2),
                 _COVERAGE_RANK.get(row.coverage_level, 2))
@@ -1487,6 +1507,7 @@ class _Reader271:
         self.row_broken = False
         self.in_2120 = False
         self.warnings: list[str] = []
+        self.dropped: list[BenefitRow] = []
 
     def read(self, segments: Sequence[Segment]) -> None:
         hl_seen: dict[str, str] = {}
@@ -1541,7 +1562,9 @@ class _Reader271:
             _member_segment(member, segment, self.seps)
 
     def close_row(self) -> None:
-        if self.row is not None and self.row_owner is not None and not self.row_broken:
+        if self.row is not None and self.row_owner is not None and self.row_broken:
+            self.dropped.append(self.row)
+        elif self.row is not None and self.row_owner is not None:
             self.row_owner.benefits.append(self.row)
             self.errors.extend(self.row.aaa_errors)
         self.row, self.row_owner, self.in_2120, self.row_broken = None, None, False, False
@@ -1561,7 +1584,7 @@ def parse_271(text: str) -> Parsed271:
         payer=reader.payer, receiver=reader.receiver,
         subscriber=members["subscriber"].freeze() if "subscriber" in members else None,
         dependent=members["dependent"].freeze() if "dependent" in members else None,
-        aaa_errors=tuple(reader.errors), warnings=tuple(reader.warnings),
+        aaa_errors=tuple(reader.errors), warnings=tuple(reader.warnings), dropped_benefits=tuple(reader.dropped),
     )
 
 

@@ -156,3 +156,14 @@ def test_a_999_rejection_is_read_with_its_segment_element_and_transaction_codes(
 def test_a_271_is_not_an_acknowledgment(read_fixture):
     assert read_acknowledgment(read_fixture("271_active_mh.x12")) is None
     assert read_acknowledgment("not x12") is None
+
+
+def test_a_dropped_copay_row_is_not_replaced_by_another_tiers_amount(read_fixture):
+    text = read_fixture("271_active_mh.x12").replace(
+        "EB*B*IND*MH^A6*PR**27*25*****Y~\n", "EB*B*IND*MH^A6*PR**27*25*****Y~\nDTP*292*D8*20261399~\n")
+    parsed = parse_271(text.replace("SE*31*", "SE*32*"))
+
+    summary = summarize_benefits(parsed, MH_A6)
+
+    assert summary.copay is None  # not the $60 out-of-network row
+    assert summary.coinsurance == Decimal(".2") and len(summary.warnings) == 1
