@@ -360,3 +360,16 @@ def test_half_a_dependent_coverage_is_refused_naming_the_field(scheduler, x12_pa
 
     assert r.status == 400
     assert any(e["field"].startswith("coverages") for e in r.json["errors"])
+
+
+@pytest.mark.parametrize(("x12", "field"), [
+    ({"receiver_id": "CLEAR*HOUSE"}, "receiver_id"),
+    ({"receiver_qualifier": "zz"}, "receiver_qualifier"),
+    ({"character_set": "utf8"}, "character_set"),
+])
+def test_connector_envelope_settings_are_validated_naming_the_field(payer, payer_id, sim, x12, field):
+    r = payer.put(f"/v1/payers/{payer_id}", {"name": "Acme", "connector": {"kind": "x12_http",
+                                                                           "url": f"{sim.url}/x12", "x12": x12}})
+
+    assert r.status == 400 and r.json["code"] == "VALIDATION_ERROR"
+    assert any(e["field"].endswith(field) for e in r.json["errors"]), r.json["errors"]
