@@ -7,6 +7,11 @@ segments split on the terminator, elements on the element separator, repeats and
 theirs). pyx12 would add ~10 MB and an import to every cold start, and it ships no 5010 270/271
 maps, so loops, counts and validation would be ours anyway.
 
+Real-world 271s (issue 17): trailing padding/NUL/Ctrl-Z and line wrapping are tolerated
+(``normalize_framing``); a bad date inside one benefit row drops that row with a warning; rows limited
+by ``III*ZZ`` are chosen by the visit's place of service; a carve-out (``EB*U`` for an asked service)
+keeps plan-level rows out of the summary and names the entity to ask.
+
 PHI: names, birth dates and member ids live only in the returned structures (and are hidden from
 their repr). ``X12Error`` messages name a code, a segment position and an element, never a value.
 

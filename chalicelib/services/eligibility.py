@@ -16,6 +16,12 @@ A check, step by step:
    domain/eligibility.py) and finished by a later GET of the check, from ``next_attempt_at`` on.
 6. The check (parsed answer, telehealth block, and the raw 271 beside it) is stored; every read and
    write is audited (the check and the raw 271 are PHI). Logs carry ids and codes only.
+
+The 270's envelope follows the connector's ``x12`` settings (domain/payer_policy.X12Partner): the
+clearinghouse as ISA/GS receiver, ISA15 from the stage, control numbers from the sender's atomic
+counter (adapters/dynamo/x12_control.py). Names go out in the connector's character set
+(domain/x12_text.py), from the patient's given/family fields. A TA1 or 999 in place of a 271 is read
+(adapters/x12_ack.py) and surfaced with its codes.
 """
 
 from __future__ import annotations
