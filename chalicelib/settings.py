@@ -125,6 +125,8 @@ class EligibilitySettings:
     give_up_after_seconds: int = 86400
     cache_ttl_seconds: int = 43200
     x12_sender_id: str = "HCORCH"
+    # ISA15: "P" (production) on every deployed stage, "T" (test) on the local stage.
+    x12_usage_indicator: str = "P"
     # HMAC key for member ids in keys (never the id itself). Deployed stages must set HCO_PSEUDONYM_KEY.
     pseudonym_key: str | None = None
 
@@ -146,6 +148,7 @@ class EligibilitySettings:
             give_up_after_seconds=int(number("GIVE_UP_AFTER_SECONDS", d.give_up_after_seconds)),
             cache_ttl_seconds=int(number("CACHE_TTL_SECONDS", d.cache_ttl_seconds)),
             x12_sender_id=env.get("HCO_X12_SENDER_ID", d.x12_sender_id),
+            x12_usage_indicator="T" if is_local else "P",
             pseudonym_key=_pseudonym_key(env, is_local),
         )
 

@@ -4,8 +4,13 @@ Routes (loopback only):
     POST /x12                       Content-Type: application/edi-x12; body a 270, answer a 271
     GET  /health                    {"ok": true}
     GET  /admin/state               knobs and the number of 270s received
-    POST /admin/knobs               {"delay_seconds": 2.5, "force_aaa": "42", "http_status": 503};
-                                    a null value clears that knob, an absent key leaves it
+    GET  /admin/last-270            the last 270 received, as sent (test-only: it is PHI)
+    POST /admin/knobs               {"delay_seconds": 2.5, "force_aaa": "42", "http_status": 503,
+                                    "canned_271": "ISA...", "canned_trace": "CHK1"};
+                                    a null value clears that knob, an absent key leaves it.
+                                    canned_271 is answered verbatim (a real payer's variant: a
+                                    carve-out, a TA1, a wrapped file) with every canned_trace
+                                    replaced by the 270's TRN02, so the echo still matches.
     POST /admin/reset               clears knobs and the counter
     PUT  /admin/members/{member_id} a roster entry in the API.md shape (PUT /v1/payers/.../members)
 
@@ -43,6 +48,7 @@ from chalicelib.adapters.x12 import (
     write_271,
 )
 from chalicelib.adapters.x12_codes import RETRYABLE_REASONS
+from chalicelib.domain.x12_text import transliterate
 
 EDI_CONTENT_TYPE = "application/edi-x12"
 MAX_BODY_BYTES = 1_000_000
@@ -146,7 +152,10 @@ class PayerSimulator:
         self.delay_seconds = 0.0
         self.force_aaa: str | None = None
         self.http_status: int | None = None
+        self.canned_271: str | None = None
+        self.canned_trace: str | None = None
         self.received = 0
+        self.last_270: str | None = None
 
     def put_member(self, member: RosterMember) -> None:
         with self._lock:
@@ -160,23 +169,34 @@ class PayerSimulator:
                 self.force_aaa = str(data["force_aaa"]) if data["force_aaa"] else None
             if "http_status" in data:
                 self.http_status = int(data["http_status"]) if data["http_status"] else None
+            if "canned_271" in data:
+                self.canned_271 = str(data["canned_271"]) if data["canned_271"] else None
+            if "canned_trace" in data:
+                self.canned_trace = str(data["canned_trace"]) if data["canned_trace"] else None
 
     def reset(self) -> None:
         with self._lock:
             self.delay_seconds, self.force_aaa, self.http_status, self.received = 0.0, None, None, 0
+            self.canned_271 = self.canned_trace = self.last_270 = None
 
     def state(self) -> dict[str, Any]:
         return {"delay_seconds": self.delay_seconds, "force_aaa": self.force_aaa,
                 "http_status": self.http_status, "received": self.received, "members": len(self._members)}
 
-    def count_request(self) -> None:
+    def count_request(self, text: str | None = None) -> None:
         with self._lock:
             self.received += 1
+            self.last_270 = text
 
     def answer(self, text: str) -> str:
         """A 271 for a 270 (raises X12Error when the 270 cannot be read)."""
         now = self._clock()
         parsed = parse_270(text, default_date_of_service=now.date())
+        if self.canned_271 is not None:
+            canned = self.canned_271
+            if self.canned_trace:
+                canned = canned.replace(self.canned_trace, parsed.inquiry.trace_number)
+            return canned
         with self._lock:
             control = next(self._control_numbers)
         envelope = parsed.envelope.reply(interchange_control_number=control, group_control_number=control,
@@ -196,7 +216,7 @@ class PayerSimulator:
         member = self._members.get(inquiry.member_id.upper())
         if member is None:
             return EligibilityResponse(inquiry, subscriber_errors=(AaaError("75", "C"),))
-        if member.last_name.upper() != inquiry.last_name.upper():
+        if transliterate(member.last_name) != transliterate(inquiry.last_name):
             return EligibilityResponse(inquiry, subscriber_errors=(AaaError("73", "C", valid_request=False),))
         if inquiry.dependent is None and inquiry.birth_date != member.birth_date:
             return EligibilityResponse(inquiry, subscriber_errors=(AaaError("71", "C"),))
@@ -216,8 +236,9 @@ class PayerSimulator:
 
 def _find_dependent(member: RosterMember, asked: Dependent) -> RosterDependent | None:
     return next((d for d in member.dependents
-                 if d.first_name.upper() == asked.first_name.upper()
-                 and d.last_name.upper() == asked.last_name.upper() and d.birth_date == asked.birth_date), None)
+                 if transliterate(d.first_name) == transliterate(asked.first_name)
+                 and transliterate(d.last_name) == transliterate(asked.last_name)
+                 and d.birth_date == asked.birth_date), None)
 
 
 def _benefit_rows(member: RosterMember, inquiry: EligibilityInquiry) -> tuple[BenefitRow, ...]:
@@ -268,6 +289,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"ok": True})
         elif self.path == "/admin/state":
             self._json(200, self.server.simulator.state())
+        elif self.path == "/admin/last-270":
+            self._text(200, self.server.simulator.last_270 or "")
         else:
             self._text(404, "not found")
 
@@ -316,7 +339,7 @@ class _Handler(BaseHTTPRequestHandler):
         if content_type != EDI_CONTENT_TYPE:
             self._text(415, f"Content-Type must be {EDI_CONTENT_TYPE}")
             return
-        sim.count_request()
+        sim.count_request(body.decode("utf-8", "replace"))
         # Interruptible, so stopping the server does not wait for a slow answer.
         if sim.delay_seconds and sim.stop_event.wait(sim.delay_seconds):
             return

@@ -31,7 +31,8 @@ def demo_roster() -> list[RosterMember]:
     for patient in demo_patients():
         for coverage in patient.coverages:
             if coverage.payer_id == PAYER_ID:
-                first, last = split_name(patient.name)
+                first, last = ((patient.given_name, patient.family_name) if patient.given_name and patient.family_name
+                               else split_name(patient.name))
                 members.append(RosterMember(coverage.member_id, first, last, patient.birth_date, PLAN, ACTIVE_FROM,
                                             ACTIVE_TO, BENEFITS))
     return members

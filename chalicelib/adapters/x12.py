@@ -7,6 +7,11 @@ segments split on the terminator, elements on the element separator, repeats and
 theirs). pyx12 would add ~10 MB and an import to every cold start, and it ships no 5010 270/271
 maps, so loops, counts and validation would be ours anyway.
 
+Real-world 271s (issue 17): trailing padding/NUL/Ctrl-Z and line wrapping are tolerated
+(``normalize_framing``); a bad date inside one benefit row drops that row with a warning; rows limited
+by ``III*ZZ`` are chosen by the visit's place of service; a carve-out (``EB*U`` for an asked service)
+keeps plan-level rows out of the summary and names the entity to ask.
+
 PHI: names, birth dates and member ids live only in the returned structures (and are hidden from
 their repr). ``X12Error`` messages name a code, a segment position and an element, never a value.
 
@@ -260,6 +265,7 @@ class Entity:
     first_name: str | None = None
     id_qualifier: str | None = None
     id: str | None = None
+    phone: str | None = None  # 2120 PER ... TE: where to ask (a carve-out's managed-care company)
 
 
 @dataclass(frozen=True)
@@ -309,6 +315,11 @@ class BenefitRow:
         """No service type, or the plan-level "30": applies when nothing more specific does."""
         return not self.service_type_codes or codes.GENERIC_SERVICE_TYPE in self.service_type_codes
 
+    @property
+    def places_of_service(self) -> tuple[str, ...]:
+        """III*ZZ values: the row applies only to visits billed with one of these places of service."""
+        return tuple(v for q, v in self.additional_info if q == codes.III_PLACE_OF_SERVICE and v)
+
 
 @dataclass(frozen=True)
 class Member:
@@ -346,6 +357,9 @@ class Parsed271:
     subscriber: Member | None
     dependent: Member | None
     aaa_errors: tuple[AaaError, ...]  # every AAA, any level, in document order
+    # What was read around rather than refused (a benefit row with a bad date): codes and positions only.
+    warnings: tuple[str, ...] = ()
+    dropped_benefits: tuple[BenefitRow, ...] = ()  # those rows, as far as they were read
 
     @property
     def patient(self) -> Member | None:
@@ -445,6 +459,11 @@ class BenefitSummary:
     aaa_errors: tuple[AaaError, ...] = ()
     retryable: bool = False  # a payer-side failure (AAA 42/80): ask again later
     trace_numbers: tuple[str, ...] = ()
+    # A carve-out (EB*U for an asked service type): this payer does not answer for the service;
+    # ``refer_to`` names who does (2120 NM1, e.g. the behavioural-health managed-care company).
+    carve_out: bool = False
+    refer_to: tuple[Entity, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def benefits_json(self) -> dict[str, str | bool | None]:
         return {
@@ -482,7 +501,8 @@ def format_fraction(value: Decimal | None) -> str | None:
 
 def summarize_benefits(parsed: Parsed271, service_type_codes: Sequence[str], *,
                        provider_in_network: bool | None = None,
-                       procedure_code: str | None = None) -> BenefitSummary:
+                       procedure_code: str | None = None,
+                       places_of_service: Sequence[str] = ()) -> BenefitSummary:
     """Status and cost share for the asked service types.
 
     Rows are chosen per asked code in the order given (the first code with rows wins), falling
@@ -490,15 +510,39 @@ def summarize_benefits(parsed: Parsed271, service_type_codes: Sequence[str], *,
     preferred unless the caller says the provider is out of network; then EB12=N rows are.
     Rows for one procedure (EB13) count only when ``procedure_code`` (a CPT code) matches; then
     they win over the service-type-wide rows.
+
+    ``places_of_service`` are the visit's POS codes, best first (in person "11"; video at home
+    "10", "02"): a row limited by III*ZZ to other places never applies, and a row for the visit's
+    place wins over one for any place. A carve-out (EB*U for an asked service type) means the
+    plan-level rows describe someone else's benefit: then only rows naming an asked service
+    type count, and whether the service is covered is left to the entity named.
     """
     asked = tuple(dict.fromkeys(service_type_codes))
     status, retryable = _status(parsed, asked)
+    named = [c for c in asked if c != codes.GENERIC_SERVICE_TYPE]
+    carve_outs = [r for r in parsed.benefits if r.code == codes.EB_CONTACT_ENTITY
+                  and any(c in r.service_type_codes for c in named)] if status == "active" else []
     chooser = _Chooser(parsed.benefits if status == "active" else (), asked, provider_in_network,
-                       procedure_code)
-    copay = chooser.pick(codes.EB_COPAY, "amount")
-    coinsurance = chooser.pick(codes.EB_COINSURANCE, "percent")
+                       procedure_code, tuple(places_of_service), allow_generic=not carve_outs)
+
+    def trusted(row: BenefitRow | None) -> BenefitRow | None:
+        # A dropped row (bad date) that would have been chosen over ``row``: unknown, not another tier's amount.
+        if row is None:
+            return None
+        for d in parsed.dropped_benefits:
+            if (d.code == row.code and set(d.service_type_codes) & set(row.service_type_codes)
+                    and chooser.applies(d) and chooser.preference(d) <= chooser.preference(row)):
+                return None
+        return row
+
+    copay = trusted(chooser.pick(codes.EB_COPAY, "amount"))
+    coinsurance = trusted(chooser.pick(codes.EB_COINSURANCE, "percent"))
     deductible, deductible_row = chooser.remaining(codes.EB_DEDUCTIBLE)
     out_of_pocket, out_of_pocket_row = chooser.remaining(codes.EB_OUT_OF_POCKET)
+    if trusted(deductible_row) is None:
+        deductible, deductible_row = None, None
+    if trusted(out_of_pocket_row) is None:
+        out_of_pocket, out_of_pocket_row = None, None
     used = [r for r in (copay, coinsurance, deductible_row, out_of_pocket_row) if r is not None]
     return BenefitSummary(
         status=status,
@@ -512,10 +556,13 @@ def summarize_benefits(parsed: Parsed271, service_type_codes: Sequence[str], *,
         out_of_pocket_remaining=out_of_pocket,
         in_network=provider_in_network,
         benefit_network=used[0].in_plan_network if used else None,
-        service_covered=_service_covered(parsed.benefits, asked, status),
+        service_covered=None if carve_outs else _service_covered(parsed.benefits, asked, status),
         aaa_errors=parsed.aaa_errors,
         retryable=retryable,
         trace_numbers=parsed.echoed_trace_numbers,
+        carve_out=bool(carve_outs),
+        refer_to=tuple(dict.fromkeys(e for r in carve_outs for e in r.entities)),
+        warnings=parsed.warnings,
     )
 
 
@@ -536,13 +583,15 @@ def _status(parsed: Parsed271, asked: tuple[str, ...]) -> tuple[Status, bool]:
 
 
 def _rows_for(rows: Sequence[BenefitRow], asked: Sequence[str],
-              keep: Callable[[BenefitRow], bool]) -> list[BenefitRow]:
+              keep: Callable[[BenefitRow], bool], *, allow_generic: bool = True) -> list[BenefitRow]:
     candidates = [r for r in rows if keep(r)]
     for code in asked:
+        if code == codes.GENERIC_SERVICE_TYPE and not allow_generic:
+            continue
         specific = [r for r in candidates if code in r.service_type_codes]
         if specific:
             return specific
-    return [r for r in candidates if r.is_generic]
+    return [r for r in candidates if r.is_generic] if allow_generic else []
 
 
 _NETWORK_RANK_IN = {"Y": 0, "W": 1, None: 2, "U": 3, "N": 4}
@@ -561,20 +610,32 @@ def _same_bucket(a: BenefitRow, b: BenefitRow) -> bool:
 class _Chooser:
     """Picks the EB row that applies to the asked service types, network tier and procedure."""
 
-    __slots__ = ("asked", "procedure_code", "provider_in_network", "rows")
+    __slots__ = ("allow_generic", "asked", "places", "procedure_code", "provider_in_network", "rows")
 
     def __init__(self, rows: Sequence[BenefitRow], asked: tuple[str, ...], provider_in_network: bool | None,
-                 procedure_code: str | None) -> None:
+                 procedure_code: str | None, places: tuple[str, ...] = (), *, allow_generic: bool = True) -> None:
         self.rows, self.asked = rows, asked
         self.provider_in_network, self.procedure_code = provider_in_network, procedure_code
+        self.places, self.allow_generic = places, allow_generic
+
+    def _place_rank(self, row: BenefitRow) -> int | None:
+        """0.. for a row of one of the visit's places (best first), len(places) for any place, None = not this visit."""
+        limited = row.places_of_service
+        if not self.places:
+            return 0  # the caller did not say where the visit is: every row may apply
+        if not limited:
+            return len(self.places)
+        ranks = [i for i, pos in enumerate(self.places) if pos in limited]
+        return min(ranks) if ranks else None
 
     def pick(self, code: str, value: str, time_period: str | None = None) -> BenefitRow | None:
         def keep(r: BenefitRow) -> bool:
             return (r.code == code and getattr(r, value) is not None
                     and (time_period is None or r.time_period == time_period)
-                    and (r.procedure is None or r.procedure.code == self.procedure_code))
-        found = _rows_for(self.rows, self.asked, keep)
-        return min(found, key=self._preference) if found else None
+                    and (r.procedure is None or r.procedure.code == self.procedure_code)
+                    and self._place_rank(r) is not None)
+        found = _rows_for(self.rows, self.asked, keep, allow_generic=self.allow_generic)
+        return min(found, key=self.preference) if found else None
 
     def remaining(self, code: str) -> tuple[Decimal | None, BenefitRow | None]:
         """EB06=29 (Remaining); else the period total minus the EB06=24 (year to date) row."""
@@ -592,9 +653,13 @@ class _Chooser:
                 return max(total.amount - met, Decimal(0)), total
         return None, None
 
-    def _preference(self, row: BenefitRow) -> tuple[int, int, int]:
+    def applies(self, row: BenefitRow) -> bool:
+        return self._place_rank(row) is not None and (row.procedure is None
+                                                      or row.procedure.code == self.procedure_code)
+
+    def preference(self, row: BenefitRow) -> tuple[int, int, int, int]:
         ranks = _NETWORK_RANK_OUT if self.provider_in_network is False else _NETWORK_RANK_IN
-        return (0 if row.procedure else 1, ranks.get(row.in_plan_network, 2),
+        return (0 if row.procedure else 1, self._place_rank(row) or 0, ranks.get(row.in_plan_network, 2),
                 _COVERAGE_RANK.get(row.coverage_level, 2))
 
 
@@ -1058,7 +1123,28 @@ def read_separators(text: str) -> tuple[Separators, int]:
                        "distinct delimiter characters", position=1, segment="ISA") from None
 
 
+# Bytes transports and mainframes append after the IEA: padding, NUL, Ctrl-Z (DOS end of file).
+_TRAILING_JUNK = "\x00\x1a \t\r\n"
+
+
+def normalize_framing(text: str) -> str:
+    """The document as the sender meant it: trailing junk after the last terminator dropped, and
+    line breaks removed when the terminator is not one (a 271 wrapped at 80 columns, CR/LF after
+    each segment). X12 data cannot hold a line break unless it is the terminator, so removing
+    them loses nothing; keeping them would corrupt the value they split ("ACM\nE")."""
+    try:
+        seps: Separators | None = read_separators(text)[0]
+    except X12Error:
+        seps = None
+    if seps is None or seps.segment not in "\r\n":
+        cleaned = text.replace("\r", "").replace("\n", "")
+        seps = read_separators(cleaned)[0]  # raises the reader's own error when neither form has an ISA
+        text = cleaned
+    return text.rstrip(_TRAILING_JUNK.replace(seps.segment, ""))
+
+
 def tokenize(text: str) -> tuple[Separators, list[Segment]]:
+    text = normalize_framing(text)
     seps, start = read_separators(text)
     segments: list[Segment] = []
     for raw in text[start:].split(seps.segment):
@@ -1405,6 +1491,10 @@ def _row_segment(row: BenefitRow, segment: Segment, in_2120: bool) -> BenefitRow
         return replace(row, additional_info=(*row.additional_info, (segment.get(1), segment.get(2))))
     if segment.id == "NM1" and in_2120:
         return replace(row, entities=(*row.entities, _entity(segment)))
+    if segment.id == "PER" and in_2120 and row.entities:
+        phone = next((segment.get(n + 1) for n in (3, 5, 7) if segment.get(n) == "TE" and segment.get(n + 1)), None)
+        if phone:
+            return replace(row, entities=(*row.entities[:-1], replace(row.entities[-1], phone=phone)))
     return row
 
 
@@ -1419,7 +1509,10 @@ class _Reader271:
         self.errors: list[AaaError] = []
         self.row: BenefitRow | None = None
         self.row_owner: _MemberDraft | None = None
+        self.row_broken = False
         self.in_2120 = False
+        self.warnings: list[str] = []
+        self.dropped: list[BenefitRow] = []
 
     def read(self, segments: Sequence[Segment]) -> None:
         hl_seen: dict[str, str] = {}
@@ -1451,12 +1544,21 @@ class _Reader271:
     def member_segment(self, member: _MemberDraft, segment: Segment) -> None:
         if segment.id == "EB":
             self.close_row()
+            # A bad amount still refuses the answer: dropping a copay row could let another
+            # network tier's amount stand in for it. A bad date only costs its own row.
             self.row, self.row_owner = _benefit_row(segment, self.seps), member
         elif self.row is not None:
             if segment.id in ("LS", "LE"):
                 self.in_2120 = segment.id == "LS"
-            else:
+                return
+            try:
                 self.row = _row_segment(self.row, segment, self.in_2120)
+            except X12Error as exc:
+                if segment.id != "DTP":
+                    raise
+                if not self.row_broken:
+                    self.warnings.append(f"benefit row dropped: {exc}")
+                self.row_broken = True
         elif segment.id == "AAA":
             error = _aaa(segment, member.level)
             member.aaa_errors.append(error)
@@ -1465,10 +1567,12 @@ class _Reader271:
             _member_segment(member, segment, self.seps)
 
     def close_row(self) -> None:
-        if self.row is not None and self.row_owner is not None:
+        if self.row is not None and self.row_owner is not None and self.row_broken:
+            self.dropped.append(self.row)
+        elif self.row is not None and self.row_owner is not None:
             self.row_owner.benefits.append(self.row)
             self.errors.extend(self.row.aaa_errors)
-        self.row, self.row_owner, self.in_2120 = None, None, False
+        self.row, self.row_owner, self.in_2120, self.row_broken = None, None, False, False
 
 
 def parse_271(text: str) -> Parsed271:
@@ -1485,7 +1589,7 @@ def parse_271(text: str) -> Parsed271:
         payer=reader.payer, receiver=reader.receiver,
         subscriber=members["subscriber"].freeze() if "subscriber" in members else None,
         dependent=members["dependent"].freeze() if "dependent" in members else None,
-        aaa_errors=tuple(reader.errors),
+        aaa_errors=tuple(reader.errors), warnings=tuple(reader.warnings), dropped_benefits=tuple(reader.dropped),
     )
 
 

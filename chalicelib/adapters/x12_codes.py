@@ -159,6 +159,10 @@ EB_COINSURANCE: Final = "A"
 EB_DEDUCTIBLE: Final = "C"
 EB_OUT_OF_POCKET: Final = "G"
 EB_NON_COVERED: Final = "I"
+EB_CONTACT_ENTITY: Final = "U"  # "Contact Following Entity": a carve-out names who really answers
+
+# III01 qualifier whose III02 is a place of service code (CMS POS: 11 office, 02/10 telehealth).
+III_PLACE_OF_SERVICE: Final = "ZZ"
 
 # EB03 / EQ01, element 1365: the service types this product asks about, plus the common ones.
 SERVICE_TYPES: Final = MappingProxyType({

@@ -10,6 +10,7 @@ from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
 from ..domain.errors import FieldError, ValidationFailed
+from ..domain.payer_policy import Connector, X12Partner
 from ..schemas.eligibility import (
     CheckQuery,
     EligibilityCheckIn,
@@ -147,7 +148,7 @@ def payer_json(p: Any) -> dict[str, Any]:
     t = p.policy.terms
     return {
         "payer_id": p.payer_id, "name": p.name,
-        "connector": {"kind": p.connector.kind, "url": p.connector.url} if p.connector else None,
+        "connector": _connector_json(p.connector) if p.connector else None,
         "telehealth_policy": {
             "video": {"covered": t.video_covered}, "phone": {"covered": t.phone_covered},
             "place_of_service_home": t.place_of_service_home, "place_of_service_other": t.place_of_service_other,
@@ -157,6 +158,13 @@ def payer_json(p: Any) -> dict[str, Any]:
         "configured_through_api": p.from_api,
         "version": p.version,
     }
+
+
+def _connector_json(c: Connector) -> dict[str, Any]:
+    body: dict[str, Any] = {"kind": c.kind, "url": c.url}
+    if c.x12 != X12Partner():  # only a connector with companion-guide settings shows them
+        body["x12"] = {k: v for k, v in vars(c.x12).items() if v is not None}
+    return body
 
 
 def member_json(payer_id: str, m: RosterMember, created: bool) -> dict[str, Any]:
@@ -186,6 +194,14 @@ def check_json(c: EligibilityCheck, *, include_raw: bool = False) -> dict[str, A
                        "modifiers": list(t.modifiers) if t else []},
         "aaa_errors": [{"code": e.code, "description": e.description, "level": e.level,
                         "follow_up_action": e.follow_up_action} for e in (a.aaa_errors if a else ())],
+        "carve_out": bool(a and a.carve_out),
+        "refer_to": [{"entity_code": r.entity_code, "name": r.name, "id_qualifier": r.id_qualifier, "id": r.id,
+                      "phone": r.phone} for r in (a.refer_to if a else ())],
+        "rejection": ({"kind": a.rejection.kind, "ack_code": a.rejection.ack_code,
+                       "codes": [{"code": c.code, "description": c.description, "segment": c.segment,
+                                  "element": c.element} for c in a.rejection.codes]}
+                      if a and a.rejection else None),
+        "warnings": list(a.warnings) if a else [],
         "source": c.source, "cached": c.cached, "checked_at": utc(c.checked_at), "requested_at": utc(c.requested_at),
         "pending": ({"attempts": c.attempts, "next_attempt_at": utc(c.next_attempt_at),
                      "give_up_at": utc(c.give_up_at), "reason": c.failure} if c.status == "pending" else None),

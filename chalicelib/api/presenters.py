@@ -84,10 +84,15 @@ def clinician_view(c: Clinician, caller: Caller) -> dict[str, Any]:
 
 def patient_json(p: Patient) -> dict[str, Any]:
     return {
-        "patient_id": p.patient_id, "name": p.name, "birth_date": p.birth_date.isoformat(),
+        "patient_id": p.patient_id, "name": p.name, "given_name": p.given_name, "family_name": p.family_name,
+        "birth_date": p.birth_date.isoformat(),
         "home_jurisdiction": p.home_jurisdiction, "phone": p.phone, "email": p.email,
         "preferred_language": p.preferred_language, "tech_access": {"video": p.video_capable},
-        "coverages": [{"payer_id": c.payer_id, "member_id": c.member_id} for c in p.coverages],
+        "coverages": [{"payer_id": c.payer_id, "member_id": c.member_id, "relationship": c.relationship,
+                       "subscriber": ({"given_name": c.subscriber.given_name, "family_name": c.subscriber.family_name,
+                                       "birth_date": c.subscriber.birth_date.isoformat()
+                                       if c.subscriber.birth_date else None} if c.subscriber else None)}
+                      for c in p.coverages],
         "emergency_contact": ({"name": p.emergency_contact.name, "phone": p.emergency_contact.phone}
                               if p.emergency_contact else None),
         "version": p.version,

@@ -20,12 +20,14 @@ from the clinician's ``payer_networks`` in our directory; otherwise it is None.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from .model import Modality
 from .payer_policy import TelehealthTerms
+from .x12_text import split_person_name, x12_text
+
+__all__ = ["split_name", "x12_text"]  # kept here for callers that predate domain/x12_text.py
 
 FINAL_STATUSES = frozenset({"active", "inactive", "not_found", "error"})
 CACHEABLE_STATUSES = frozenset({"active", "inactive", "not_found"})
@@ -89,6 +91,47 @@ class CheckRequest:
     patient_location_type: str = "home"  # home | other | clinic
     clinician_id: str | None = None
     provider_in_network: bool | None = None  # from the clinician's payer_networks, never from EB12
+    # The provider as a person (NM1*1P*1): given name set; None = an organisation (NM1*1P*2).
+    provider_first_name: str | None = None
+    # The patient is a dependent on the member's coverage (2000D, HL 23): their own name and birth
+    # date; first_name/last_name/birth_date above are then the subscriber's.
+    dependent: DependentPatient | None = None
+
+
+@dataclass(frozen=True)
+class DependentPatient:
+    first_name: str = field(repr=False)
+    last_name: str = field(repr=False)
+    birth_date: date = field(repr=False)
+    relationship: str | None = None  # INS02: 01 spouse, 19 child, 34 other adult
+
+
+@dataclass(frozen=True)
+class ReferTo:
+    """Who answers for a carved-out service (a 271's EB*U 2120 loop): not PHI, a company."""
+
+    entity_code: str
+    name: str
+    id_qualifier: str | None = None
+    id: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class AckEntry:
+    code: str  # TA1:025, IK3:8, IK4:6, IK5:5, AK9:5
+    description: str
+    segment: str | None = None
+    element: str | None = None
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A TA1 or 999 the clearinghouse sent instead of a 271: our 270 was refused, and why."""
+
+    kind: str  # TA1 | 999
+    ack_code: str
+    codes: tuple[AckEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +164,10 @@ class PayerAnswer:
     service_covered: bool | None = None  # False when the payer sent EB*I for an asked service type
     aaa_errors: tuple[AaaEntry, ...] = ()
     retryable: bool = False  # AAA 42/80: the payer could not answer now
+    carve_out: bool = False  # EB*U for the asked service: another entity answers (refer_to)
+    refer_to: tuple[ReferTo, ...] = ()
+    rejection: Rejection | None = None
+    warnings: tuple[str, ...] = ()  # parts of the 271 read around (a benefit row with a bad date)
 
 
 @dataclass(frozen=True)
@@ -159,8 +206,21 @@ class EligibilityCheck:
         return self.status in FINAL_STATUSES
 
 
+def places_of_service(terms: TelehealthTerms, modality: Modality, location_type: str) -> tuple[str, ...]:
+    """The visit's place of service codes, best first, for choosing a 271's III*ZZ rows.
+
+    Telehealth rows are often sent for POS 02 only (or 10 only) and meant for both: the other
+    telehealth code comes second, never the office one.
+    """
+    if not modality.is_telehealth:
+        return (POS_OFFICE,)
+    home, other = terms.place_of_service_home, terms.place_of_service_other
+    ordered = (home, other) if location_type == "home" else (other, home)
+    return tuple(dict.fromkeys(ordered))
+
+
 def telehealth_coverage(terms: TelehealthTerms, modality: Modality, location_type: str, status: str,
-                        service_covered: bool | None) -> TelehealthCoverage:
+                        service_covered: bool | None, carve_out: bool = False) -> TelehealthCoverage:
     """Covered, place of service and modifiers for this modality with the patient where they are.
 
     In person: not a telehealth question (covered None, office POS 11). Telehealth: POS 10 at home,
@@ -171,7 +231,9 @@ def telehealth_coverage(terms: TelehealthTerms, modality: Modality, location_typ
     if not modality.is_telehealth:
         return TelehealthCoverage(None, POS_OFFICE, ())
     pos = terms.place_of_service_home if location_type == "home" else terms.place_of_service_other
-    if status == "active":
+    if status == "active" and carve_out:
+        covered = None  # the plan answered for a benefit that another entity administers
+    elif status == "active":
         covered = False if service_covered is False else terms.covered(modality)
     elif status == "inactive":
         covered = False
@@ -180,14 +242,23 @@ def telehealth_coverage(terms: TelehealthTerms, modality: Modality, location_typ
     return TelehealthCoverage(covered, pos, terms.modifiers(modality))
 
 
-def appointment_status(status: str, telehealth: TelehealthCoverage | None, modality: Modality) -> str:
-    """What an appointment records: verified | not_covered | pending | unknown."""
+def appointment_status(status: str, telehealth: TelehealthCoverage | None, modality: Modality,
+                       answer: PayerAnswer | None = None) -> str:
+    """What an appointment records: verified | not_covered | pending | unknown.
+
+    A service the payer excludes (EB*I) is not covered whatever the modality; a carved-out one is
+    unknown until the entity the payer named is asked.
+    """
     if status == "pending":
         return "pending"
     if status == "inactive":
         return "not_covered"
     if status != "active":
         return "unknown"  # not_found and error: nobody could confirm either way
+    if answer is not None and answer.service_covered is False:
+        return "not_covered"
+    if answer is not None and answer.carve_out:
+        return "unknown"
     if not modality.is_telehealth:
         return "verified"
     covered = telehealth.covered if telehealth else None
@@ -237,20 +308,4 @@ def repoll_delay_seconds(polls: int, base_seconds: float, cap_seconds: float) ->
 
 # --- names in X12 ---------------------------------------------------------------------------------
 
-_NOT_BASIC = re.compile(r"[^A-Z0-9 '.,&/-]+")
-
-
-def x12_text(value: str, max_length: int) -> str:
-    """Upper case, X12 basic character set (anything else becomes a space), trimmed to the element's length."""
-    text = " ".join(_NOT_BASIC.sub(" ", value.upper()).split())
-    return text[:max_length].rstrip() or "UNKNOWN"
-
-
-def split_name(full_name: str) -> tuple[str, str]:
-    """(first, last) from the directory's single name field: the last word is the family name."""
-    words = full_name.split()
-    if not words:
-        return "UNKNOWN", "UNKNOWN"
-    if len(words) == 1:
-        return words[0], words[0]
-    return " ".join(words[:-1]), words[-1]
+split_name = split_person_name

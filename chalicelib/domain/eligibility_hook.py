@@ -6,9 +6,11 @@ The implementation is services/eligibility.AppointmentEligibility; the default d
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Protocol
 
 from .access import Caller
+from .billing import TelehealthPolicy
 from .model import Appointment, Clinician, Patient
 
 HISTORY_ACTION = "eligibility_checked"
@@ -22,6 +24,10 @@ class EligibilityRecorder(Protocol):
         """The appointment with its eligibility status (and the check id in its history) recorded."""
         ...
 
+    def billing_policy(self, patient: Patient, on: date) -> TelehealthPolicy | None:
+        """The telehealth billing (POS, modifiers) of the payer of the patient's first coverage, if configured."""
+        ...
+
 
 class NoEligibilityRecorder:
     """The default: booking works without any payer."""
@@ -29,6 +35,9 @@ class NoEligibilityRecorder:
     def record(self, caller: Caller, appointment: Appointment, patient: Patient, clinician: Clinician,
                previous: Appointment | None = None) -> Appointment:
         return appointment
+
+    def billing_policy(self, patient: Patient, on: date) -> TelehealthPolicy | None:
+        return None
 
 
 def last_eligibility_event(history: tuple[Mapping[str, str], ...]) -> Mapping[str, str] | None:

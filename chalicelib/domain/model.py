@@ -146,6 +146,17 @@ class Clinician:
 class Coverage:
     payer_id: str
     member_id: str
+    # The patient is a dependent on someone else's coverage: that subscriber, and how the patient
+    # relates to them (INS02: 01 spouse, 19 child, 34 other adult). None = the patient is the subscriber.
+    relationship: str | None = None
+    subscriber: Subscriber | None = None
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    given_name: str = field(repr=False)
+    family_name: str = field(repr=False)
+    birth_date: date | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -168,6 +179,10 @@ class Patient:
     coverages: tuple[Coverage, ...] = ()
     emergency_contact: Contact | None = None
     version: int = 0
+    # Given and family name as the patient's card has them: X12 and payer matching use these,
+    # never a split of ``name`` ("Maria de la Cruz" has family name "de la Cruz").
+    given_name: str | None = None
+    family_name: str | None = None
 
 
 @dataclass(frozen=True)

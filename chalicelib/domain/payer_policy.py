@@ -19,9 +19,31 @@ ANY_PAYER = "*"
 # --- payer configuration --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class X12Partner:
+    """How one connector's clearinghouse wants the 270 enveloped (its companion guide).
+
+    The ISA/GS receiver is the clearinghouse, never the payer: the payer is named only in 2100A
+    NM109. Unset ids fall back to our sender id (settings) and, for the receiver, to the payer id
+    (a direct payer connection, like the local simulator).
+    """
+
+    sender_id: str | None = None  # ISA06/GS02; None = Settings.eligibility.x12_sender_id
+    sender_qualifier: str = "ZZ"  # ISA05
+    receiver_id: str | None = None  # ISA08/GS03: the clearinghouse's own id
+    receiver_qualifier: str = "ZZ"  # ISA07
+    application_receiver_code: str | None = None  # GS03 when it differs from ISA08
+    usage_indicator: str | None = None  # ISA15 forced (T against a clearinghouse's test line); None = the stage's
+    provider_entity: str = "person"  # NM1*1P*1 with the clinician's names | "organization": NM1*1P*2
+    organization_name: str | None = None  # NM103 when provider_entity is organization
+    organization_npi: str | None = None  # the group NPI sent with the organisation (None = the clinician's)
+    character_set: str = "basic"  # "basic": transliterated; "extended": accented letters kept
+
+
+@dataclass(frozen=True)
 class Connector:
     kind: str  # "x12_http" | "roster"
     url: str | None = None
+    x12: X12Partner = field(default_factory=X12Partner)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from itertools import combinations
 
-from ..domain.payer_policy import PAYER_POLICY, Connector, PayerDefaults, PayerPolicyTable, TelehealthTerms
+from ..domain.payer_policy import (
+    PAYER_POLICY,
+    Connector,
+    PayerDefaults,
+    PayerPolicyTable,
+    TelehealthTerms,
+    X12Partner,
+)
 from ..domain.ruleref import RuleRef
 from .payer_schema import PayerPolicyFile
 
@@ -17,7 +24,9 @@ def compile_payer_policies(files: list[PayerPolicyFile]) -> PayerPolicyTable:
             entries.append(PayerDefaults(
                 rule=RuleRef(r.id, r.source, r.effective_from, r.effective_to, r.uncertain, r.note),
                 payer_id=r.payer_id, name=r.name,
-                connector=Connector(r.connector.kind, r.connector.url) if r.connector else None,
+                connector=Connector(r.connector.kind, r.connector.url,
+                                    X12Partner(**r.connector.x12.model_dump()) if r.connector.x12 else X12Partner())
+                if r.connector else None,
                 terms=TelehealthTerms(
                     video_covered=t.video.covered, phone_covered=t.phone.covered,
                     place_of_service_home=t.place_of_service_home, place_of_service_other=t.place_of_service_other,

@@ -36,10 +36,30 @@ class TelehealthSpec(Strict):
     modifiers: ModifiersSpec
 
 
+X12Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ]{0,14}$")]
+X12Qualifier = Annotated[str, Field(pattern=r"^[0-9A-Z]{2}$")]
+
+
+class X12PartnerSpec(Strict):
+    """The clearinghouse's companion-guide settings (see domain.payer_policy.X12Partner)."""
+
+    sender_id: X12Id | None = None
+    sender_qualifier: X12Qualifier = "ZZ"
+    receiver_id: X12Id | None = Field(None, description="ISA08/GS03: the clearinghouse, never the payer")
+    receiver_qualifier: X12Qualifier = "ZZ"
+    application_receiver_code: Annotated[str, Field(pattern=r"^[A-Za-z0-9]{2,15}$")] | None = None
+    usage_indicator: Literal["T", "P"] | None = None
+    provider_entity: Literal["person", "organization"] = "person"
+    organization_name: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    organization_npi: Annotated[str, Field(pattern=r"^[0-9]{10}$")] | None = None
+    character_set: Literal["basic", "extended"] = "basic"
+
+
 class ConnectorSpec(Strict):
     kind: Literal["x12_http", "roster"]
     url: Annotated[str, Field(pattern=r"^https://", max_length=2048)] | None = Field(
         None, description="x12_http only; https (the URL policy is checked again at runtime)")
+    x12: X12PartnerSpec | None = None
 
     @model_validator(mode="after")
     def _url_fits_kind(self) -> ConnectorSpec:

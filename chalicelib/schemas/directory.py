@@ -155,9 +155,30 @@ class TechAccessIn(Body):
     video: bool = True
 
 
+PersonName = Annotated[str, Field(min_length=1, max_length=60)]
+
+
+class SubscriberIn(Body):
+    """The policy holder when the patient is covered as their dependent."""
+
+    given_name: PersonName
+    family_name: PersonName
+    birth_date: date | None = None
+
+
 class CoverageIn(Body):
     payer_id: Id
     member_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,40}$")]
+    relationship: Literal["01", "19", "34"] | None = Field(
+        None, description="The patient is the subscriber's spouse (01), child (19) or other adult (34).")
+    subscriber: SubscriberIn | None = Field(
+        None, description="Set when the patient is a dependent: the eligibility check is sent as HL 23.")
+
+    @model_validator(mode="after")
+    def _dependent_fields_together(self) -> CoverageIn:
+        if (self.relationship is None) != (self.subscriber is None):
+            raise ValueError("relationship and subscriber are given together (the patient is a dependent)")
+        return self
 
 
 class ContactIn(Body):
@@ -167,6 +188,8 @@ class ContactIn(Body):
 
 class PatientPatch(Body):
     name: Name | None = None
+    given_name: PersonName | None = None
+    family_name: PersonName | None = None
     birth_date: date | None = None
     home_jurisdiction: Jurisdiction | None = None
     phone: Phone | None = None
@@ -200,7 +223,10 @@ class TenantSettingsIn(Body):
 
 
 class PatientIn(Body):
-    name: Name
+    name: Name | None = Field(None, description="Required unless given_name and family_name are sent.")
+    given_name: PersonName | None = Field(None, description="As on the insurance card; X12 and payer "
+                                                            "matching use it, never a split of name.")
+    family_name: PersonName | None = None
     birth_date: date
     home_jurisdiction: Jurisdiction
     phone: Phone | None = None
@@ -214,4 +240,10 @@ class PatientIn(Body):
     def _born_in_the_past(self) -> PatientIn:
         if self.birth_date < date(1900, 1, 1):
             raise ValueError("birth_date is before 1900")
+        if self.name is None and not (self.given_name and self.family_name):
+            raise ValueError("name, or given_name and family_name, is required")
         return self
+
+    @property
+    def full_name(self) -> str:
+        return self.name or f"{self.given_name} {self.family_name}"

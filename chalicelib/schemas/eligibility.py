@@ -11,7 +11,8 @@ from ..domain.model import Discipline, Modality
 from .common import Body, Fraction, Id, Jurisdiction, Money, Npi
 
 PayerId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{2,64}$")]
-MemberId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{2,80}$")]
+# Spaces are allowed as printed on cards ("W123 456 789") and removed before sending.
+MemberId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{1,79}$")]
 FirstName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=35)]
 LastName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 PayerName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
@@ -28,12 +29,37 @@ class _In(Body):
 
 # --- PUT /v1/payers/{payer_id} --------------------------------------------------------------------
 
+X12Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 ]{0,14}$")]
+X12Qualifier = Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{2}$")]
+
+
+class X12PartnerIn(_In):
+    """The clearinghouse's companion-guide settings; every field optional."""
+
+    sender_id: X12Id | None = Field(None, description="ISA06/GS02; default: the deployment's sender id")
+    sender_qualifier: X12Qualifier | None = Field(None, description="ISA05, e.g. ZZ (mutually defined), 30 (EIN)")
+    receiver_id: X12Id | None = Field(None, description="ISA08/GS03: the clearinghouse's id (the payer is named "
+                                                        "only in 2100A NM109)")
+    receiver_qualifier: X12Qualifier | None = Field(None, description="ISA07")
+    application_receiver_code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{2,15}$")] | None = None
+    usage_indicator: Literal["T", "P"] | None = Field(None, description="ISA15 forced; default: P on deployed "
+                                                                         "stages, T on the local stage")
+    provider_entity: Literal["person", "organization"] | None = Field(
+        None, description="person (default): NM1*1P*1 with the clinician's names; organization: NM1*1P*2")
+    organization_name: PayerName | None = None
+    organization_npi: Annotated[str, StringConstraints(pattern=r"^[0-9]{10}$")] | None = None
+    character_set: Literal["basic", "extended"] | None = Field(
+        None, description="basic (default): names transliterated (MARIA); extended: accented letters kept (MARÍA)")
+
+
 class ConnectorIn(_In):
     kind: Literal["x12_http", "roster"]
     url: Annotated[str, StringConstraints(max_length=2048)] | None = Field(
         None, description="x12_http: where 270s are POSTed. https on deployed stages; http://127.0.0.1:PORT "
                           "or localhost only on the local stage. Private, link-local and metadata addresses "
                           "are refused (422 CONNECTOR_URL_NOT_ALLOWED).")
+
+    x12: X12PartnerIn | None = None
 
     @model_validator(mode="after")
     def _url_fits_kind(self) -> ConnectorIn:
@@ -107,9 +133,20 @@ class MemberRefIn(_In):
     birth_date: date
 
 
+class DependentIn(_In):
+    """The patient when they are covered as the member's dependent (their own name and birth date)."""
+
+    first_name: FirstName
+    last_name: LastName
+    birth_date: date
+    relationship: Literal["01", "19", "34"] | None = None
+
+
 class EligibilityCheckIn(_In):
     payer_id: PayerId
-    member: MemberRefIn
+    member: MemberRefIn = Field(description="The subscriber (the policy holder).")
+    dependent: DependentIn | None = Field(None, description="Set when the patient is the subscriber's dependent "
+                                                            "(sent as HL 23).")
     provider_npi: Npi | None = Field(None, description="Required unless clinician_id names the provider.")
     service: Service
     modality: Modality
@@ -190,6 +227,11 @@ class EligibilityCheckOut(_Out):
     benefit_network: str | None
     telehealth: TelehealthOut
     aaa_errors: list[AaaOut]
+    carve_out: bool = Field(description="The payer says another entity administers this service (EB*U)")
+    refer_to: list[dict[str, str | None]] = Field(description="Who to ask for a carved-out service")
+    rejection: dict[str, object] | None = Field(description="A TA1 or 999 the clearinghouse sent instead "
+                                                             "of a 271, with its codes")
+    warnings: list[str]
     source: Literal["x12_http", "roster"]
     cached: bool
     checked_at: datetime | None

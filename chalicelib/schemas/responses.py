@@ -155,9 +155,17 @@ class TechAccessOut(Out):
     video: bool
 
 
+class SubscriberOut(Out):
+    given_name: str
+    family_name: str
+    birth_date: date | None
+
+
 class CoverageOut(Out):
     payer_id: str
     member_id: str
+    relationship: Literal["01", "19", "34"] | None = None
+    subscriber: SubscriberOut | None = None
 
 
 class ContactOut(Out):
@@ -168,6 +176,8 @@ class ContactOut(Out):
 class PatientOut(Out):
     patient_id: str
     name: str
+    given_name: str | None = None
+    family_name: str | None = None
     birth_date: date
     home_jurisdiction: str
     phone: str | None

@@ -29,7 +29,7 @@ from ..domain.errors import (
     ServiceNotOffered,
     ValidationFailed,
 )
-from ..domain.model import Appointment, Clinician, ConfirmedLocation, Interval, Modality, Patient, Site, Status
+from ..domain.model import Appointment, Billing, Clinician, ConfirmedLocation, Interval, Modality, Patient, Site, Status
 from ..domain.ports import AuditTrail, Clock, IdFactory
 from ..domain.rulebook import RuleBook, ServiceDefinition
 from ..domain.timeblocks import blocks_covering, is_aligned
@@ -95,7 +95,7 @@ class BookingService:
                 modality=plan.modality, site_id=plan.site.site_id if plan.site else None, room=None,
                 patient_jurisdiction=body.patient_jurisdiction or patient.home_jurisdiction,
                 patient_location_type=plan.location_type, timezone=plan.timezone,
-                status=Status.BOOKED, billing=billing_facts(plan.modality, plan.location_type),
+                status=Status.BOOKED, billing=self._billing(patient, plan.modality, plan.location_type, plan.start),
                 licensure_basis=plan.decided.decision.basis, eligibility_status="unknown",
                 buffer_minutes=clinician.availability.buffer_minutes, created_at=now, updated_at=now,
                 history=(_event(now, "booked", caller),), licensure=plan.decided.record(),
@@ -108,6 +108,11 @@ class BookingService:
                     raise  # re-decided on fresh counts each time; a third race in a row is a real conflict
         self.audit.record(caller, "appointment.book", _resource(booked), booked.patient_id, "success")
         return self.eligibility.record(caller, booked, patient, clinician)
+
+    def _billing(self, patient: Patient | None, modality: Modality, location_type: str, start: datetime) -> Billing:
+        """POS and modifiers: the patient's payer's telehealth policy when it has one, else CMS conventions."""
+        policy = self.eligibility.billing_policy(patient, start.date()) if patient is not None else None
+        return billing_facts(modality, location_type, policy)
 
     def _with_room(self, plan: VisitPlan, appointment: Appointment,
                    write: Callable[[Appointment], Appointment], own: Appointment | None = None) -> Appointment:
@@ -295,7 +300,7 @@ class BookingService:
             new = replace(current, start=plan.start, end=plan.end, modality=plan.modality,
                           site_id=plan.site.site_id if plan.site else None, room=None,
                           patient_location_type=plan.location_type, timezone=plan.timezone,
-                          billing=billing_facts(plan.modality, plan.location_type),
+                          billing=self._billing(patient, plan.modality, plan.location_type, plan.start),
                           licensure_basis=plan.decided.decision.basis, licensure=plan.decided.record(),
                           buffer_minutes=clinician.availability.buffer_minutes, updated_at=now,
                           history=(*current.history, _event(now, action, caller)))
@@ -347,7 +352,8 @@ class BookingService:
         location_type = "clinic" if site else (body.patient_location_type or current.patient_location_type)
         new = replace(current, patient_location_type=location_type, licensure_basis=decided.decision.basis,
                       licensure=decided.record(), confirmed_location=confirmed,
-                      billing=billing_facts(current.modality, location_type), updated_at=now,
+                      billing=self._billing(self.directory.get_patient(current.tenant_id, current.patient_id),
+                                            current.modality, location_type, current.start), updated_at=now,
                       history=(*current.history, _event(now, "checked_in" if check_in else "location_confirmed",
                                                         caller)))
         if check_in:

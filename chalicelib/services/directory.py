@@ -25,6 +25,7 @@ from ..domain.model import (
     Modality,
     Patient,
     Site,
+    Subscriber,
     Unavailable,
     WeeklyRule,
 )
@@ -33,6 +34,7 @@ from ..schemas.directory import (
     AvailabilityIn,
     ClinicianIn,
     ClinicianPatch,
+    CoverageIn,
     PatientIn,
     PatientPatch,
     SiteIn,
@@ -172,10 +174,11 @@ class DirectoryService:
     def create_patient(self, caller: Caller, body: PatientIn) -> Patient:
         contact = body.emergency_contact
         patient = Patient(
-            tenant_id=caller.tenant_id, patient_id=self.new_id("pat"), name=body.name, birth_date=body.birth_date,
+            tenant_id=caller.tenant_id, patient_id=self.new_id("pat"), name=body.full_name,
+            given_name=body.given_name, family_name=body.family_name, birth_date=body.birth_date,
             home_jurisdiction=body.home_jurisdiction, phone=body.phone, email=body.email,
             preferred_language=body.preferred_language, video_capable=body.tech_access.video,
-            coverages=tuple(Coverage(c.payer_id, c.member_id) for c in body.coverages),
+            coverages=tuple(_coverage(c) for c in body.coverages),
             emergency_contact=Contact(contact.name, contact.phone) if contact else None,
         )
         self.repo.add_patient(patient)
@@ -199,13 +202,14 @@ class DirectoryService:
         given = body.model_fields_set
         _no_nulls(body, given, ("name", "birth_date", "home_jurisdiction", "tech_access", "coverages"))
         changes: dict[str, Any] = {}
-        for name in ("name", "birth_date", "home_jurisdiction", "phone", "email", "preferred_language"):
+        for name in ("name", "given_name", "family_name", "birth_date", "home_jurisdiction", "phone", "email",
+                     "preferred_language"):
             if name in given:
                 changes[name] = getattr(body, name)
         if body.tech_access is not None:
             changes["video_capable"] = body.tech_access.video
         if body.coverages is not None:
-            changes["coverages"] = tuple(Coverage(c.payer_id, c.member_id) for c in body.coverages)
+            changes["coverages"] = tuple(_coverage(c) for c in body.coverages)
         if "emergency_contact" in given:
             contact = body.emergency_contact
             changes["emergency_contact"] = Contact(contact.name, contact.phone) if contact else None
@@ -219,6 +223,12 @@ class DirectoryService:
             if self.repo.get_site(tenant, site_id) is None:
                 errors.add(f"{field}[{i}]", "no such site in this tenant")
         errors.raise_if_any()
+
+
+def _coverage(c: CoverageIn) -> Coverage:
+    s = c.subscriber
+    return Coverage(c.payer_id, c.member_id, c.relationship,
+                    Subscriber(s.given_name, s.family_name, s.birth_date) if s else None)
 
 
 V = TypeVar("V", Site, Clinician, Patient)

@@ -16,11 +16,16 @@ A check, step by step:
    domain/eligibility.py) and finished by a later GET of the check, from ``next_attempt_at`` on.
 6. The check (parsed answer, telehealth block, and the raw 271 beside it) is stored; every read and
    write is audited (the check and the raw 271 are PHI). Logs carry ids and codes only.
+
+The 270's envelope follows the connector's ``x12`` settings (domain/payer_policy.X12Partner): the
+clearinghouse as ISA/GS receiver, ISA15 from the stage, control numbers from the sender's atomic
+counter (adapters/dynamo/x12_control.py). Names go out in the connector's character set
+(domain/x12_text.py), from the patient's given/family fields. A TA1 or 999 in place of a 271 is read
+(adapters/x12_ack.py) and surfaced with its codes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 import time
@@ -31,27 +36,31 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ..domain.access import Caller
+from ..domain.billing import TelehealthPolicy
 from ..domain.eligibility import (
     CACHEABLE_STATUSES,
     AaaEntry,
+    AckEntry,
     Benefits,
     CheckRequest,
+    DependentPatient,
     EligibilityCheck,
     Owner,
     PayerAnswer,
+    ReferTo,
+    Rejection,
     RetryPolicy,
     RosterBenefits,
     RosterMember,
     appointment_status,
     needs_recheck,
+    places_of_service,
     repoll_delay_seconds,
-    split_name,
     telehealth_coverage,
-    x12_text,
 )
 from ..domain.eligibility_hook import HISTORY_ACTION, last_eligibility_event
 from ..domain.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
-from ..domain.model import Appointment, Clinician, Coverage, Patient
+from ..domain.model import Appointment, Clinician, Coverage, Modality, Patient
 from ..domain.payer_policy import (
     ANY_PAYER,
     PAYER_POLICY,
@@ -60,16 +69,19 @@ from ..domain.payer_policy import (
     PayerConfig,
     PayerPolicyTable,
     PolicyOverride,
+    X12Partner,
     effective_policy,
 )
 from ..domain.ports import AuditTrail, Clock, IdFactory, payer_log
 from ..domain.rulebook import RuleBook
+from ..domain.x12_text import NotRepresentable, split_person_name, x12_text
 from ..observability import logger
 
 if TYPE_CHECKING:
     from ..adapters.dynamo.appointments import AppointmentRepository
     from ..adapters.dynamo.directory import DirectoryRepository
     from ..adapters.dynamo.payers import EligibilityRepository, PayerRepository, Pseudonyms
+    from ..adapters.dynamo.x12_control import ControlNumbers
     from ..adapters.payers import UrlPolicy, X12HttpConnector
     from ..schemas.eligibility import EligibilityCheckIn, MemberIn, PayerIn
     from ..settings import EligibilitySettings
@@ -81,6 +93,15 @@ class PayerNotConfigured(DomainError):
     code = "PAYER_NOT_CONFIGURED"
     status = 422
     title = "The payer has no connector configured"
+
+
+class NotSendable(DomainError):
+    """A value that the payer's X12 connection cannot carry (a letter its character set lacks, a
+    delimiter in a member id): refused and named, never silently mangled."""
+
+    code = "X12_VALUE_NOT_SENDABLE"
+    status = 422
+    title = "A value cannot be sent to this payer"
 
 
 @dataclass(frozen=True)
@@ -109,7 +130,9 @@ class EligibilityService:
                  rules: Callable[[], RuleBook], clock: Clock, new_id: IdFactory, audit: AuditTrail,
                  settings: EligibilitySettings, url_policy: UrlPolicy, pseudonym: Pseudonyms, *,
                  http: X12HttpConnector | None = None, rng: Callable[[], float] = random.random,
-                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic) -> None:
+                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic,
+                 control_numbers: ControlNumbers | None = None) -> None:
+        from ..adapters.dynamo.x12_control import ControlNumbers
         from ..adapters.payers import RosterConnector, X12HttpConnector
 
         self.payers, self.checks, self.directory = payers, checks, directory
@@ -118,6 +141,7 @@ class EligibilityService:
         self.http = http or X12HttpConnector(url_policy, monotonic)
         self.roster = RosterConnector(payers)
         self.rng, self.sleep, self.monotonic = rng, sleep, monotonic
+        self.control_numbers = control_numbers or ControlNumbers()
         self.retry = RetryPolicy(settings.max_attempts, settings.backoff_base_seconds, settings.backoff_cap_seconds)
         # Called when a pending check that belongs to an appointment becomes final (booking's recorder).
         self.on_settled: list[Callable[[Caller, EligibilityCheck], None]] = []
@@ -137,8 +161,10 @@ class EligibilityService:
             modifiers_video=tuple(modifiers.video) if modifiers and modifiers.video is not None else None,
             modifiers_phone=tuple(modifiers.phone) if modifiers and modifiers.phone is not None else None,
         )
-        config = PayerConfig(payer_id, body.name, Connector(body.connector.kind, body.connector.url), override,
-                             updated_at=self.clock())
+        x12 = body.connector.x12
+        partner = X12Partner(**x12.model_dump(exclude_none=True)) if x12 else X12Partner()
+        config = PayerConfig(payer_id, body.name, Connector(body.connector.kind, body.connector.url, partner),
+                             override, updated_at=self.clock())
         saved = self.payers.put_config(config)
         resolved = self.resolve_payer(payer_id, self.clock().date())
         assert resolved is not None
@@ -201,16 +227,20 @@ class EligibilityService:
         discipline = clinician.discipline if clinician else body.discipline
         codes = service.service_types_for(discipline) if discipline else service.service_type_codes["default"]
         m = body.member
+        d = body.dependent
+        provider_first, provider_last = (split_person_name(clinician.name) if clinician
+                                         else (None, body.provider_name or "PROVIDER"))
         request = CheckRequest(
-            member_id=m.member_id, first_name=m.first_name, last_name=m.last_name, birth_date=m.birth_date,
-            provider_npi=npi, provider_name=body.provider_name or (clinician.name if clinician else "PROVIDER"),
+            member_id=_clean_member_id(m.member_id), first_name=m.first_name, last_name=m.last_name,
+            birth_date=m.birth_date, provider_npi=npi, provider_name=provider_last, provider_first_name=provider_first,
             service=service.code, modality=body.modality, date_of_service=body.date_of_service,
             service_type_codes=tuple(codes), patient_jurisdiction=body.patient_jurisdiction,
             patient_location_type=body.patient_location_type,
             clinician_id=clinician.clinician_id if clinician else None,
-            provider_in_network=_in_network(clinician, body.payer_id))
+            provider_in_network=_in_network(clinician, body.payer_id),
+            dependent=DependentPatient(d.first_name, d.last_name, d.birth_date, d.relationship) if d else None)
         return self.run_check(caller, owner, body.payer_id, request, self.settings.budget_seconds,
-                              patient_id=body.patient_id)
+                              patient_id=body.patient_id, refuse_unsendable=True)
 
     def check_for_visit(self, caller: Caller, appointment: Appointment, patient: Patient, clinician: Clinician,
                         coverage: Coverage, day: date) -> EligibilityCheck | None:
@@ -218,10 +248,20 @@ class EligibilityService:
         service = self.rules().service(appointment.service)
         if service is None:
             return None
-        first, last = split_name(patient.name)
+        first, last = _patient_names(patient)
+        dependent = None
+        subscriber = coverage.subscriber
+        if subscriber is not None:
+            # The patient is covered as someone else's dependent: the member id and the subscriber's
+            # own name go in 2100C, the patient in 2100D (HL 23).
+            dependent = DependentPatient(first, last, patient.birth_date, coverage.relationship)
+            first, last = subscriber.given_name, subscriber.family_name
+        provider_first, provider_last = split_person_name(clinician.name)
         request = CheckRequest(
-            member_id=coverage.member_id, first_name=first, last_name=last, birth_date=patient.birth_date,
-            provider_npi=clinician.npi, provider_name=clinician.name, service=service.code,
+            member_id=_clean_member_id(coverage.member_id), first_name=first, last_name=last,
+            birth_date=subscriber.birth_date if subscriber and subscriber.birth_date else patient.birth_date,
+            dependent=dependent, provider_npi=clinician.npi, provider_name=provider_last,
+            provider_first_name=provider_first, service=service.code,
             modality=appointment.modality, date_of_service=day,
             service_type_codes=service.service_types_for(clinician.discipline),
             patient_jurisdiction=appointment.patient_jurisdiction,
@@ -235,11 +275,14 @@ class EligibilityService:
             return None
 
     def run_check(self, caller: Caller, owner: Owner, payer_id: str, request: CheckRequest, budget: float, *,
-                  patient_id: str | None = None, appointment_id: str | None = None) -> EligibilityCheck:
+                  patient_id: str | None = None, appointment_id: str | None = None,
+                  refuse_unsendable: bool = False) -> EligibilityCheck:
         payer = self.resolve_payer(payer_id, request.date_of_service)
         if payer is None or payer.connector is None:
             raise PayerNotConfigured("The payer has no connector: it configures one with PUT /v1/payers/{payer_id}.",
                                      errors=[FieldError("payer_id", "has no connector configured")])
+        if refuse_unsendable:
+            self._vet_sendable(payer, request)
         now = self.clock()
         check_id = self.new_id("elg")
         check = EligibilityCheck(
@@ -250,7 +293,7 @@ class EligibilityService:
         digest = self._cache_digest(payer_id, request) if payer.connector.kind == "x12_http" else None
         cached = self.checks.get_cached(owner, payer_id, digest, now) if digest else None
         if cached is not None:
-            answer = self._read_271(cached["raw_271"], request, trace=None)
+            answer = self._read_271(cached["raw_271"], request, trace=None, payer=payer)
             check = replace(check, status=answer.status, answer=answer, raw_271=cached["raw_271"], cached=True,
                             source=cached.get("source", check.source),
                             checked_at=datetime.fromisoformat(cached["checked_at"]), give_up_at=None)
@@ -331,7 +374,7 @@ class EligibilityService:
         r = check.request
         answer = check.answer
         return telehealth_coverage(payer.policy.terms, r.modality, r.patient_location_type, check.status,
-                                   answer.service_covered if answer else None)
+                                   answer.service_covered if answer else None, bool(answer and answer.carve_out))
 
     def _remember(self, owner: Owner, payer_id: str, digest: str, check: EligibilityCheck) -> None:
         if check.status not in CACHEABLE_STATUSES or not check.raw_271 or check.checked_at is None:
@@ -341,9 +384,11 @@ class EligibilityService:
                                                          "checked_at": check.checked_at.isoformat()}, expires)
 
     def _cache_digest(self, payer_id: str, r: CheckRequest) -> str:
+        d = r.dependent
+        patient = (d.last_name.upper(), d.first_name.upper(), d.birth_date.isoformat()) if d else ()
         return self.pseudonym("eligibility-cache", payer_id, r.member_id.upper(), r.last_name.upper(),
                               r.first_name.upper(), r.birth_date.isoformat(), r.provider_npi,
-                              ",".join(r.service_type_codes), r.date_of_service.isoformat(), r.service)
+                              ",".join(r.service_type_codes), r.date_of_service.isoformat(), r.service, *patient)
 
     # --- asking the payer --------------------------------------------------------------------------
     def _ask(self, payer: ResolvedPayer, check_id: str, request: CheckRequest, budget: float, *,
@@ -377,9 +422,13 @@ class EligibilityService:
 
         assert payer.connector is not None
         now = self.clock()
-        envelope = self._envelope(payer.payer_id, check_id, attempt, now)
         try:
-            x12_270 = write_270(self._inquiry(payer, request, trace), envelope)
+            inquiry = self._inquiry(payer, request, trace)
+        except NotRepresentable:
+            return Outcome("error", None, None, 1, "x12_name_not_representable")
+        envelope = self._envelope(payer, now)
+        try:
+            x12_270 = write_270(inquiry, envelope)
         except X12Error as exc:
             return Outcome("error", None, None, 1, f"x12_request_invalid:{exc.code}")
         try:
@@ -396,45 +445,110 @@ class EligibilityService:
         if not _is_x12(raw):  # any other 200 body (an HTML page, JSON, another service) is an error, never kept
             logger.info("payer answer is not X12", extra={"check_id": check_id, "payer_id": payer.payer_id})
             return Outcome("error", None, None, 1, "x12_response_invalid")
-        answer = self._read_271(raw, request, trace)
+        answer = self._read_271(raw, request, trace, payer=payer)
         if answer.retryable:
             code = next((e.code for e in answer.aaa_errors), "42")
             return Outcome("pending", answer, raw, 1, f"aaa_{code}")
         failure = None
-        if answer.status == "error":
+        if answer.status == "error" and answer.rejection is not None:
+            failure = f"x12_rejected_{answer.rejection.kind.lower()}"
+        elif answer.status == "error":
             failure = next((f"aaa_{e.code}" for e in answer.aaa_errors), None) or "x12_response_invalid"
         return Outcome(answer.status, answer, raw, 1, failure)
 
     def _inquiry(self, payer: ResolvedPayer, r: CheckRequest, trace: str) -> Any:
-        from ..adapters.x12 import EligibilityInquiry
+        """The 270's content in the connector's character set (raises NotRepresentable)."""
+        from ..adapters.x12 import Dependent, EligibilityInquiry
 
+        assert payer.connector is not None
+        partner = payer.connector.x12
+        charset = "extended" if partner.character_set == "extended" else "basic"
+
+        def text(value: str, length: int) -> str:
+            return x12_text(value, length, charset)
+
+        if partner.provider_entity == "organization":
+            provider_name = text(partner.organization_name or r.provider_name, 60)
+            provider_first, npi = None, partner.organization_npi or r.provider_npi
+        else:
+            provider_name = text(r.provider_name, 60)
+            provider_first = text(r.provider_first_name, 35) if r.provider_first_name else None
+            npi = r.provider_npi
+        d = r.dependent
+        dependent = (Dependent(text(d.first_name, 35), text(d.last_name, 60), d.birth_date, d.relationship)
+                     if d else None)
         return EligibilityInquiry(
-            payer_id=payer.payer_id, payer_name=x12_text(payer.name, 60), provider_npi=r.provider_npi,
-            provider_name=x12_text(r.provider_name, 60), member_id=r.member_id.upper(),
-            first_name=x12_text(r.first_name, 35), last_name=x12_text(r.last_name, 60), birth_date=r.birth_date,
+            payer_id=payer.payer_id, payer_name=text(payer.name, 60), provider_npi=npi,
+            provider_name=provider_name, provider_first_name=provider_first, member_id=r.member_id.upper(),
+            first_name=text(r.first_name, 35), last_name=text(r.last_name, 60),
+            birth_date=None if d else r.birth_date, dependent=dependent,
             date_of_service=r.date_of_service, service_type_codes=r.service_type_codes, trace_number=trace)
 
-    def _envelope(self, payer_id: str, check_id: str, attempt: int, now: datetime) -> Any:
+    def _vet_sendable(self, payer: ResolvedPayer, r: CheckRequest) -> None:
+        """A JSON check whose names or member id the payer's connection cannot carry: 422 naming them."""
+        assert payer.connector is not None
+        charset = "extended" if payer.connector.x12.character_set == "extended" else "basic"
+        fields = [("member.first_name", r.first_name), ("member.last_name", r.last_name)]
+        if r.dependent:
+            fields += [("dependent.first_name", r.dependent.first_name),
+                       ("dependent.last_name", r.dependent.last_name)]
+        errors = []
+        for name, value in fields:
+            try:
+                x12_text(value, 60, charset)
+            except NotRepresentable:
+                errors.append(FieldError(name, "has letters this payer's X12 character set cannot carry"))
+        if not re.fullmatch(r"[A-Z0-9-]{2,80}", r.member_id.upper()):
+            errors.append(FieldError("member.member_id", "must be 2 to 80 letters, digits or hyphens"))
+        if errors:
+            raise NotSendable("A value cannot be sent to this payer.", errors=errors)
+
+    def _envelope(self, payer: ResolvedPayer, now: datetime) -> Any:
+        """ISA/GS per the connector: our sender id, the clearinghouse as receiver, the stage's usage
+        indicator, and a control number from the sender's atomic counter."""
         from ..adapters.x12 import Envelope
 
-        control = _control_number(f"{check_id}:{attempt}")
-        receiver = re.sub(r"[^A-Z0-9]", "", payer_id.upper())[:15] or "PAYER"
-        return Envelope(sender_id=self.settings.x12_sender_id, receiver_id=receiver.ljust(2, "0"),
+        assert payer.connector is not None
+        partner = payer.connector.x12
+        sender = partner.sender_id or self.settings.x12_sender_id
+        receiver = partner.receiver_id or (re.sub(r"[^A-Z0-9]", "", payer.payer_id.upper())[:15] or "PAYER")
+        control = self.control_numbers.next(partner.sender_qualifier, sender)
+        usage = partner.usage_indicator or self.settings.x12_usage_indicator
+        return Envelope(sender_id=sender, receiver_id=receiver.ljust(2, "0"), sender_qualifier=partner.sender_qualifier,
+                        receiver_qualifier=partner.receiver_qualifier,
+                        application_receiver_code=partner.application_receiver_code,
                         interchange_control_number=control, group_control_number=control,
-                        created_at=now.astimezone(ZoneInfo("UTC")).replace(tzinfo=None))
+                        usage_indicator=usage, created_at=now.astimezone(ZoneInfo("UTC")).replace(tzinfo=None))
 
-    def _read_271(self, raw: str, request: CheckRequest, trace: str | None) -> PayerAnswer:
+    def _read_271(self, raw: str, request: CheckRequest, trace: str | None, *,
+                  payer: ResolvedPayer | None = None) -> PayerAnswer:
         from ..adapters.x12 import X12Error, parse_271, summarize_benefits
+        from ..adapters.x12_ack import read_acknowledgment
 
         try:
             parsed = parse_271(raw)
         except X12Error as exc:
+            ack = read_acknowledgment(raw)
+            if ack is not None and not ack.accepted:
+                logger.info("270 rejected by the clearinghouse", extra={"ack": ack.kind, "ack_code": ack.ack_code,
+                                                                         "codes": [c.code for c in ack.codes]})
+                return PayerAnswer("error", rejection=Rejection(ack.kind, ack.ack_code, tuple(
+                    AckEntry(c.code, c.description, c.segment, c.element) for c in ack.codes)))
             logger.info("unreadable 271", extra={"x12_error": exc.code})
             return PayerAnswer("error")
-        if trace is not None and trace not in parsed.echoed_trace_numbers:
+        # A payer-level AAA (2100A/2100B) may end the 271 before any member loop: there is no TRN to
+        # echo, and the AAA (retryable or not) is the answer.
+        payer_level_only = (parsed.subscriber is None and parsed.dependent is None
+                            and any(e.level in ("information_source", "information_receiver")
+                                    for e in parsed.aaa_errors))
+        if trace is not None and trace not in parsed.echoed_trace_numbers and not payer_level_only:
             return PayerAnswer("error", aaa_errors=(AaaEntry("TRACE", "The 271 does not echo our TRN", "envelope"),))
+        places = places_of_service(payer.policy.terms, request.modality, request.patient_location_type) if payer \
+            else ()
         s = summarize_benefits(parsed, request.service_type_codes, provider_in_network=request.provider_in_network,
-                               procedure_code=request.service)
+                               procedure_code=request.service, places_of_service=places)
+        if s.warnings:
+            logger.info("271 read around", extra={"warnings": list(s.warnings)})
         b = s.benefits_json()
         return PayerAnswer(
             status=s.status, plan_name=s.plan_name, plan_begin=s.plan_begin, plan_end=s.plan_end,
@@ -443,7 +557,9 @@ class EligibilityService:
             benefit_network=s.benefit_network, service_covered=s.service_covered,
             aaa_errors=tuple(AaaEntry(e.reason_code, e.description, e.level, e.follow_up_action)
                              for e in s.aaa_errors),
-            retryable=s.retryable)
+            retryable=s.retryable, carve_out=s.carve_out,
+            refer_to=tuple(ReferTo(e.entity_code, e.name, e.id_qualifier, e.id, e.phone) for e in s.refer_to),
+            warnings=s.warnings)
 
     # --- POST /v1/eligibility/x12 -----------------------------------------------------------------
     def answer_270(self, caller: Caller, text: str, before_answer: Callable[[str], None] | None = None) -> str:
@@ -463,7 +579,8 @@ class EligibilityService:
         if before_answer is not None:
             before_answer(payer_id)  # the per-tenant and per-payer limits, once the payer is known
         response = self.roster.respond(payer_id, parsed.inquiry)
-        control = _control_number(f"x12:{parsed.envelope.interchange_control_number}:{self.new_id('x12')}")
+        info = parsed.envelope
+        control = self.control_numbers.next(info.receiver_qualifier, info.receiver_id)
         try:
             answer = write_271(response, parsed.envelope.reply(
                 interchange_control_number=control, group_control_number=control,
@@ -508,10 +625,25 @@ class AppointmentEligibility:
         coverage = patient.coverages[0] if patient.coverages else None
         check = (self.service.check_for_visit(caller, appointment, patient, clinician, coverage, day)
                  if coverage else None)
-        status = appointment_status(check.status, check.telehealth, appointment.modality) if check else "unknown"
+        status = (appointment_status(check.status, check.telehealth, appointment.modality, check.answer)
+                  if check else "unknown")
         if check is None and status == appointment.eligibility_status:
             return appointment
         return self._store(caller, appointment, status, check.check_id if check else "")
+
+    def billing_policy(self, patient: Patient, on: date) -> TelehealthPolicy | None:
+        """The payer's own telehealth billing (PUT /v1/payers/{id} or its rules entry) for the visit's billing facts."""
+        try:
+            coverage = patient.coverages[0] if patient.coverages else None
+            payer = self.service.resolve_payer(coverage.payer_id, on) if coverage else None
+        except Exception as exc:  # billing falls back to the CMS conventions; the booking stands
+            logger.warning("payer billing policy not read", extra={"error": type(exc).__name__})
+            return None
+        if payer is None:
+            return None
+        t = payer.policy.terms
+        return TelehealthPolicy(t.place_of_service_home, t.place_of_service_other,
+                                {Modality.VIDEO: t.modifiers_video, Modality.PHONE: t.modifiers_phone})
 
     def _needs_recheck(self, previous: Appointment, current: Appointment, day: date) -> bool:
         begin = end = None
@@ -539,7 +671,7 @@ class AppointmentEligibility:
             last = last_eligibility_event(appointment.history) if appointment else None
             if appointment is None or last is None or last.get("check_id") != check.check_id:
                 return  # the visit was changed and checked again since
-            status = appointment_status(check.status, check.telehealth, appointment.modality)
+            status = appointment_status(check.status, check.telehealth, appointment.modality, check.answer)
             if status != appointment.eligibility_status:
                 self._store(caller, appointment, status, check.check_id)
         except Exception as exc:
@@ -588,8 +720,17 @@ def _trace_number(check_id: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", check_id.upper())[:50]
 
 
-def _control_number(seed: str) -> int:
-    return int(hashlib.sha256(seed.encode()).hexdigest()[:12], 16) % 999_999_999 + 1
+def _clean_member_id(member_id: str) -> str:
+    """As printed on cards ("W123 456 789"): spaces are layout, not part of the id."""
+    return "".join(member_id.split()).upper()
+
+
+def _patient_names(patient: Patient) -> tuple[str, str]:
+    """(given, family) from the record's own fields; a split of ``name`` only for older records."""
+    if patient.given_name and patient.family_name:
+        return patient.given_name, patient.family_name
+    given, family = split_person_name(patient.name)
+    return patient.given_name or given, patient.family_name or family
 
 
 def _resource(check: EligibilityCheck) -> str:

@@ -14,9 +14,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from ..adapters.dynamo.appointments import AppointmentRepository
     from ..adapters.dynamo.directory import DirectoryRepository
     from ..domain.access import Caller
+    from ..domain.billing import TelehealthPolicy
     from ..domain.eligibility_hook import EligibilityRecorder
     from ..domain.model import Appointment, Clinician, Patient
     from ..domain.ports import AuditTrail, Clock, IdFactory
@@ -59,6 +62,11 @@ class LazyRecorder:
     def record(self, caller: Caller, appointment: Appointment, patient: Patient, clinician: Clinician,
                previous: Appointment | None = None) -> Appointment:
         return self._composition.get()[1].record(caller, appointment, patient, clinician, previous)
+
+    def billing_policy(self, patient: Patient, on: date) -> TelehealthPolicy | None:
+        if not patient.coverages:
+            return None  # no payer: nothing to build
+        return self._composition.get()[1].billing_policy(patient, on)
 
 
 def wire_eligibility(settings: Settings, clock: Clock, new_id: IdFactory, directory: DirectoryRepository,

@@ -22,6 +22,7 @@ Access patterns (pattern -> key / index -> operation):
 | rate-limit window of one caller           | pk=RL#{t}#{sub}#{bucket}, sk=W#{window start}       | UpdateItem ADD |
 | payer configuration and roster            | pk=PAYER#{payer_id}, sk=CONFIG / MEMBER#{hmac(member)} | Get/Put |
 | an eligibility check (tenant's or payer's)| pk=T#{t}#ELIG#{id} or PAYER#{p}#ELIG#{id}, sk=CHECK  | Get/Put   |
+| X12 control numbers of one sender         | pk=X12CTL#{qualifier}#{sender id}, sk=COUNTER        | UpdateItem ADD |
 | eligibility cache (ExpiringItem, TTL)     | pk=T#{t}#ELIGCACHE#{payer} (or PAYER#{p}#...), sk=C#{hmac} | Get/Put |
   (member ids are PHI: keys carry an HMAC of them; details in adapters/dynamo/payers.py)
 """
@@ -145,6 +146,13 @@ class RateCounterItem(_MainTable):
     kind = UnicodeAttribute(default="rate")
     hits = NumberAttribute(default=0)
     expires_at = NumberAttribute()
+
+
+class ControlCounterItem(_MainTable):
+    """The last X12 interchange control number one sender used (x12_control.py): UpdateItem ADD."""
+
+    kind = UnicodeAttribute(default="x12_control")
+    last = NumberAttribute(default=0)
 
 
 class ExpiringItem(_MainTable):
