@@ -7,6 +7,7 @@ from chalicelib.api.audit import audit
 from chalicelib.api.care_routing import care_routing
 from chalicelib.api.directory import directory
 from chalicelib.api.eligibility import eligibility
+from chalicelib.api.fhir import fhir
 from chalicelib.api.health import health
 from chalicelib.api.jobs import jobs
 from chalicelib.api.licensure import licensure
@@ -24,3 +25,4 @@ app.register_blueprint(eligibility)
 app.register_blueprint(openapi)
 app.register_blueprint(care_routing)
 app.register_blueprint(jobs)
+app.register_blueprint(fhir)
