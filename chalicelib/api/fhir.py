@@ -97,6 +97,8 @@ def values(call: Call, name: str) -> list[str]:
     params = call.request.query_params
     if not params:
         return []
+    if name not in params:
+        return []
     found = params.getlist(name) if hasattr(params, "getlist") else [params.get(name)]
     return [v for v in found if v not in (None, "")]
 
@@ -350,10 +352,15 @@ def search_slot(call: Call) -> Response:
         modality = codes.MODALITY_OF_MODE[mode]
     limit, cursor = page(call)
     settings = services.tenant_settings.get(call.caller).publication
-    found, next_cursor = reads.slots(
-        services, call.caller, service=service, window=window, patient_id=ref(call, "patient", "Patient"),
-        jurisdiction=where, clinician_id=ref(call, "schedule", "Schedule"), modality=modality, limit=limit,
-        cursor=cursor, deep_link=settings.booking_url, phone=settings.booking_phone)
+    try:
+        found, next_cursor = reads.slots(
+            services, call.caller, service=service, window=window, patient_id=ref(call, "patient", "Patient"),
+            jurisdiction=where, clinician_id=ref(call, "schedule", "Schedule"), modality=modality, limit=limit,
+            cursor=cursor, deep_link=settings.booking_url, phone=settings.booking_phone)
+    except ValidationFailed as exc:  # the availability search names /v1 parameters: say the FHIR ones
+        names = {"patient_jurisdiction": "patient-jurisdiction", "to": "start", "from": "start", "cursor": "_cursor"}
+        raise ValidationFailed(exc.detail, errors=[FieldError(names.get(e.field, e.field), e.message)
+                                                   for e in exc.errors]) from exc
     return bundle(call, "Slot", found, next_cursor)
 
 
