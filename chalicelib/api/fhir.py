@@ -17,7 +17,6 @@ from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
 from ..domain.errors import FieldError, NotFound, ValidationFailed
-from .auth import caller_from_headers
 from .contract import ROUTES, record
 from .problems import PROBLEM_JSON
 from .routing import Call, endpoint
@@ -64,10 +63,11 @@ def _document(method: str, path: str, response: Any = FhirResource, content_type
 
 
 def fhir_route(method: str, path: str, *, summary: str, query: Any = None, errors: tuple[int, ...] = (),
-               response: Any = FhirResource, content_type: str = FHIR_JSON, **kw: Any
+               response: Any = FhirResource, content_type: str = FHIR_JSON, bp: Blueprint | None = None, **kw: Any
                ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
-        wrapped = endpoint(fhir, method, BASE + path, query=query, summary=summary, errors=errors, **kw)(view)
+        wrapped = endpoint(bp or fhir, method, BASE + path, query=query, summary=summary, errors=errors,
+                           **kw)(view)
         _document(method, BASE + path, response, content_type)
         return wrapped
 
@@ -419,52 +419,3 @@ def create_appointment(call: Call) -> Response:
     if made.status_code == 201:
         made.headers["Location"] = f"{base_url(call)}{BASE}/Appointment/{json.loads(made.body)['id']}"
     return made
-
-
-# --- SMART Scheduling Links bulk publication -----------------------------------------------------
-@fhir_route("GET", "/$bulk-publish", response=BulkManifest, content_type="application/json",
-            summary="SMART Scheduling Links manifest of the caller's tenant (Location, Schedule, Slot NDJSON)")
-def bulk_publish(call: Call) -> Response:
-    return _manifest(call, call.caller.tenant_id)
-
-
-@fhir_route("GET", "/public/{tenant_id}/$bulk-publish", response=BulkManifest, content_type="application/json",
-            summary="A tenant's SMART Scheduling Links manifest: no token when the tenant publishes publicly")
-def public_bulk_publish(call: Call, tenant_id: str) -> Response:
-    _require_feed_reader(call, tenant_id)
-    return _manifest(call, tenant_id)
-
-
-@fhir_route("GET", "/public/{tenant_id}/files/{file_name}", response=Ndjson, content_type=FHIR_NDJSON,
-            summary="One NDJSON file of a tenant's SMART Scheduling Links feed")
-def public_bulk_file(call: Call, tenant_id: str, file_name: str) -> Response:
-    from ..fhir import publication
-
-    _require_feed_reader(call, tenant_id)
-    body = publication.ndjson(get_services(), tenant_id, file_name)
-    return Response(body=body, status_code=200, headers={"Content-Type": FHIR_NDJSON})
-
-
-def _manifest(call: Call, tenant: str) -> Response:
-    from ..fhir import publication
-
-    files = f"{base_url(call)}{BASE}/public/{tenant}/files"
-    made = publication.manifest(get_services(), tenant, f"{base_url(call)}{call.request.path}", files)
-    return Response(body=json.dumps(made), status_code=200, headers={"Content-Type": "application/json"})
-
-
-def _require_feed_reader(call: Call, tenant: str) -> None:
-    """Public when the tenant publishes publicly; otherwise only a bearer of that tenant (else 404, not 401,
-    so a tenant's existence is not told)."""
-    from ..fhir import publication
-
-    services = get_services()
-    if len(tenant) > 64 or not tenant.replace("-", "").replace("_", "").isalnum():
-        raise NotFound("No such feed.")
-    if publication.policy(services, tenant).public:
-        return
-    if not (call.headers or {}).get("authorization"):
-        raise NotFound("No such feed.")
-    caller = caller_from_headers(call.headers, services.settings)
-    if caller.tenant_id != tenant or not caller.has("admin", "scheduler", "clinician", "patient"):
-        raise NotFound("No such feed.")
