@@ -138,6 +138,16 @@ def page(call: Call) -> tuple[int, str | None]:
     return count(values(call, "_count")), one(call, "_cursor")
 
 
+def path_id(value: str, kind: str) -> str:
+    """An id in the path: one that cannot be an id names nothing (404, as on /v1), not a bad request."""
+    from ..fhir.inbound import reference
+
+    try:
+        return reference(value, kind, "id")
+    except ValidationFailed as exc:
+        raise NotFound(f"No such {kind}.") from exc
+
+
 def ref(call: Call, name: str, kind: str) -> str | None:
     from ..fhir.inbound import reference
 
@@ -158,9 +168,8 @@ def metadata(call: Call) -> Response:
 @fhir_route("GET", "/Patient/{patient_id}", summary="Read a Patient")
 def read_patient(call: Call, patient_id: str) -> Response:
     from ..fhir import reads
-    from ..fhir.inbound import reference
 
-    return answer(reads.patient(get_services(), call.caller, reference(patient_id, "Patient", "id")))
+    return answer(reads.patient(get_services(), call.caller, path_id(patient_id, "Patient")))
 
 
 @fhir_route("GET", "/Patient", query=IdQuery, summary="Search Patient by _id (a patient: their own record)")
@@ -183,9 +192,8 @@ def search_patient(call: Call) -> Response:
 @fhir_route("GET", "/Practitioner/{clinician_id}", summary="Read a Practitioner (NPI, licences, languages)")
 def read_practitioner(call: Call, clinician_id: str) -> Response:
     from ..fhir import reads
-    from ..fhir.inbound import reference
 
-    return answer(reads.practitioner(get_services(), call.caller, reference(clinician_id, "Practitioner", "id")))
+    return answer(reads.practitioner(get_services(), call.caller, path_id(clinician_id, "Practitioner")))
 
 
 @fhir_route("GET", "/Practitioner", query=IdQuery, summary="Search Practitioner")
@@ -199,10 +207,9 @@ def search_practitioner(call: Call) -> Response:
             summary="Read a PractitionerRole (discipline, modalities, languages, licensed jurisdictions, compacts)")
 def read_role(call: Call, clinician_id: str) -> Response:
     from ..fhir import reads
-    from ..fhir.inbound import reference
 
     return answer(reads.practitioner_role(get_services(), call.caller,
-                                          reference(clinician_id, "PractitionerRole", "id")))
+                                          path_id(clinician_id, "PractitionerRole")))
 
 
 @fhir_route("GET", "/PractitionerRole", query=RoleQuery, summary="Search PractitionerRole")
@@ -237,9 +244,8 @@ def _directory_search(call: Call, kind: str, present: Callable[[Any], dict[str, 
 def read_location(call: Call, site_id: str) -> Response:
     from ..fhir import reads
     from ..fhir.codes import VIRTUAL_PREFIX
-    from ..fhir.inbound import reference
 
-    wanted = site_id if site_id.startswith(VIRTUAL_PREFIX) else reference(site_id, "Location", "id")
+    wanted = site_id if site_id.startswith(VIRTUAL_PREFIX) else path_id(site_id, "Location")
     return answer(reads.location(get_services(), call.caller, wanted))
 
 
@@ -269,9 +275,8 @@ def read_by_id(call: Call, kind: str, wanted: str) -> Response:
 @fhir_route("GET", "/Schedule/{clinician_id}", summary="Read a Schedule (one per clinician)")
 def read_schedule(call: Call, clinician_id: str) -> Response:
     from ..fhir import reads
-    from ..fhir.inbound import reference
 
-    return answer(reads.schedule(get_services(), call.caller, reference(clinician_id, "Schedule", "id")))
+    return answer(reads.schedule(get_services(), call.caller, path_id(clinician_id, "Schedule")))
 
 
 @fhir_route("GET", "/Schedule", query=ScheduleQuery, summary="Search Schedule by _id, actor or service-type")
@@ -367,10 +372,9 @@ def search_slot(call: Call) -> Response:
 # --- Appointment ---------------------------------------------------------------------------------
 @fhir_route("GET", "/Appointment/{appointment_id}", summary="Read an Appointment")
 def read_appointment(call: Call, appointment_id: str) -> Response:
-    from ..fhir.inbound import reference
     from ..fhir.resources import appointment
 
-    found = get_services().booking.get(call.caller, reference(appointment_id, "Appointment", "id"))
+    found = get_services().booking.get(call.caller, path_id(appointment_id, "Appointment"))
     return answer(appointment(found))
 
 

@@ -153,6 +153,8 @@ def test_locations_are_the_sites_plus_a_virtual_location_per_jurisdiction(world,
     assert ext(virtual, JURISDICTION)[0]["valueCode"] == "US-NY"
     missing = scheduler.get("/fhir/R4/Location/virtual.US-WY")
     assert missing.status == 404 and issue_code(missing) == "NOT_FOUND"
+    not_an_id = scheduler.get("/fhir/R4/Location/%C3%84%20x")  # cannot be an id: names nothing
+    assert not_an_id.status == 404 and issue_code(not_an_id) == "NOT_FOUND"
     listed = {x["id"] for x in entries(fhir_get(scheduler, "/fhir/R4/Location").json)}
     assert listed == {fid(site["site_id"]), "virtual.US-NY"}
 
