@@ -402,3 +402,12 @@ def test_a_clinic_only_clinician_adds_no_virtual_location(admin, scheduler, worl
     role = fhir_get(scheduler, f"/fhir/R4/PractitionerRole/{fid(cid)}").json
     assert [x["reference"] for x in role["location"]] == [f"Location/{fid(site_id)}"]
     assert scheduler.get("/fhir/R4/Location/virtual.US-CT").status == 404
+
+
+@pytest.mark.parametrize("kind", ["Practitioner", "PractitionerRole", "Schedule", "Location"])
+def test_search_by_id_finds_the_one_resource_and_an_unknown_id_finds_none(world, scheduler, kind):
+    internal = world["site"]["site_id"] if kind == "Location" else world["clinician"]["clinician_id"]
+    found = entries(fhir_get(scheduler, f"/fhir/R4/{kind}?_id={fid(internal)}").json)
+    assert [(x["resourceType"], x["id"]) for x in found] == [(kind, fid(internal))]
+    assert entries(fhir_get(scheduler, f"/fhir/R4/{kind}?_id=nobody").json) == []
+    assert fhir_get(scheduler, f"/fhir/R4/{kind}/{fid(internal)}").json == found[0]
