@@ -7,6 +7,8 @@ from chalicelib.api.audit import audit
 from chalicelib.api.care_routing import care_routing
 from chalicelib.api.directory import directory
 from chalicelib.api.eligibility import eligibility
+from chalicelib.api.fhir import fhir
+from chalicelib.api.fhir_feed import fhir_feed
 from chalicelib.api.health import health
 from chalicelib.api.jobs import jobs
 from chalicelib.api.licensure import licensure
@@ -24,3 +26,5 @@ app.register_blueprint(eligibility)
 app.register_blueprint(openapi)
 app.register_blueprint(care_routing)
 app.register_blueprint(jobs)
+app.register_blueprint(fhir)
+app.register_blueprint(fhir_feed)

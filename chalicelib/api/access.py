@@ -12,6 +12,7 @@ from ..domain.errors import Forbidden
 
 PUBLIC = "public"
 T, OWN = "tenant", "own"
+_DIRECTORY = {"admin": T, "scheduler": T, "clinician": T, "patient": T}
 
 ACCESS: dict[str, dict[str, str] | str] = {
     "GET /v1/health": PUBLIC,
@@ -60,6 +61,26 @@ ACCESS: dict[str, dict[str, str] | str] = {
     "POST /v1/eligibility/checks": {"scheduler": T, "payer": OWN},
     "GET /v1/eligibility/checks/{check_id}": {"scheduler": T, "payer": OWN},
     "POST /v1/eligibility/x12": {"scheduler": T, "payer": OWN},
+    # FHIR R4 (api/fhir.py): the same rules as the /v1 routes over the same objects.
+    "GET /fhir/R4/metadata": PUBLIC,
+    "GET /fhir/R4/Patient": {"admin": T, "scheduler": T, "patient": OWN},
+    "GET /fhir/R4/Patient/{patient_id}": {"admin": T, "scheduler": T, "patient": OWN},
+    "GET /fhir/R4/Practitioner": _DIRECTORY,
+    "GET /fhir/R4/Practitioner/{clinician_id}": _DIRECTORY,
+    "GET /fhir/R4/PractitionerRole": _DIRECTORY,
+    "GET /fhir/R4/PractitionerRole/{clinician_id}": _DIRECTORY,
+    "GET /fhir/R4/Location": _DIRECTORY,
+    "GET /fhir/R4/Location/{site_id}": _DIRECTORY,
+    "GET /fhir/R4/Schedule": _DIRECTORY,
+    "GET /fhir/R4/Schedule/{clinician_id}": _DIRECTORY,
+    "GET /fhir/R4/Slot": {"admin": T, "scheduler": T, "clinician": T, "patient": OWN},
+    "GET /fhir/R4/Appointment": {"admin": T, "scheduler": T, "clinician": OWN, "patient": OWN},
+    "GET /fhir/R4/Appointment/{appointment_id}": {"admin": T, "scheduler": T, "clinician": OWN, "patient": OWN},
+    "POST /fhir/R4/Appointment": {"scheduler": T, "patient": OWN},
+    "GET /fhir/R4/$bulk-publish": _DIRECTORY,
+    # Public only when the tenant's settings publish the feed; otherwise a bearer of that tenant (else 404).
+    "GET /fhir/R4/public/{tenant_id}/$bulk-publish": PUBLIC,
+    "GET /fhir/R4/public/{tenant_id}/files/{file_name}": PUBLIC,
 }
 
 

@@ -124,10 +124,12 @@ def put_tenant_settings(call: Call) -> Response:
 
 
 def settings_json(settings: TenantSettings) -> dict[str, object]:
-    r = settings.routing
+    r, p = settings.routing, settings.publication
     return {"licensure": {"uncertain_rules": settings.licensure.uncertain_rules},
             "routing": {"disabled_rules": list(r.disabled_rules), "high_risk_max_wait_days": r.high_risk_max_wait_days,
                         "escalation_open_bound_minutes": r.escalation_open_bound_minutes},
+            "publication": {"public": p.public, "booking_url": p.booking_url, "booking_phone": p.booking_phone,
+                            "days": p.days, "services": list(p.services)},
             "version": settings.version}
 
 

@@ -64,6 +64,8 @@ def build_document(routes: dict[str, RouteContract] | None = None) -> dict[str, 
         wanted += [(m, "validation") for m in (r.body, r.query) if m is not None]
         if r.response is not None:
             wanted.append((r.response, "serialization"))
+        if r.extra.get("error_model") is not None:  # e.g. FHIR routes answer errors as OperationOutcome
+            wanted.append((r.extra["error_model"], "serialization"))
     wanted = list(dict.fromkeys(wanted))
     refs, top = models_json_schema(wanted, ref_template=REF)
     schemas: dict[str, Any] = top.get("$defs", {})
@@ -100,12 +102,24 @@ def build_document(routes: dict[str, RouteContract] | None = None) -> dict[str, 
 
 
 def _resolved(r: RouteContract) -> RouteContract:
-    """A response model may be named rather than imported, so `import app` never defines it."""
-    if isinstance(r.response, str):
-        from ..schemas import responses
+    """A model may be named rather than imported, so `import app` never defines it: a response by its name in
+    schemas/responses.py, any model as "package.module:Name"."""
+    changes: dict[str, Any] = {name: _model(getattr(r, name)) for name in ("body", "query", "response")
+                               if isinstance(getattr(r, name), str)}
+    if isinstance(r.extra.get("error_model"), str):
+        changes["extra"] = {**r.extra, "error_model": _model(r.extra["error_model"])}
+    return replace(r, **changes) if changes else r
 
-        return replace(r, response=getattr(responses, r.response))
-    return r
+
+def _model(name: str) -> Any:
+    if ":" in name:
+        import importlib
+
+        module, _, attr = name.partition(":")
+        return getattr(importlib.import_module(module), attr)
+    from ..schemas import responses
+
+    return getattr(responses, name)
 
 
 def _operation(r: RouteContract, refs: dict[Any, Any], schemas: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +130,8 @@ def _operation(r: RouteContract, refs: dict[Any, Any], schemas: dict[str, Any]) 
     }
     if r.description:
         op["description"] = r.description
-    params = [{"name": p, "in": "path", "required": True, "schema": dict(PATH_ID)} for p in r.path_params]
+    path_schema = r.extra.get("path_schema", PATH_ID)
+    params = [{"name": p, "in": "path", "required": True, "schema": dict(path_schema)} for p in r.path_params]
     if r.query is not None:
         params += _query_parameters(schemas[_name(refs[(r.query, "validation")])])
     if r.idempotent:
@@ -139,6 +154,9 @@ def _operation(r: RouteContract, refs: dict[Any, Any], schemas: dict[str, Any]) 
     from ..schemas.responses import GatewayError, Problem
 
     problem_ref = refs[(Problem, "serialization")]
+    error_type = r.extra.get("error_content_type", PROBLEM_JSON)
+    if r.extra.get("error_model") is not None:
+        problem_ref = refs[(r.extra["error_model"], "serialization")]
     for status in r.error_statuses():
         if status == 415:
             gateway_ref = refs[(GatewayError, "serialization")]
@@ -146,7 +164,7 @@ def _operation(r: RouteContract, refs: dict[Any, Any], schemas: dict[str, Any]) 
                                 "content": {"application/json": {"schema": gateway_ref}}}
             continue
         answer: dict[str, Any] = {"description": ERROR_REASONS.get(status, "Error"),
-                                  "content": {PROBLEM_JSON: {"schema": problem_ref}}}
+                                  "content": {error_type: {"schema": problem_ref}}}
         if status == 429:
             answer["headers"] = {"Retry-After": {"description": "Seconds until the window resets",
                                                  "schema": {"type": "integer", "minimum": 1}}}

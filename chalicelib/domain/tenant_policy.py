@@ -24,8 +24,21 @@ class RoutingOverrides:
 
 
 @dataclass(frozen=True)
+class PublicationPolicy:
+    """SMART Scheduling Links publication of open slots (GET /fhir/R4/$bulk-publish): who may read the
+    feed without a token, where a slot is booked, and how far ahead slots are published."""
+
+    public: bool = False
+    booking_url: str | None = None  # https page that books a slot; the feed appends the slot's details
+    booking_phone: str | None = None
+    days: int = 7
+    services: tuple[str, ...] = ()  # CPT codes published; empty: every service in the catalog
+
+
+@dataclass(frozen=True)
 class TenantSettings:
     tenant_id: str
     licensure: LicensurePolicy = LicensurePolicy()
     routing: RoutingOverrides = RoutingOverrides()
     version: int = 0
+    publication: PublicationPolicy = PublicationPolicy()

@@ -217,9 +217,19 @@ class TenantRoutingSettingsIn(Body):
     escalation_open_bound_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
 
 
+class TenantPublicationSettingsIn(Body):
+    public: bool = Field(default=False, description="Serve the SMART Scheduling Links feed without a token "
+                                                     "(it carries no PHI: locations, schedules, open slots)")
+    booking_url: Annotated[str, Field(pattern=r"^https://[^\s]{1,480}$")] | None = None
+    booking_phone: Phone | None = None
+    days: Annotated[int, Field(ge=1, le=31)] = 7
+    services: Annotated[list[Annotated[str, Field(pattern=r"^[0-9A-Z]{5}$")]], Field(max_length=20)] = []
+
+
 class TenantSettingsIn(Body):
     licensure: TenantLicensureSettingsIn = TenantLicensureSettingsIn()
     routing: TenantRoutingSettingsIn = TenantRoutingSettingsIn()
+    publication: TenantPublicationSettingsIn = TenantPublicationSettingsIn()
 
 
 class PatientIn(Body):

@@ -11,7 +11,7 @@ from ..domain.errors import FieldErrors, VersionMismatch
 from ..domain.ports import AuditTrail
 from ..domain.routing_policy import ROUTING_POLICY, RoutingPolicy
 from ..domain.rulebook import RuleBook
-from ..domain.tenant_policy import LicensurePolicy, RoutingOverrides, TenantSettings
+from ..domain.tenant_policy import LicensurePolicy, PublicationPolicy, RoutingOverrides, TenantSettings
 from ..schemas.directory import TenantSettingsIn
 
 
@@ -36,12 +36,13 @@ class TenantSettingsService:
         if if_match is not None and if_match != current.version:
             raise VersionMismatch(f"The settings are at version {current.version}, not {if_match}.",
                                   extra={"current_version": current.version})
-        r = body.routing
+        r, p = body.routing, body.publication
         self._check_routing(r.disabled_rules)
         saved = self.store.save(replace(
             current, licensure=LicensurePolicy(body.licensure.uncertain_rules),
             routing=RoutingOverrides(tuple(r.disabled_rules), r.high_risk_max_wait_days,
-                                     r.escalation_open_bound_minutes)))
+                                     r.escalation_open_bound_minutes),
+            publication=PublicationPolicy(p.public, p.booking_url, p.booking_phone, p.days, tuple(p.services))))
         self.audit.record(caller, "tenant_settings.update", "tenant/settings", None, "success")
         self.on_change(caller.tenant_id)
         return saved

@@ -69,7 +69,9 @@ def test_every_route_has_a_success_schema_and_documents_its_problems(document):
                 assert schema, f"{method.upper()} {path} {status} has no response schema"
             for status, answer in op["responses"].items():
                 if status.startswith(("4", "5")) and status != "415":
-                    assert set(answer["content"]) == {"application/problem+json"}, (path, method, status)
+                    # FHIR routes answer errors as OperationOutcome (FHIR's own error resource).
+                    expected = "application/fhir+json" if path.startswith("/fhir/") else "application/problem+json"
+                    assert set(answer["content"]) == {expected}, (path, method, status)
             public = op.get("security") == []
             assert public or {"401", "403"} <= set(op["responses"]), f"{method.upper()} {path} hides 401/403"
             if "{" in path:
@@ -81,7 +83,10 @@ def test_every_route_has_a_success_schema_and_documents_its_problems(document):
 def test_only_health_and_this_document_are_public(document):
     public = {f"{m.upper()} {p}" for p, ops in document["paths"].items() for m, op in ops.items()
               if op.get("security") == []}
-    assert public == {"GET /v1/health", "GET /v1/openapi.json"}
+    assert public == {"GET /v1/health", "GET /v1/openapi.json", "GET /fhir/R4/metadata",
+                      # the SMART Scheduling Links feed: public only when the tenant's settings say so
+                      "GET /fhir/R4/public/{tenant_id}/$bulk-publish",
+                      "GET /fhir/R4/public/{tenant_id}/files/{file_name}"}
     assert document["components"]["securitySchemes"]["bearerAuth"] == {
         **document["components"]["securitySchemes"]["bearerAuth"], "type": "http", "scheme": "bearer"}
 
@@ -105,9 +110,16 @@ def test_every_route_that_reads_a_json_body_declares_its_schema(document, api, s
                 continue
             url = path.replace("{", "x").replace("}", "")  # any id: parsing comes before lookups
             r = api.call(method, url, raw=b"{not json", token=token)
-            if r.status == 400 and any(e["field"] == "body" for e in r.json.get("errors", [])):
+            if r.status == 400 and "body" in _error_fields(r.json):
                 parsing.add(key)
     assert declared == parsing
+
+
+def _error_fields(body):
+    """The fields a 400 names: problem+json errors[].field, or a FHIR OperationOutcome's issue[].expression."""
+    if body.get("resourceType") == "OperationOutcome":
+        return {x for issue in body["issue"] for x in issue.get("expression", [])}
+    return {e["field"] for e in body.get("errors", [])}
 
 
 def test_query_parameters_come_from_the_validating_models(document):
@@ -181,7 +193,8 @@ def test_importing_the_app_builds_no_schema():
     """`import app` is the Lambda cold start: no JSON schema generation, no response models, no jsonschema."""
     probe = ("import sys, app\n"
              "from chalicelib.api import openapi\n"
-             "loaded = [m for m in ('jsonschema', 'openapi_spec_validator', 'chalicelib.schemas.responses') "
+             "loaded = [m for m in ('jsonschema', 'openapi_spec_validator', 'chalicelib.schemas.responses', "
+             "'fhir', 'fhir.resources', 'chalicelib.fhir', 'chalicelib.fhir.resources') "
              "if m in sys.modules]\n"
              "print(loaded, openapi._cached is None)\n")
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True,
