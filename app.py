@@ -11,6 +11,7 @@ from chalicelib.api.health import health
 from chalicelib.api.jobs import jobs
 from chalicelib.api.licensure import licensure
 from chalicelib.api.openapi import openapi
+from chalicelib.api.reminders import reminders
 from chalicelib.api.video import video
 
 app = Chalice(app_name="hybrid-care-orchestrator")
@@ -24,3 +25,4 @@ app.register_blueprint(eligibility)
 app.register_blueprint(openapi)
 app.register_blueprint(care_routing)
 app.register_blueprint(jobs)
+app.register_blueprint(reminders)

@@ -11,6 +11,9 @@ from ..domain.access import Caller
 from ..domain.errors import Forbidden
 
 PUBLIC = "public"
+# No JWT: the body's signed, expiring, single-use link token is the whole authorization, for one action
+# on the one appointment in the path (services/confirmations.py); anything else about it is a 404.
+LINK = "link-token"
 T, OWN = "tenant", "own"
 
 ACCESS: dict[str, dict[str, str] | str] = {
@@ -59,7 +62,22 @@ ACCESS: dict[str, dict[str, str] | str] = {
     "POST /v1/eligibility/checks": {"scheduler": T, "payer": OWN},
     "GET /v1/eligibility/checks/{check_id}": {"scheduler": T, "payer": OWN},
     "POST /v1/eligibility/x12": {"scheduler": T, "payer": OWN},
+    "GET /v1/appointments/{appointment_id}/reminders": {"admin": T, "scheduler": T, "clinician": OWN, "patient": OWN},
+    "POST /v1/appointments/{appointment_id}/confirm": LINK,
+    "POST /v1/appointments/{appointment_id}/decline": LINK,
+    # No-show counts are for the people who schedule, never for patients (not even their own).
+    "GET /v1/patients/{patient_id}/no-shows": {"admin": T, "scheduler": T},
+    "POST /v1/waitlist": {"scheduler": T, "patient": OWN},
+    "GET /v1/waitlist/{waitlist_id}": {"admin": T, "scheduler": T, "patient": OWN},
+    "POST /v1/waitlist/{waitlist_id}/accept": {"scheduler": T, "patient": OWN},
+    "POST /v1/waitlist/{waitlist_id}/decline": {"scheduler": T, "patient": OWN},
+    "POST /v1/waitlist/{waitlist_id}/cancel": {"scheduler": T, "patient": OWN},
 }
+
+
+def without_login(route: str) -> bool:
+    """Routes that take no bearer token: public ones, and those a link token in the body authorizes."""
+    return ACCESS.get(route) in (PUBLIC, LINK)
 
 
 def authorize(route: str, caller: Caller) -> None:

@@ -15,7 +15,7 @@ from ..bootstrap import get_services
 from ..domain.access import Caller
 from ..domain.errors import DomainError, FieldError, ValidationFailed
 from ..observability import record_request
-from .access import ACCESS, PUBLIC, authorize
+from .access import ACCESS, authorize, without_login
 from .auth import caller_from_headers
 from .contract import RouteContract, record
 from .problems import problem, problem_responses
@@ -81,7 +81,7 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
     if route not in ACCESS:
         raise LookupError(f"{route} has no entry in the authorization matrix")
     record(RouteContract(
-        method, path, public=ACCESS[route] == PUBLIC, summary=summary, description=description,
+        method, path, public=without_login(route), summary=summary, description=description,
         tags=(bp._import_name.rpartition(".")[2],), body=body, query=query, response=response, status=status,
         errors=tuple(errors), idempotent=idempotency_key, content_types=tuple(content_types or ["application/json"])))
 
@@ -90,7 +90,7 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
         @problem_responses
         def guarded(**params: str) -> Response:
             request = bp.current_request
-            if ACCESS[route] == PUBLIC:
+            if without_login(route):
                 return view(Call(request, Caller("anonymous", "", frozenset()), bp.lambda_context), **params)
             request_id = (request.context or {}).get("requestId", "")
             caller = caller_from_headers(request.headers, get_services().settings, request_id)

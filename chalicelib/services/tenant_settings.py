@@ -11,8 +11,8 @@ from ..domain.errors import FieldErrors, VersionMismatch
 from ..domain.ports import AuditTrail
 from ..domain.routing_policy import ROUTING_POLICY, RoutingPolicy
 from ..domain.rulebook import RuleBook
-from ..domain.tenant_policy import LicensurePolicy, RoutingOverrides, TenantSettings
-from ..schemas.directory import TenantSettingsIn
+from ..domain.tenant_policy import LicensurePolicy, NoShowPolicy, ReminderPolicy, RoutingOverrides, TenantSettings
+from ..schemas.directory import TenantReminderSettingsIn, TenantSettingsIn
 
 
 class SettingsStore(Protocol):
@@ -40,7 +40,8 @@ class TenantSettingsService:
         saved = self.store.save(replace(
             current, licensure=LicensurePolicy(body.licensure.uncertain_rules),
             routing=RoutingOverrides(tuple(r.disabled_rules), r.high_risk_max_wait_days,
-                                     r.escalation_open_bound_minutes)))
+                                     r.escalation_open_bound_minutes),
+            reminders=current.reminders if body.reminders is None else _reminders(body.reminders)))
         self.audit.record(caller, "tenant_settings.update", "tenant/settings", None, "success")
         return saved
 
@@ -57,3 +58,10 @@ class TenantSettingsService:
             elif effects[rule_id] == "escalate":
                 errors.add(f"routing.disabled_rules[{i}]", "crisis escalation cannot be switched off")
         errors.raise_if_any()
+
+
+def _reminders(body: TenantReminderSettingsIn) -> ReminderPolicy:
+    n = body.no_shows
+    return ReminderPolicy(tuple(sorted(body.offsets_minutes, reverse=True)), tuple(body.channels), body.quiet_start,
+                          body.quiet_end, body.link_ttl_hours, body.offer_hold_minutes,
+                          NoShowPolicy(n.require_confirmation_after, n.video_first_after))
