@@ -12,7 +12,7 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 
 
 def unique_patient(scheduler: Any, tenant: str, name: str = "Pat Example", **extra: Any) -> dict[str, Any]:
-    digits = "".join(random.choice("0123456789") for _ in range(7))  # noqa: S311 - a test phone number
+    digits = "".join(random.choice("0123456789") for _ in range(7))  # a test phone number
     body = patient_body(name, phone=f"+1 917 {digits}", email=f"{name.split()[0].lower()}.{digits}@{tenant}.example",
                         **extra)
     r = scheduler.post("/v1/patients", body)

@@ -100,7 +100,7 @@ def test_a_link_token_verifies_only_with_its_key_unchanged_and_unexpired():
     assert links.verify(token, KEY, NOW) == _claim()
     assert links.verify(token, b"other-key" * 4, NOW) is None
     assert links.verify(token, KEY, NOW + timedelta(hours=1)) is None  # expired
-    payload, signature = token.split(".")
+    signature = token.split(".")[1]
     forged_payload = links.sign(_claim(appointment_id="apt_2"), b"attacker").split(".")[0]
     assert links.verify(f"{forged_payload}.{signature}", KEY, NOW) is None
     for junk in ("", "a.b", "...", token + "x", None, 42, "é.é", "x" * 600):
