@@ -48,7 +48,7 @@ def _queue_pk(tenant: str) -> str:
 
 
 def _queue_sk(e: WaitlistEntry) -> str:
-    return f"{stamp(e.created_at)}#{e.waitlist_id}"
+    return f"{e.created_at.astimezone(UTC):%Y%m%dT%H%M%S%f}#{e.waitlist_id}"  # first come, first served
 
 
 def _offer_pointer(e: WaitlistEntry) -> PointerItem:
@@ -147,7 +147,8 @@ class WaitlistRepository:
 
     # --- freed slots and offer expiry (job indexes, sharded) ---------------------------------
     def add_freed(self, slot: FreedSlot) -> None:
-        PointerItem(f"FREED#{shard(slot.source + slot.key)}", f"{stamp(slot.freed_at)}#{slot.tenant_id}#{slot.key}",
+        PointerItem(f"FREED#{shard(slot.source + slot.key)}",
+                    f"{stamp(slot.freed_at)}#{slot.tenant_id}#{slot.key}#{slot.source}",
                     kind="freed_slot", doc=to_doc(slot)).save()
 
     def freed(self, limit: int = 100) -> list[tuple[PointerItem, FreedSlot]]:
