@@ -100,6 +100,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
                              gate=gate, routing_guard=routing.check_visit)
     reminders, confirmations, waitlist = _visit_followers(settings, clock, connection, directory_repo, appointments,
                                                           booking, gate, tenant_settings.get, audit)
+    routing.video_first = confirmations.video_first  # type: ignore[method-assign]
     return Services(
         video=VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit, booking),
         settings=settings,

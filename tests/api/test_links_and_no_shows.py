@@ -125,3 +125,23 @@ def test_after_n_no_shows_tenant_policy_requires_confirmation_of_new_bookings(ad
     assert flags == {"confirmation_required": True, "video_first": True}
     second = book(scheduler, world, patient, start="2026-03-04T10:00:00-05:00")
     assert reminders(scheduler, second["appointment_id"])["confirmation"] == {"required": True, "status": "pending"}
+
+
+def test_after_n_no_shows_routing_puts_the_patient_on_video_first(admin, clock, scheduler, world, tenant):
+    """The tenant's no-show policy switches on the routing rule `route-no-show-video-first` for that patient."""
+    patient = unique_patient(scheduler, tenant)
+    window = {"from": "2026-03-03T00:00:00Z", "to": "2026-03-06T00:00:00Z"}
+    ask = {"patient_id": patient["patient_id"], "service": "90834", "window": window, "limit": 50}
+
+    def rule_ids(body):
+        return {x["rule_id"] for o in body["options"] for x in o["reasons"]} | \
+            {x["rule_id"] for x in body["explanation"]}
+
+    before = scheduler.post("/v1/routing/recommendations", ask)
+    assert before.status == 200, before.json
+    assert "route-no-show-video-first" not in rule_ids(before.json)
+    assert admin.put("/v1/tenant/settings", {"reminders": {"no_shows": {"video_first_after": 1}}}).status == 200
+    no_show(scheduler, book(scheduler, world, patient)["appointment_id"])
+    after = scheduler.post("/v1/routing/recommendations", ask).json
+    assert "route-no-show-video-first" in rule_ids(after), (after["options"][:2], after["explanation"])
+    assert after["options"][0]["modality"] == "video"

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.unit
 
 REPO = PACKAGE_DIR.parent
 RULES_FILES = ("compacts.yaml", "jurisdictions.yaml", "license_types.yaml", "prescribing.yaml", "services.yaml",
-               "payers/acme.yaml", "payers/default.yaml")
+               "payers/acme.yaml", "payers/default.yaml", "routing/policy.yaml")
 
 
 def run_cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:

@@ -193,7 +193,8 @@ def test_the_runtime_reads_json_without_importing_yaml(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", probe], cwd=PACKAGE_DIR.parent, capture_output=True, text=True,
                          check=True, timeout=60).stdout
 
-    assert out.strip() == "['compacts', 'jurisdictions', 'license_types', 'payer_policy', 'prescribing'] False"
+    tables = ["compacts", "jurisdictions", "license_types", "payer_policy", "prescribing", "routing_policy"]
+    assert out.strip() == f"{tables} False"
 
 
 DOMAIN_MODULES = ["ruleref", "jurisdictions", "license_types", "compacts", "prescribing", "licensure"]
