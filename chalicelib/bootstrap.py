@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .settings import Settings
@@ -82,6 +82,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .services.licensure import LicensureService
     from .services.routing import RoutingService
     from .services.tenant_settings import TenantSettingsService
+    from .services.ttl_cache import TtlCache
     from .services.video import VideoService
 
     connection = bind_models(settings)
@@ -90,16 +91,18 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     audit = DynamoAuditTrail(clock, connection)
     eligibility, recorder = wire_eligibility(settings, clock, new_id, directory_repo, audit, rulebook, appointments)
     tenant_settings = TenantSettingsRepository()
+    # Settings change a few times a year: read once a minute per process, invalidated here on a write.
+    settings_cache = TtlCache(tenant_settings.get, timedelta(seconds=60), clock)
     # One licensure decision for every door: booking, reschedule, switch, check-in, video, start, completion.
-    gate = CareGate(appointments, rulebook, tenant_settings)
+    gate = CareGate(appointments, rulebook, settings_cache)
     availability = AvailabilityService(directory_repo, appointments, rulebook, clock, gate)
     routing = RoutingService(directory_repo, appointments, availability, rulebook, clock, new_id, audit,
                              EscalationRepository(connection), ScreeningRepository(), _events(settings),
-                             tenant_settings.get, _payer_coverage(eligibility), gate)
+                             settings_cache.get, _payer_coverage(eligibility, clock), gate)
     booking = BookingService(directory_repo, appointments, rulebook, clock, new_id, audit, eligibility=recorder,
                              gate=gate, routing_guard=routing.check_visit)
     reminders, confirmations, waitlist = _visit_followers(settings, clock, connection, directory_repo, appointments,
-                                                          booking, gate, tenant_settings.get, audit)
+                                                          booking, gate, settings_cache.get, audit)
     routing.video_first = confirmations.video_first  # type: ignore[method-assign]
     return Services(
         video=VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit, booking),
@@ -113,7 +116,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
         licensure=LicensureService(directory_repo, rulebook, gate),
         eligibility=eligibility,
         clock=clock,
-        tenant_settings=TenantSettingsService(tenant_settings, audit, rulebook),
+        tenant_settings=TenantSettingsService(tenant_settings, audit, rulebook, on_change=settings_cache.invalidate),
         routing=routing,
         reminders=reminders,
         confirmations=confirmations,
@@ -182,17 +185,22 @@ def _events(settings: Settings) -> Callable[[], SnsEvents]:
     return get
 
 
-def _payer_coverage(eligibility: EligibilityService) -> Callable[[str, date], dict[Modality, bool | None]]:
-    def coverage(payer_id: str, on: date) -> dict[Modality, bool | None]:
+def _payer_coverage(eligibility: EligibilityService,
+                    clock: Clock) -> Callable[[str, date], dict[Modality, bool | None]]:
+    """A payer's telehealth coverage (its API configuration over the rules default), cached a minute."""
+    from .services.ttl_cache import TtlCache
+
+    def load(key: tuple[str, date]) -> dict[Modality, bool | None]:
         from .domain.model import Modality
 
-        resolved = eligibility.resolve_payer(payer_id, on)
+        resolved = eligibility.resolve_payer(*key)
         if resolved is None:
             return {}
         terms = resolved.policy.terms
         return {Modality.VIDEO: terms.covered(Modality.VIDEO), Modality.PHONE: terms.covered(Modality.PHONE)}
 
-    return coverage
+    cache: TtlCache[tuple[str, date], dict[Modality, bool | None]] = TtlCache(load, timedelta(seconds=60), clock)
+    return lambda payer_id, on: cache.get((payer_id, on))
 
 
 def _video_rooms(settings: Settings) -> Callable[[], ChimeVideoRooms]:

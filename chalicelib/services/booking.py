@@ -16,6 +16,7 @@ from ..domain.billing import billing_facts
 from ..domain.care import CareDecision, PatientWhereabouts, notes
 from ..domain.eligibility_hook import EligibilityRecorder, NoEligibilityRecorder
 from ..domain.errors import (
+    Conflict,
     FieldError,
     FieldErrors,
     JurisdictionMismatch,
@@ -39,7 +40,7 @@ from .paging import decode_cursor, encode_cursor
 
 log = logging.getLogger(__name__)
 # Told after a visit changed and the write committed: ("booked" | "rescheduled" | "cancelled" | "no_show"
-# | "modality", before, after). Reminders, no-show tallies and the waitlist listen (services/visit_events.py).
+# | "modality", before, after). Reminders, no-show tallies and the waitlist listen (bootstrap._visit_followers).
 VisitListener = Callable[[str, Appointment | None, Appointment], None]
 
 ROOM_ATTEMPTS = 3
@@ -93,7 +94,7 @@ class BookingService:
 
     # --- booking -----------------------------------------------------------------------------
     def book(self, caller: Caller, body: BookingIn, *, hold: object = None) -> Appointment:
-        """`hold`: a waitlist offer's held slot (adapters/dynamo/holds.py), taken over by this booking."""
+        """`hold`: a waitlist offer's held slot (adapters/dynamo/waitlist.HeldSlot), taken over by this booking."""
         require_patient_access(caller, body.patient_id)
         patient = self._patient(caller, body.patient_id)
         clinician = self._clinician(caller, body.clinician_id)
@@ -395,14 +396,19 @@ class BookingService:
                 "Confirm where the patient is first: check in, or the patient joins with "
                 "{patient_jurisdiction, callback_phone}.", extra={"current_status": current.status.value})
         clinician = self._clinician(caller, current.clinician_id)
-        site = self.directory.get_site(current.tenant_id, current.site_id) if current.site_id else None
-        place = self.gate.place(current.modality, site, whereabouts_of(current, None), clinician)
-        decided = self.gate.decide(current.tenant_id, clinician, current.modality, current.start, place,
-                                   service=current.service, own=current)
+        decided = self._decide_stored(current, clinician)
         if not decided.decision.allowed:
             self.audit.record(caller, "appointment.start", _resource(current), current.patient_id, "refused")
-            raise self._mismatch(current, clinician, place.jurisdiction, list(decided.decision.reasons))
+            raise self._mismatch(current, clinician, decided.place.jurisdiction, list(decided.decision.reasons))
         return decided
+
+    def _decide_stored(self, current: Appointment, clinician: Clinician) -> CareDecision:
+        """The gate's decision for a stored visit as it stands: its modality, time and what is known of
+        where the patient is."""
+        site = self.directory.get_site(current.tenant_id, current.site_id) if current.site_id else None
+        place = self.gate.place(current.modality, site, whereabouts_of(current, None), clinician)
+        return self.gate.decide(current.tenant_id, clinician, current.modality, current.start, place,
+                                service=current.service, own=current)
 
     def redecide_for_clinician(self, caller: Caller, clinician: Clinician) -> dict[str, int]:
         """After a clinician (or a site) changed: decide every active visit from yesterday on again. A visit
@@ -423,13 +429,8 @@ class BookingService:
                 return counts
 
     def _redecide_visit(self, caller: Caller, current: Appointment, clinician: Clinician) -> str | None:
-        from ..domain.errors import Conflict
-
         for _ in range(3):
-            site = self.directory.get_site(current.tenant_id, current.site_id) if current.site_id else None
-            place = self.gate.place(current.modality, site, whereabouts_of(current, None), clinician)
-            decided = self.gate.decide(current.tenant_id, clinician, current.modality, current.start, place,
-                                       service=current.service, own=current)
+            decided = self._decide_stored(current, clinician)
             now = self.clock()
             if decided.decision.allowed:
                 record, basis = decided.record(), decided.decision.basis
@@ -476,28 +477,12 @@ class BookingService:
         return self._move_to(caller, current, Status.IN_PROGRESS, release_locks=False, decided=decided)
 
     def redecide(self, caller: Caller, appointment_id: str) -> Appointment:
-        """Decide an active visit again on today's records (e.g. after a licence was reinstated)."""
+        """Decide an active visit again on today's records (e.g. after a licence was reinstated): cleared
+        when lawful now, still flagged (with today's reasons) when not."""
         current = self._visible(caller, appointment_id)
         status_machine.require_in(current.status, ACTIVE, "re-decided")
-        clinician = self._clinician(caller, current.clinician_id)
-        site = self.directory.get_site(current.tenant_id, current.site_id) if current.site_id else None
-        place = self.gate.place(current.modality, site, whereabouts_of(current, None), clinician)
-        decided = self.gate.decide(current.tenant_id, clinician, current.modality, current.start, place,
-                                   service=current.service, own=current)
-        now = self.clock()
-        if decided.decision.allowed:
-            record = decided.record()
-            basis = decided.decision.basis
-        else:
-            record = replace(current.licensure or decided.record(), status="needs_review",
-                             review_reasons=notes(decided.decision))
-            basis = current.licensure_basis
-        new = replace(current, licensure=record, licensure_basis=basis, updated_at=now,
-                      history=(*current.history, _event(now, "licensure_redecided", caller)))
-        done = self._save_redecided(current, new)
-        self.audit.record(caller, "appointment.redecide", _resource(done), done.patient_id,
-                          "success" if decided.decision.allowed else "needs_review")
-        return done
+        self._redecide_visit(caller, current, self._clinician(caller, current.clinician_id))
+        return self._visible(caller, appointment_id)
 
     def _alternatives(self, current: Appointment, clinician: Clinician, where: str) -> list[dict[str, object]]:
         """Lawful ways to still see the patient at the booked time: another modality, or another clinician,

@@ -21,11 +21,12 @@ class SettingsStore(Protocol):
 
 
 class TenantSettingsService:
-    def __init__(self, store: SettingsStore, audit: AuditTrail,
-                 rules: Callable[[], RuleBook] | None = None) -> None:
+    def __init__(self, store: SettingsStore, audit: AuditTrail, rules: Callable[[], RuleBook] | None = None,
+                 on_change: Callable[[str], None] | None = None) -> None:
         self.store = store
         self.audit = audit
         self.rules = rules
+        self.on_change = on_change or (lambda tenant: None)
 
     def get(self, caller: Caller) -> TenantSettings:
         return self.store.get(caller.tenant_id)
@@ -43,6 +44,7 @@ class TenantSettingsService:
                                      r.escalation_open_bound_minutes),
             reminders=current.reminders if body.reminders is None else _reminders(body.reminders)))
         self.audit.record(caller, "tenant_settings.update", "tenant/settings", None, "success")
+        self.on_change(caller.tenant_id)
         return saved
 
     def _check_routing(self, disabled: list[str]) -> None:

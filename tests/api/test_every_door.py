@@ -181,6 +181,8 @@ def test_a_suspended_licence_flags_future_visits_until_reinstated(nj_world, sche
     assert [a["appointment_id"] for a in listed["items"]] == [appointment_id]
     r = scheduler.post(f"/v1/appointments/{appointment_id}/check-in", {"patient_jurisdiction": "US-NY"})
     assert (r.status, r.json["code"]) == (409, "LICENSURE_NEEDS_REVIEW")
+    again = scheduler.post(f"/v1/appointments/{appointment_id}/licensure/redecide")
+    assert again.status == 200 and again.json["licensure"]["status"] == "needs_review"  # still suspended
     # AND availability no longer offers the clinician
     slots = scheduler.get(f"/v1/availability?service=90834&patient_jurisdiction=US-NY&clinician_id={clinician_id}"
                           "&from=2026-03-04T00:00:00Z&to=2026-03-06T00:00:00Z").json

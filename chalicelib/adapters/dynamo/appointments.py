@@ -169,7 +169,7 @@ class AppointmentRepository:
 
     # --- writes ------------------------------------------------------------------------------
     def book(self, appointment: Appointment, hold: Any = None) -> Appointment:
-        """`hold` (holds.HeldSlot): blocks a waitlist offer holds for this patient pass to the booking in the
+        """`hold` (waitlist.HeldSlot): blocks a waitlist offer holds for this patient pass to the booking in the
         same transaction; held blocks the visit does not need are freed."""
         tx = _Labelled(self._connection, appointment.appointment_id)
         held = {(lk.pk, lk.sk) for lk in hold.locks} if hold is not None else set()
