@@ -35,9 +35,9 @@ class NoShowPolicy:
 class ReminderPolicy:
     """When reminders go out, on which channels, and what is quiet time (in the patient's zone).
 
-    Defaults: 24 h and 2 h before (the two reminders open scheduling systems send by default, e.g.
-    Cal.com workflows BEFORE_EVENT), SMS and email, no messages 21:00-08:00 local (the TCPA's
-    8 a.m.-9 p.m. calling window, 47 CFR 64.1200(c)(1)), waitlist offers held 30 minutes.
+    Defaults: 24 h and 2 h before (issue 18's minimum), SMS and email, no messages 21:00-08:00 in the
+    patient's zone (the TCPA's 8 a.m.-9 p.m. calling window, 47 CFR 64.1200(c)(1)), links valid 72 h
+    (never past the visit), waitlist offers held 30 minutes, confirmation required after 2 no-shows.
     """
 
     offsets_minutes: tuple[int, ...] = (1440, 120)
