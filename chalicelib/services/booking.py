@@ -124,8 +124,9 @@ class BookingService:
                 if attempt == LEDGER_ATTEMPTS - 1:
                     raise  # re-decided on fresh counts each time; a third race in a row is a real conflict
         self.audit.record(caller, "appointment.book", _resource(booked), booked.patient_id, "success")
-        self._told("booked", None, booked)
-        return self.eligibility.record(caller, booked, patient, clinician)
+        recorded = self.eligibility.record(caller, booked, patient, clinician)
+        self._told("booked", None, recorded)
+        return recorded
 
     def _with_room(self, plan: VisitPlan, appointment: Appointment,
                    write: Callable[[Appointment], Appointment], own: Appointment | None = None) -> Appointment:
@@ -323,8 +324,9 @@ class BookingService:
                 if attempt == LEDGER_ATTEMPTS - 1:
                     raise
         self.audit.record(caller, "appointment.change", _resource(done), done.patient_id, "success")
-        self._told("rescheduled" if action == "rescheduled" else "modality", current, done)
-        return self.eligibility.record(caller, done, patient, clinician, previous=current)
+        recorded = self.eligibility.record(caller, done, patient, clinician, previous=current)
+        self._told("rescheduled" if action == "rescheduled" else "modality", current, recorded)
+        return recorded
 
     def _replacer(self, current: Appointment) -> Callable[[Appointment], Appointment]:
         token = self.new_id("tx")  # one token per attempt: a retried room pick is the same write
