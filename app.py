@@ -13,6 +13,7 @@ from chalicelib.api.health import health
 from chalicelib.api.jobs import jobs
 from chalicelib.api.licensure import licensure
 from chalicelib.api.openapi import openapi
+from chalicelib.api.reminders import reminders
 from chalicelib.api.video import video
 
 app = Chalice(app_name="hybrid-care-orchestrator")
@@ -28,3 +29,4 @@ app.register_blueprint(care_routing)
 app.register_blueprint(jobs)
 app.register_blueprint(fhir)
 app.register_blueprint(fhir_feed)
+app.register_blueprint(reminders)

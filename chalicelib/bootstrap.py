@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .settings import Settings
 
@@ -15,17 +16,21 @@ if TYPE_CHECKING:
     from .adapters.chime import ChimeVideoRooms
     from .adapters.dynamo.rate_limit import RateLimiter
     from .adapters.events import SnsEvents
-    from .domain.model import Modality
+    from .adapters.notify import Notifier
+    from .domain.model import Appointment, Modality
     from .domain.ports import AuditTrail, Clock
     from .services.audit import AuditService
     from .services.availability import AvailabilityService
     from .services.booking import BookingService
+    from .services.confirmations import ConfirmationService
     from .services.directory import DirectoryService
     from .services.eligibility import EligibilityService
     from .services.licensure import LicensureService
+    from .services.reminders import ReminderService
     from .services.routing import RoutingService
     from .services.tenant_settings import TenantSettingsService
     from .services.video import VideoService
+    from .services.waitlist import WaitlistService
 
 
 @dataclass
@@ -43,6 +48,9 @@ class Services:
     clock: Clock
     tenant_settings: TenantSettingsService
     routing: RoutingService
+    reminders: ReminderService
+    confirmations: ConfirmationService
+    waitlist: WaitlistService
 
 
 _services: Services | None = None
@@ -93,6 +101,9 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
                              settings_cache.get, _payer_coverage(eligibility, clock), gate)
     booking = BookingService(directory_repo, appointments, rulebook, clock, new_id, audit, eligibility=recorder,
                              gate=gate, routing_guard=routing.check_visit)
+    reminders, confirmations, waitlist = _visit_followers(settings, clock, connection, directory_repo, appointments,
+                                                          booking, gate, settings_cache.get, audit)
+    routing.video_first = confirmations.video_first  # type: ignore[method-assign]
     return Services(
         video=VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit, booking),
         settings=settings,
@@ -107,7 +118,57 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
         clock=clock,
         tenant_settings=TenantSettingsService(tenant_settings, audit, rulebook, on_change=settings_cache.invalidate),
         routing=routing,
+        reminders=reminders,
+        confirmations=confirmations,
+        waitlist=waitlist,
     )
+
+
+def _visit_followers(settings: Settings, clock: Clock, connection: Any, directory: Any, appointments: Any,
+                     booking: BookingService, gate: Any, settings_of: Any, audit: AuditTrail,
+                     ) -> tuple[ReminderService, ConfirmationService, WaitlistService]:
+    """Reminders, no-show tallies and the waitlist follow every committed visit change (booking's listener)."""
+    from .adapters.dynamo.reminders import ReminderRepository
+    from .adapters.dynamo.waitlist import WaitlistRepository
+    from .rules.bundle import rulebook
+    from .services.confirmations import ConfirmationService
+    from .services.reminders import ReminderService
+    from .services.waitlist import WaitlistService
+
+    sender = _notifier(settings)
+    repo = ReminderRepository(connection)
+    reminders = ReminderService(repo, appointments, directory, settings_of, rulebook, clock, sender, audit,
+                                settings.link_signing_key, settings.link_base_url)
+    confirmations = ConfirmationService(repo, appointments, booking, directory, settings_of, clock, audit,
+                                        settings.link_signing_key)
+    waitlist = WaitlistService(WaitlistRepository(connection), directory, appointments, booking, gate, rulebook,
+                               settings_of, clock, new_id, audit, sender)
+
+    def followed(change: str, before: Appointment | None, after: Appointment) -> None:
+        # Each follower on its own: a failing one must not keep the others from their work.
+        for follower in (confirmations.on_change, reminders.on_change, waitlist.on_change):
+            try:
+                follower(change, before, after)
+            except Exception as exc:
+                logging.getLogger(__name__).warning("visit follower failed", extra={
+                    "change": change, "appointment_id": after.appointment_id, "error": type(exc).__name__})
+
+    booking.listener = followed
+    return reminders, confirmations, waitlist
+
+
+def _notifier(settings: Settings) -> Callable[[], Notifier]:
+    """SNS and SES clients are made on the first message, not on every cold start."""
+    made: list[Notifier] = []
+
+    def get() -> Notifier:
+        if not made:
+            from .adapters.notify import Notifier
+
+            made.append(Notifier(settings))
+        return made[0]
+
+    return get
 
 
 def _events(settings: Settings) -> Callable[[], SnsEvents]:

@@ -38,6 +38,11 @@ class Settings:
     # Crisis escalations are published here (SNS). Locally: moto, topic made on first use.
     escalation_topic_arn: str | None = None
     sns_endpoint: str | None = None
+    # Reminders and waitlist offers (services/reminders.py): SES v2 sender, where links point, link key.
+    ses_endpoint: str | None = None
+    reminder_from: str = "reminders@example.org"
+    link_base_url: str = "http://127.0.0.1:8000"
+    link_signing_key: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -86,8 +91,16 @@ class Settings:
             eligibility=EligibilitySettings.from_env(env, is_local),
             escalation_topic_arn=env.get("HCO_ESCALATION_TOPIC_ARN") or None,
             sns_endpoint=env.get("HCO_SNS_ENDPOINT") or None,
+            ses_endpoint=env.get("HCO_SES_ENDPOINT") or env.get("HCO_SNS_ENDPOINT") or None,
+            reminder_from=env.get("HCO_REMINDER_FROM", "reminders@example.org"),
+            link_base_url=env.get("HCO_LINK_BASE_URL", "http://127.0.0.1:8000"),
+            # Deployed stages must set HCO_LINK_SIGNING_KEY; without it no link verifies (fail closed).
+            link_signing_key=env.get("HCO_LINK_SIGNING_KEY") or (LOCAL_DEV_LINK_KEY if is_local else None),
         )
 
+
+# Only for the local stage: signs confirm/decline links in reminders.
+LOCAL_DEV_LINK_KEY = "hco-local-dev-link-key-not-a-secret-5550123"
 
 DEFAULT_RATE_LIMITS = ("booking=30/60,availability=120/60,eligibility=60/60,eligibility_tenant=600/60,"
                        "eligibility_payer=3000/60")

@@ -1,5 +1,7 @@
 """Work AWS runs outside a request, driven locally by `make run`: the scheduled jobs on a local clock,
-and what the app publishes to SNS printed to the console (ids and types only: no PHI is published)."""
+and what the app publishes to SNS printed to the console (ids and types only: no PHI is published).
+The local outbox (SMS and email the reminder and waitlist jobs sent through moto) is printed too: it is
+demo data on the local stage only."""
 
 from __future__ import annotations
 
@@ -17,16 +19,37 @@ def start_background(moto_url: str, region: str, stop: threading.Event, say: Cal
     threading.Thread(target=_printer, args=(moto_url, region, stop, say), name="events", daemon=True).start()
 
 
-def _jobs(stop: threading.Event, say: Callable[[str], None]) -> None:
-    from chalicelib.api.jobs import escalations_overdue
+def scheduled_event(rule: str) -> dict[str, Any]:
+    """The EventBridge event a deployed schedule hands its Lambda (what Chalice's handler parses)."""
+    import uuid
+    from datetime import UTC, datetime
 
-    while not stop.wait(JOB_EVERY_SECONDS):
+    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "123456789012", "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": "us-east-1", "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{rule}"], "detail": {}}
+
+
+def run_jobs_once(say: Callable[[str], None]) -> None:
+    """Every scheduled handler once, as the deployed schedules invoke them, then what went out."""
+    from chalicelib.adapters.notify import LOCAL_OUTBOX
+    from chalicelib.api.jobs import escalations_overdue, reminders_send, waitlist_offers
+
+    for name, handler in (("escalations-overdue", escalations_overdue), ("reminders-send", reminders_send),
+                          ("waitlist-offers", waitlist_offers)):
         try:
-            result = escalations_overdue({})  # the same handler the deployed schedule invokes
-            if result.get("reported"):
-                say(f"job escalations-overdue: {result['reported']} reported")
+            result = handler(scheduled_event(name), None)
+            if any(result.values()):
+                say(f"job {name}: " + " ".join(f"{k}={v}" for k, v in result.items()))
         except Exception as exc:  # a failing job must not stop the local stack
-            say(f"job escalations-overdue failed: {exc!r}")
+            say(f"job {name} failed: {exc!r}")
+    while LOCAL_OUTBOX:
+        sent = LOCAL_OUTBOX.popleft()
+        say(f"outbox {sent['channel']} to {sent['to']}: {sent['text']}")
+
+
+def _jobs(stop: threading.Event, say: Callable[[str], None]) -> None:
+    while not stop.wait(JOB_EVERY_SECONDS):
+        run_jobs_once(say)
 
 
 def _printer(moto_url: str, region: str, stop: threading.Event, say: Callable[[str], None]) -> None:

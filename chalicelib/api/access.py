@@ -11,6 +11,9 @@ from ..domain.access import Caller
 from ..domain.errors import Forbidden
 
 PUBLIC = "public"
+# No JWT: the body's signed, expiring, single-use link token is the whole authorization, for one action
+# on the one appointment in the path (services/confirmations.py); anything else about it is a 404.
+LINK = "link-token"
 T, OWN = "tenant", "own"
 _DIRECTORY = {"admin": T, "scheduler": T, "clinician": T, "patient": T}
 
@@ -81,6 +84,16 @@ ACCESS: dict[str, dict[str, str] | str] = {
     # Public only when the tenant's settings publish the feed; otherwise a bearer of that tenant (else 404).
     "GET /fhir/R4/public/{tenant_id}/$bulk-publish": PUBLIC,
     "GET /fhir/R4/public/{tenant_id}/files/{file_name}": PUBLIC,
+    "GET /v1/appointments/{appointment_id}/reminders": {"admin": T, "scheduler": T, "clinician": OWN, "patient": OWN},
+    "POST /v1/appointments/{appointment_id}/confirm": LINK,
+    "POST /v1/appointments/{appointment_id}/decline": LINK,
+    # No-show counts are for the people who schedule, never for patients (not even their own).
+    "GET /v1/patients/{patient_id}/no-shows": {"admin": T, "scheduler": T},
+    "POST /v1/waitlist": {"scheduler": T, "patient": OWN},
+    "GET /v1/waitlist/{waitlist_id}": {"admin": T, "scheduler": T, "patient": OWN},
+    "POST /v1/waitlist/{waitlist_id}/accept": {"scheduler": T, "patient": OWN},
+    "POST /v1/waitlist/{waitlist_id}/decline": {"scheduler": T, "patient": OWN},
+    "POST /v1/waitlist/{waitlist_id}/cancel": {"scheduler": T, "patient": OWN},
 }
 
 
@@ -89,6 +102,11 @@ ACCESS: dict[str, dict[str, str] | str] = {
 PHI_ROUTES = frozenset(r for r in ACCESS if any(part in r for part in (
     "/v1/patients", "/v1/appointments", "/v1/availability", "/v1/audit", "/v1/eligibility", "/members/",
     "/v1/payers/{payer_id}/audit")))
+
+
+def without_login(route: str) -> bool:
+    """Routes that take no bearer token: public ones, and those a link token in the body authorizes."""
+    return ACCESS.get(route) in (PUBLIC, LINK)
 
 
 def authorize(route: str, caller: Caller) -> None:

@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
 from ..domain.errors import FieldError, ValidationFailed
-from ..domain.tenant_policy import TenantSettings
+from ..domain.tenant_policy import ReminderPolicy, TenantSettings
 from ..schemas.directory import (
     AvailabilityIn,
     ClinicianIn,
@@ -130,7 +130,15 @@ def settings_json(settings: TenantSettings) -> dict[str, object]:
                         "escalation_open_bound_minutes": r.escalation_open_bound_minutes},
             "publication": {"public": p.public, "booking_url": p.booking_url, "booking_phone": p.booking_phone,
                             "days": p.days, "services": list(p.services)},
+            "reminders": reminders_json(settings.reminders),
             "version": settings.version}
+
+
+def reminders_json(p: ReminderPolicy) -> dict[str, object]:
+    return {"offsets_minutes": list(p.offsets_minutes), "channels": list(p.channels), "quiet_start": p.quiet_start,
+            "quiet_end": p.quiet_end, "link_ttl_hours": p.link_ttl_hours, "offer_hold_minutes": p.offer_hold_minutes,
+            "no_shows": {"require_confirmation_after": p.no_shows.require_confirmation_after,
+                         "video_first_after": p.no_shows.video_first_after}}
 
 
 def if_match(call: Call) -> int | None:

@@ -16,3 +16,16 @@ def escalations_overdue(event: Any) -> dict[str, Any]:
     """Escalations nobody acknowledged within the policy's bound are published again, once each."""
     reported = get_services().routing.report_overdue()
     return {"reported": len(reported)}
+
+
+@jobs.schedule(Rate(1, unit=Rate.MINUTES), name="reminders-send")
+def reminders_send(event: Any) -> dict[str, Any]:
+    """Due reminders (by time bucket) go out by SMS and email, each claimed by a conditional write first."""
+    sent = get_services().reminders.send_due()
+    return {"sent": sum(1 for s in sent if s.status == "sent"), "failed": sum(1 for s in sent if s.status == "failed")}
+
+
+@jobs.schedule(Rate(1, unit=Rate.MINUTES), name="waitlist-offers")
+def waitlist_offers(event: Any) -> dict[str, Any]:
+    """Expired offers pass on; freed slots become offers that hold the slot."""
+    return get_services().waitlist.run()

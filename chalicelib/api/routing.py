@@ -17,7 +17,7 @@ from ..domain.access import Caller
 from ..domain.errors import DomainError, FieldError, Forbidden, NotFound, ValidationFailed
 from ..observability import logger, record_request
 from ..services.paging import CursorScope, cursor_scope
-from .access import ACCESS, PHI_ROUTES, PUBLIC, authorize
+from .access import ACCESS, PHI_ROUTES, authorize, without_login
 from .auth import caller_from_headers
 from .contract import RouteContract, record
 from .problems import problem, problem_responses
@@ -106,7 +106,7 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
     if route not in ACCESS:
         raise LookupError(f"{route} has no entry in the authorization matrix")
     record(RouteContract(
-        method, path, public=ACCESS[route] == PUBLIC, summary=summary, description=description,
+        method, path, public=without_login(route), summary=summary, description=description,
         tags=(bp._import_name.rpartition(".")[2],), body=body, query=query, response=response, status=status,
         errors=tuple(errors), idempotent=idempotency_key, content_types=tuple(content_types or ["application/json"])))
 
@@ -115,7 +115,7 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
         @problem_responses
         def guarded(**params: str) -> Response:
             request = bp.current_request
-            if ACCESS[route] == PUBLIC:
+            if without_login(route):
                 return view(Call(request, Caller("anonymous", "", frozenset()), bp.lambda_context), **params)
             request_id = (request.context or {}).get("requestId", "")
             services = get_services()

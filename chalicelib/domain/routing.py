@@ -43,6 +43,8 @@ class RoutingFacts:
     prescribing: bool = False  # an initial evaluation that may lead to controlled-substance prescribing
     disabled_rules: frozenset[str] = frozenset()
     high_risk_max_wait_days: int | None = None  # tenant override of the policy
+    # The tenant's no-show policy put this patient on video first (tenant settings reminders.no_shows).
+    no_show_video_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -203,7 +205,8 @@ def _score(rules: tuple[RoutingRule, ...], facts: RoutingFacts, c: Candidate) ->
 
 
 def _when(rule: RoutingRule, facts: RoutingFacts) -> bool:
-    values = {"video_capable": facts.video_capable, "accessibility_needs": facts.accessibility_needs}
+    values = {"video_capable": facts.video_capable, "accessibility_needs": facts.accessibility_needs,
+              "no_show_video_first": facts.no_show_video_first}
     return all(values.get(k) == v for k, v in rule.when.items())
 
 

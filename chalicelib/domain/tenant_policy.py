@@ -36,9 +36,36 @@ class PublicationPolicy:
 
 
 @dataclass(frozen=True)
+class NoShowPolicy:
+    """What follows from a patient's no-show count (None: nothing follows)."""
+
+    require_confirmation_after: int | None = 2
+    video_first_after: int | None = None
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    """When reminders go out, on which channels, and what is quiet time (in the patient's zone).
+
+    Defaults: 24 h and 2 h before (issue 18's minimum), SMS and email, no messages 21:00-08:00 in the
+    patient's zone (the TCPA's 8 a.m.-9 p.m. calling window, 47 CFR 64.1200(c)(1)), links valid 72 h
+    (never past the visit), waitlist offers held 30 minutes, confirmation required after 2 no-shows.
+    """
+
+    offsets_minutes: tuple[int, ...] = (1440, 120)
+    channels: tuple[str, ...] = ("sms", "email")
+    quiet_start: str = "21:00"
+    quiet_end: str = "08:00"
+    link_ttl_hours: int = 72
+    offer_hold_minutes: int = 30
+    no_shows: NoShowPolicy = NoShowPolicy()
+
+
+@dataclass(frozen=True)
 class TenantSettings:
     tenant_id: str
     licensure: LicensurePolicy = LicensurePolicy()
     routing: RoutingOverrides = RoutingOverrides()
+    reminders: ReminderPolicy = ReminderPolicy()
     version: int = 0
     publication: PublicationPolicy = PublicationPolicy()

@@ -20,7 +20,7 @@ class RoutingRuleSpec(RuleBase):
     effect: Effect
     risk_levels: list[Risk] = []
     modalities: list[Modality] = []
-    when: dict[Literal["video_capable", "accessibility_needs"], bool] = {}
+    when: dict[Literal["video_capable", "accessibility_needs", "no_show_video_first"], bool] = {}
     weight: Annotated[int, Field(ge=0, le=100)] = 0
     max_wait_days: Annotated[int, Field(ge=0, le=90)] | None = None
     months: Annotated[int, Field(ge=1, le=60)] | None = None

@@ -226,10 +226,40 @@ class TenantPublicationSettingsIn(Body):
     services: Annotated[list[Annotated[str, Field(pattern=r"^[0-9A-Z]{5}$")]], Field(max_length=20)] = []
 
 
+class TenantNoShowSettingsIn(Body):
+    require_confirmation_after: Annotated[int, Field(ge=1, le=50)] | None = 2
+    video_first_after: Annotated[int, Field(ge=1, le=50)] | None = None
+
+
+WallClock = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+class TenantReminderSettingsIn(Body):
+    # Minutes before the visit; at least 15 minutes, at most 14 days, no duplicates.
+    offsets_minutes: Annotated[list[Annotated[int, Field(ge=15, le=20160)]], Field(min_length=1, max_length=6)] \
+        = [1440, 120]
+    channels: Annotated[list[Literal["sms", "email"]], Field(min_length=1, max_length=2)] = ["sms", "email"]
+    quiet_start: WallClock = "21:00"
+    quiet_end: WallClock = "08:00"
+    link_ttl_hours: Annotated[int, Field(ge=1, le=336)] = 72
+    offer_hold_minutes: Annotated[int, Field(ge=5, le=1440)] = 30
+    no_shows: TenantNoShowSettingsIn = TenantNoShowSettingsIn()
+
+    @model_validator(mode="after")
+    def _distinct(self) -> TenantReminderSettingsIn:
+        if len(set(self.offsets_minutes)) != len(self.offsets_minutes):
+            raise ValueError("offsets_minutes has duplicates")
+        if len(set(self.channels)) != len(self.channels):
+            raise ValueError("channels has duplicates")
+        return self
+
+
 class TenantSettingsIn(Body):
     licensure: TenantLicensureSettingsIn = TenantLicensureSettingsIn()
     routing: TenantRoutingSettingsIn = TenantRoutingSettingsIn()
     publication: TenantPublicationSettingsIn = TenantPublicationSettingsIn()
+    # Absent: the stored reminder policy stays as it is.
+    reminders: TenantReminderSettingsIn | None = None
 
 
 class PatientIn(Body):

@@ -198,9 +198,25 @@ class TenantRoutingSettingsOut(Out):
     escalation_open_bound_minutes: int | None
 
 
+class TenantNoShowSettingsOut(Out):
+    require_confirmation_after: int | None
+    video_first_after: int | None
+
+
+class TenantReminderSettingsOut(Out):
+    offsets_minutes: list[int]
+    channels: list[Literal["sms", "email"]]
+    quiet_start: str
+    quiet_end: str
+    link_ttl_hours: int
+    offer_hold_minutes: int
+    no_shows: TenantNoShowSettingsOut
+
+
 class TenantSettingsOut(Out):
     licensure: TenantLicensureSettingsOut
     routing: TenantRoutingSettingsOut
+    reminders: TenantReminderSettingsOut
     version: int
 
 
@@ -469,3 +485,63 @@ class OpenApiDocument(Out):
     openapi: str
     info: dict[str, Any]
     paths: dict[str, Any]
+
+
+# --- reminders, confirmations, no-shows, waitlist ---------------------------------------------
+
+class ReminderOut(Out):
+    reminder_id: str
+    channel: Literal["sms", "email"]
+    send_at: datetime
+    status: Literal["scheduled", "sent", "cancelled", "failed"]
+    sent_at: datetime | None = None
+
+
+class ConfirmationOut(Out):
+    required: bool
+    status: Literal["pending", "confirmed", "declined"] | None
+
+
+class ReminderList(Out):
+    items: list[ReminderOut]
+    confirmation: ConfirmationOut
+
+
+class LinkActionOut(Out):
+    appointment_id: str
+    status: str
+    confirmation: Literal["confirmed", "declined"]
+
+
+class NoShowPolicyFlagsOut(Out):
+    confirmation_required: bool
+    video_first: bool
+
+
+class NoShowsOut(Out):
+    patient_id: str
+    no_shows: int
+    last_no_show_at: str | None
+    policy: NoShowPolicyFlagsOut
+
+
+class WaitlistOfferOut(Out):
+    start: datetime
+    end: datetime
+    clinician_id: str
+    modality: Literal["in_person", "video", "phone"]
+    site_id: str | None
+    expires_at: datetime
+
+
+class WaitlistOut(Out):
+    waitlist_id: str
+    status: Literal["waiting", "offered", "booked", "cancelled"]
+    patient_id: str
+    service: str
+    modalities: list[Literal["in_person", "video", "phone"]]
+    patient_jurisdiction: str
+    window: dict[str, datetime]
+    clinician_id: str | None
+    offer: WaitlistOfferOut | None
+    appointment_id: str | None

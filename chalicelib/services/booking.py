@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -37,6 +38,11 @@ from ..schemas.appointments import BookingIn, CheckInIn, RescheduleIn, SwitchMod
 from .care_gate import CareGate, DefaultSettings
 from .paging import decode_cursor, encode_cursor
 
+log = logging.getLogger(__name__)
+# Told after a visit changed and the write committed: ("booked" | "rescheduled" | "cancelled" | "no_show"
+# | "modality", before, after). Reminders, no-show tallies and the waitlist listen (bootstrap._visit_followers).
+VisitListener = Callable[[str, Appointment | None, Appointment], None]
+
 ROOM_ATTEMPTS = 3
 # The reason the video service's 503 tells the client to send when it falls back to phone (services/video.py).
 VIDEO_FALLBACK_REASON = "video_unavailable"
@@ -63,7 +69,8 @@ class BookingService:
     def __init__(self, directory: DirectoryRepository, appointments: AppointmentRepository,
                  rules: Callable[[], RuleBook], clock: Clock, new_id: IdFactory, audit: AuditTrail,
                  eligibility: EligibilityRecorder | None = None, gate: CareGate | None = None,
-                 routing_guard: Callable[..., None] | None = None) -> None:
+                 routing_guard: Callable[..., None] | None = None,
+                 listener: VisitListener | None = None) -> None:
         self.directory = directory
         self.appointments = appointments
         self.rules = rules
@@ -75,9 +82,21 @@ class BookingService:
         self.routing_guard = routing_guard or (lambda tenant, patient, modality, fallback=False: None)
         # Eligibility is recorded after the write and never fails or undoes a booking (services/eligibility.py).
         self.eligibility = eligibility or NoEligibilityRecorder()
+        self.listener = listener
+
+    def _told(self, change: str, before: Appointment | None, after: Appointment) -> None:
+        """After commit: a listener's failure never fails or undoes the change (it is logged, without PHI)."""
+        if self.listener is None:
+            return
+        try:
+            self.listener(change, before, after)
+        except Exception as exc:
+            log.warning("visit listener failed", extra={"change": change, "appointment_id": after.appointment_id,
+                                                        "error": type(exc).__name__})
 
     # --- booking -----------------------------------------------------------------------------
-    def book(self, caller: Caller, body: BookingIn) -> Appointment:
+    def book(self, caller: Caller, body: BookingIn, *, hold: object = None) -> Appointment:
+        """`hold`: a waitlist offer's held slot (adapters/dynamo/waitlist.HeldSlot), taken over by this booking."""
         require_patient_access(caller, body.patient_id)
         patient = self._patient(caller, body.patient_id)
         clinician = self._clinician(caller, body.clinician_id)
@@ -101,13 +120,15 @@ class BookingService:
                 history=(_event(now, "booked", caller),), licensure=plan.decided.record(),
             )
             try:
-                booked = self._with_room(plan, appointment, lambda a: self.appointments.book(a))
+                booked = self._with_room(plan, appointment, lambda a: self.appointments.book(a, hold=hold))
                 break
             except PracticeDaysChanged:
                 if attempt == LEDGER_ATTEMPTS - 1:
                     raise  # re-decided on fresh counts each time; a third race in a row is a real conflict
         self.audit.record(caller, "appointment.book", _resource(booked), booked.patient_id, "success")
-        return self.eligibility.record(caller, booked, patient, clinician)
+        recorded = self.eligibility.record(caller, booked, patient, clinician)
+        self._told("booked", None, recorded)
+        return recorded
 
     def _billing(self, patient: Patient | None, modality: Modality, location_type: str, start: datetime) -> Billing:
         """POS and modifiers: the patient's payer's telehealth policy when it has one, else CMS conventions."""
@@ -241,6 +262,7 @@ class BookingService:
                       history=(*current.history, _event(now, "cancelled", caller)))
         done = self.appointments.update(current, new, self.new_id("tx"), release_locks=True)
         self.audit.record(caller, "appointment.cancel", _resource(done), done.patient_id, "success")
+        self._told("cancelled", current, done)
         return done
 
     def complete(self, caller: Caller, appointment_id: str) -> Appointment:
@@ -266,6 +288,8 @@ class BookingService:
             new = replace(new, licensure=decided.record(), licensure_basis=decided.decision.basis)
         done = self.appointments.update(current, new, self.new_id("tx"), release_locks=release_locks)
         self.audit.record(caller, f"appointment.{target.value}", _resource(done), done.patient_id, "success")
+        if target is Status.NO_SHOW:
+            self._told("no_show", current, done)
         return done
 
     def reschedule(self, caller: Caller, appointment_id: str, body: RescheduleIn) -> Appointment:
@@ -311,7 +335,9 @@ class BookingService:
                 if attempt == LEDGER_ATTEMPTS - 1:
                     raise
         self.audit.record(caller, "appointment.change", _resource(done), done.patient_id, "success")
-        return self.eligibility.record(caller, done, patient, clinician, previous=current)
+        recorded = self.eligibility.record(caller, done, patient, clinician, previous=current)
+        self._told("rescheduled" if action == "rescheduled" else "modality", current, recorded)
+        return recorded
 
     def _replacer(self, current: Appointment) -> Callable[[Appointment], Appointment]:
         token = self.new_id("tx")  # one token per attempt: a retried room pick is the same write

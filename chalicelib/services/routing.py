@@ -97,6 +97,9 @@ class RoutingService:
         self.coverage = coverage
         self.gate = gate
 
+    # Whether the tenant's no-show policy puts a patient on video first (wired to services/confirmations.py).
+    video_first: Callable[[str, str], bool] = staticmethod(lambda tenant, patient_id: False)
+
     def policy(self) -> RoutingPolicy:
         policy = self.rules().tables.get(ROUTING_POLICY)
         if not isinstance(policy, RoutingPolicy):
@@ -132,7 +135,8 @@ class RoutingService:
                                 and a.status is Status.COMPLETED), default=None),
             postal_prefix=body.postal_code.replace(" ", "")[:3].upper() if body.postal_code else None,
             prescribing=body.prescribing is not None, disabled_rules=frozenset(overrides.disabled_rules),
-            high_risk_max_wait_days=overrides.high_risk_max_wait_days)
+            high_risk_max_wait_days=overrides.high_risk_max_wait_days,
+            no_show_video_first=self.video_first(caller.tenant_id, patient.patient_id))
         planned = plan(policy, facts)
         if planned.decision == "escalate":
             escalation = self._escalate(caller, patient, risk, planned, screening)

@@ -11,8 +11,15 @@ from ..domain.errors import FieldErrors, VersionMismatch
 from ..domain.ports import AuditTrail
 from ..domain.routing_policy import ROUTING_POLICY, RoutingPolicy
 from ..domain.rulebook import RuleBook
-from ..domain.tenant_policy import LicensurePolicy, PublicationPolicy, RoutingOverrides, TenantSettings
-from ..schemas.directory import TenantSettingsIn
+from ..domain.tenant_policy import (
+    LicensurePolicy,
+    NoShowPolicy,
+    PublicationPolicy,
+    ReminderPolicy,
+    RoutingOverrides,
+    TenantSettings,
+)
+from ..schemas.directory import TenantReminderSettingsIn, TenantSettingsIn
 
 
 class SettingsStore(Protocol):
@@ -42,7 +49,8 @@ class TenantSettingsService:
             current, licensure=LicensurePolicy(body.licensure.uncertain_rules),
             routing=RoutingOverrides(tuple(r.disabled_rules), r.high_risk_max_wait_days,
                                      r.escalation_open_bound_minutes),
-            publication=PublicationPolicy(p.public, p.booking_url, p.booking_phone, p.days, tuple(p.services))))
+            publication=PublicationPolicy(p.public, p.booking_url, p.booking_phone, p.days, tuple(p.services)),
+            reminders=current.reminders if body.reminders is None else _reminders(body.reminders)))
         self.audit.record(caller, "tenant_settings.update", "tenant/settings", None, "success")
         self.on_change(caller.tenant_id)
         return saved
@@ -60,3 +68,10 @@ class TenantSettingsService:
             elif effects[rule_id] == "escalate":
                 errors.add(f"routing.disabled_rules[{i}]", "crisis escalation cannot be switched off")
         errors.raise_if_any()
+
+
+def _reminders(body: TenantReminderSettingsIn) -> ReminderPolicy:
+    n = body.no_shows
+    return ReminderPolicy(tuple(sorted(body.offsets_minutes, reverse=True)), tuple(body.channels), body.quiet_start,
+                          body.quiet_end, body.link_ttl_hours, body.offer_hold_minutes,
+                          NoShowPolicy(n.require_confirmation_after, n.video_first_after))

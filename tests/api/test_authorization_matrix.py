@@ -11,7 +11,7 @@ import re
 import pytest
 
 from app import app
-from chalicelib.api.access import ACCESS, PUBLIC
+from chalicelib.api.access import ACCESS, LINK, PUBLIC
 from chalicelib.domain.access import ROLES
 from tests.support import Api, patient_body
 
@@ -63,6 +63,10 @@ def test_no_token_is_401_on_every_route_but_the_public_ones(api):
             assert (r.status, _code(r)) == (404, "NOT_FOUND"), (method, path)
         elif ACCESS[f"{method} {path}"] == PUBLIC:
             assert r.status == 200, (method, path)
+        elif ACCESS[f"{method} {path}"] == LINK:
+            # No bearer token needed, but nothing without the link token: a 400 naming it, never a 2xx.
+            assert (r.status, r.json["code"]) == (400, "VALIDATION_ERROR"), (method, path)
+            assert r.json["errors"][0]["field"] == "token"
         else:
             assert (r.status, _code(r)) == (401, "UNAUTHENTICATED"), (method, path)
 
@@ -78,7 +82,7 @@ def _token(api, role, tenant=None, ids=None):
 def test_a_role_missing_from_a_route_gets_403_and_a_listed_role_never_does(api):
     for method, path in ROUTES:
         allowed = ACCESS[f"{method} {path}"]
-        if allowed == PUBLIC:
+        if allowed in (PUBLIC, LINK):
             continue
         for role in sorted(ROLES):
             r = _call(api, method, _fill(path, {}), _token(api, role))
@@ -106,7 +110,7 @@ def test_another_tenant_never_sees_an_object_it_does_not_own(api, objects):
     for method, path in ROUTES:
         allowed = ACCESS[f"{method} {path}"]
         params = set(re.findall(r"\{(\w+)\}", path))
-        if allowed == PUBLIC or not params & (OBJECT_PARAMS | {"clinician_id", "site_id"}):
+        if allowed in (PUBLIC, LINK) or not params & (OBJECT_PARAMS | {"clinician_id", "site_id"}):
             continue
         for role in allowed:
             if role == "payer":
@@ -122,7 +126,7 @@ def test_own_only_roles_get_404_for_someone_elses_objects(api, objects, schedule
     for method, path in ROUTES:
         allowed = ACCESS[f"{method} {path}"]
         params = set(re.findall(r"\{(\w+)\}", path))
-        if allowed == PUBLIC or not params & OBJECT_PARAMS:
+        if allowed in (PUBLIC, LINK) or not params & OBJECT_PARAMS:
             continue
         for role, scope in allowed.items():
             if scope != "own" or role == "payer":

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.api.access import ACCESS, LINK
 from tests.support import Api
 
 pytestmark = pytest.mark.api
@@ -83,10 +84,13 @@ def test_every_route_has_a_success_schema_and_documents_its_problems(document):
 def test_only_health_and_this_document_are_public(document):
     public = {f"{m.upper()} {p}" for p, ops in document["paths"].items() for m, op in ops.items()
               if op.get("security") == []}
+    link_token = {route for route, allowed in ACCESS.items() if allowed == LINK}
+    assert link_token == {"POST /v1/appointments/{appointment_id}/confirm",
+                          "POST /v1/appointments/{appointment_id}/decline"}
     assert public == {"GET /v1/health", "GET /v1/openapi.json", "GET /fhir/R4/metadata",
                       # the SMART Scheduling Links feed: public only when the tenant's settings say so
                       "GET /fhir/R4/public/{tenant_id}/$bulk-publish",
-                      "GET /fhir/R4/public/{tenant_id}/files/{file_name}"}
+                      "GET /fhir/R4/public/{tenant_id}/files/{file_name}"} | link_token
     assert document["components"]["securitySchemes"]["bearerAuth"] == {
         **document["components"]["securitySchemes"]["bearerAuth"], "type": "http", "scheme": "bearer"}
 

@@ -171,10 +171,22 @@ class AppointmentRepository:
             yield parse_block_key(item.sk.split("#")[1]), item.room
 
     # --- writes ------------------------------------------------------------------------------
-    def book(self, appointment: Appointment) -> Appointment:
+    def book(self, appointment: Appointment, hold: Any = None) -> Appointment:
+        """`hold` (waitlist.HeldSlot): blocks a waitlist offer holds for this patient pass to the booking in the
+        same transaction; held blocks the visit does not need are freed."""
         tx = _Labelled(self._connection, appointment.appointment_id)
+        held = {(lk.pk, lk.sk) for lk in hold.locks} if hold is not None else set()
+        # A waitlist hold past its expiry no longer blocks anyone, even before the job or TTL removes it.
+        now = int((appointment.created_at or appointment.start).timestamp())
         for lock in locks_for(appointment):
-            tx.put(_lock_item(lock, appointment.appointment_id), lock.holder, LockItem.pk.does_not_exist())
+            free = LockItem.pk.does_not_exist() | (Path("expires_at") < now)
+            if (lock.pk, lock.sk) in held:
+                free = free | (LockItem.appointment_id == hold.hold_id)
+            tx.put(_lock_item(lock, appointment.appointment_id), lock.holder, free)
+        needed = {(lk.pk, lk.sk) for lk in locks_for(appointment)}
+        for lock in hold.locks if hold is not None else ():
+            if (lock.pk, lock.sk) not in needed:
+                tx.delete(_lock_item(lock, hold.hold_id), "clinician", LockItem.appointment_id == hold.hold_id)
         item = _to_item(appointment)
         tx.put(item, "appointment", AppointmentItem.pk.does_not_exist())
         self._ledger(tx, appointment.tenant_id, appointment.clinician_id, None, practice_day(appointment))

@@ -25,6 +25,17 @@ Access patterns (pattern -> key / index -> operation):
 | X12 control numbers of one sender         | pk=X12CTL#{qualifier}#{sender id}, sk=COUNTER        | UpdateItem ADD |
 | eligibility cache (ExpiringItem, TTL)     | pk=T#{t}#ELIGCACHE#{payer} (or PAYER#{p}#...), sk=C#{hmac} | Get/Put |
   (member ids are PHI: keys carry an HMAC of them; details in adapters/dynamo/payers.py)
+| an appointment's reminders                | pk=T#{t}#APPT#{id}, sk begins_with REM#             | Query     |
+| reminders due, all tenants (job)          | pk=REMDUE#{yyyymmddHH}#{shard}, sk<={send_at}       | Query     |
+| link nonces of an appointment (single use)| pk=T#{t}#APPT#{id}, sk=LINK#{nonce} (TTL)           | Put / cond. Delete |
+| confirmation of an appointment            | pk=T#{t}#APPT#{id}, sk=CONFIRM                      | Get/Put   |
+| a patient's no-show tally                 | pk=T#{t}#PAT#{id}, sk=NOSHOWS                       | Get / Update ADD |
+| waitlist entry (versioned)                | pk=T#{t}#WAIT, sk=ENTRY#{id}                        | Get/Put   |
+| waiting entries of a tenant, in order     | pk=T#{t}#WAITQ, sk={created}#{id} (sparse)          | Query (job) |
+| freed slots to offer, all tenants (job)   | pk=FREED#{shard}, sk={freed_at}#{t}#{id}            | Query (job) |
+| open offers by expiry, all tenants (job)  | pk=OFFERS#{shard}, sk={expires_at}#{t}#{entry}      | Query (job) |
+| a slot held for an offer                  | clinician lock items, appointment_id=hold_{id} (TTL)| TransactWriteItems |
+  (job indexes are sharded by a hash of the id, so no one partition takes every write: no hot key)
 """
 
 from __future__ import annotations
@@ -163,8 +174,27 @@ class ExpiringItem(_MainTable):
     expires_at = NumberAttribute()
 
 
+class HoldLockItem(_MainTable):
+    """A LockItem held for a waitlist offer (appointment_id = the hold id) that TTL also sweeps."""
+
+    kind = UnicodeAttribute(default="lock")
+    holder = UnicodeAttribute()
+    appointment_id = UnicodeAttribute()
+    room = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute()
+
+
+class StatusItem(_MainTable):
+    """An item whose life is a few conditional status changes (reminders, links, no-show tallies)."""
+
+    kind = UnicodeAttribute()
+    status = UnicodeAttribute()
+    doc = MapAttribute()
+    expires_at = NumberAttribute(null=True)
+
+
 MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     _MainTable, DocumentItem, AppointmentItem, LockItem, ExpiringItem, AuditEntryItem, AuditHeadItem,
-    RateCounterItem, PracticeLedgerItem, ReviewItem, PointerItem)
+    RateCounterItem, PracticeLedgerItem, ReviewItem, PointerItem, StatusItem, HoldLockItem)
 # The model whose schema (keys and indexes) creates the table.
 TABLE_SCHEMA_MODEL = AppointmentItem

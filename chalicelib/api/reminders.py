@@ -1,0 +1,105 @@
+"""Reminders, the confirm/decline links in them, no-show counts, and the waitlist."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint, Response
+
+from ..bootstrap import get_services
+from ..domain.reminders import Reminder
+from ..domain.waitlist import WaitlistEntry
+from ..schemas.reminders import LinkActionIn, WaitlistIn
+from .idempotency import idempotent
+from .presenters import appointment_json
+from .routing import Call, endpoint, ok
+
+reminders = Blueprint(__name__)
+LINK_NOTE = ("No login: the signed, expiring, single-use token from the reminder's link authorizes this one action "
+             "on this one appointment. A used, expired, forged or foreign token is 404.")
+
+
+@endpoint(reminders, "GET", "/v1/appointments/{appointment_id}/reminders", response="ReminderList",
+          summary="The appointment's reminders and their status, and whether the patient confirmed")
+def list_reminders(call: Call, appointment_id: str) -> Response:
+    items, confirmation = get_services().reminders.list(call.caller, appointment_id)
+    return ok({"items": [reminder_json(r) for r in items],
+               "confirmation": {"required": bool((confirmation or {}).get("required")),
+                                "status": (confirmation or {}).get("status")}})
+
+
+@endpoint(reminders, "POST", "/v1/appointments/{appointment_id}/confirm", body=LinkActionIn, response="LinkActionOut",
+          errors=(409,), summary="Confirm from a reminder's link", description=LINK_NOTE)
+def confirm(call: Call, appointment_id: str) -> Response:
+    body = call.body(LinkActionIn)
+    return ok(get_services().confirmations.act(appointment_id, body.token, "confirm"))
+
+
+@endpoint(reminders, "POST", "/v1/appointments/{appointment_id}/decline", body=LinkActionIn, response="LinkActionOut",
+          errors=(409,), summary="Decline from a reminder's link: cancels the visit and frees the slot",
+          description=LINK_NOTE)
+def decline(call: Call, appointment_id: str) -> Response:
+    body = call.body(LinkActionIn)
+    return ok(get_services().confirmations.act(appointment_id, body.token, "decline"))
+
+
+@endpoint(reminders, "GET", "/v1/patients/{patient_id}/no-shows", response="NoShowsOut",
+          summary="How often the patient missed a visit, and what the tenant's policy makes of it")
+def no_shows(call: Call, patient_id: str) -> Response:
+    return ok(get_services().confirmations.no_shows(call.caller, patient_id))
+
+
+@endpoint(reminders, "POST", "/v1/waitlist", body=WaitlistIn, response="WaitlistOut", status=201, idempotency_key=True,
+          errors=(404,), summary="Wait for an earlier slot: offered when a matching one frees up")
+def create_entry(call: Call) -> Response:
+    body = call.body(WaitlistIn)
+    return idempotent(call, "POST /v1/waitlist",
+                      lambda: (201, waitlist_json(get_services().waitlist.create(call.caller, body))))
+
+
+@endpoint(reminders, "GET", "/v1/waitlist/{waitlist_id}", response="WaitlistOut", summary="A waitlist entry")
+def get_entry(call: Call, waitlist_id: str) -> Response:
+    return ok(waitlist_json(get_services().waitlist.get(call.caller, waitlist_id)))
+
+
+@endpoint(reminders, "POST", "/v1/waitlist/{waitlist_id}/accept", response="WaitlistOut", errors=(409, 422),
+          summary="Accept the offer: books the held slot through the normal booking path")
+def accept_offer(call: Call, waitlist_id: str) -> Response:
+    entry, booked = get_services().waitlist.accept(call.caller, waitlist_id)
+    return ok({**waitlist_json(entry), "appointment": appointment_json(booked)})
+
+
+@endpoint(reminders, "POST", "/v1/waitlist/{waitlist_id}/decline", response="WaitlistOut", errors=(409,),
+          summary="Let the offer go: the slot passes to the next entry; this entry keeps waiting")
+def decline_offer(call: Call, waitlist_id: str) -> Response:
+    return ok(waitlist_json(get_services().waitlist.decline(call.caller, waitlist_id)))
+
+
+@endpoint(reminders, "POST", "/v1/waitlist/{waitlist_id}/cancel", response="WaitlistOut", errors=(409,),
+          summary="Leave the waitlist (an open offer passes to the next entry)")
+def cancel_entry(call: Call, waitlist_id: str) -> Response:
+    return ok(waitlist_json(get_services().waitlist.cancel(call.caller, waitlist_id)))
+
+
+def reminder_json(r: Reminder) -> dict[str, Any]:
+    # `sending` is a claim inside one job run: to the outside it is still scheduled.
+    status = "scheduled" if r.status == "sending" else r.status
+    return {"reminder_id": r.reminder_id, "channel": r.channel, "send_at": _utc(r.send_at), "status": status,
+            "sent_at": _utc(r.sent_at) if r.sent_at else None}
+
+
+def waitlist_json(e: WaitlistEntry) -> dict[str, Any]:
+    o = e.offer
+    return {"waitlist_id": e.waitlist_id, "status": e.status, "patient_id": e.patient_id, "service": e.service,
+            "modalities": [m.value for m in e.modalities], "patient_jurisdiction": e.patient_jurisdiction,
+            "window": {"from": _utc(e.window_from), "to": _utc(e.window_to)}, "clinician_id": e.clinician_id,
+            "offer": None if o is None else {"start": _utc(o.start), "end": _utc(o.end), "clinician_id": o.clinician_id,
+                                             "modality": o.modality.value, "site_id": o.site_id,
+                                             "expires_at": _utc(o.expires_at)},
+            "appointment_id": e.appointment_id}
+
+
+def _utc(moment: Any) -> str:
+    from datetime import UTC
+
+    return str(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
