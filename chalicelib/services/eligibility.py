@@ -707,12 +707,15 @@ def _local_day(appointment: Appointment) -> date:
 
 
 def _is_x12(raw: str) -> bool:
+    """A 271, or the clearinghouse's TA1/999 rejection of our 270 (read for its codes): anything else that
+    answers 200 (an HTML page, JSON, another service) is not a payer answer and is never stored."""
     from ..adapters.x12 import X12Error, parse_271
+    from ..adapters.x12_ack import read_acknowledgment
 
     try:
         parse_271(raw)
     except X12Error:
-        return False
+        return read_acknowledgment(raw) is not None
     return True
 
 

@@ -126,23 +126,6 @@ def test_a_spanish_speaker_is_matched_with_a_spanish_speaking_clinician(clinic, 
     assert "route-language-match" in {x["rule_id"] for x in body["options"][0]["reasons"]}
 
 
-@pytest.fixture
-def acme_restored(services, settings):
-    """Payer `acme` is shared by every tenant (payers work across tenants): what a test PUTs there must not leak
-    into later tests of the same worker (e.g. phone visits in test_video.py). Restores the raw item after."""
-    import boto3
-
-    client = boto3.client("dynamodb", region_name=settings.region)
-    key = {"pk": {"S": "PAYER#acme"}, "sk": {"S": "CONFIG"}}
-    before = client.get_item(TableName=settings.main_table, Key=key, ConsistentRead=True).get("Item")
-    yield
-    if before is None:
-        client.delete_item(TableName=settings.main_table, Key=key)
-    else:
-        client.put_item(TableName=settings.main_table, Item=before)
-
-
-@pytest.mark.usefixtures("acme_restored")
 def test_a_payer_that_does_not_cover_phone_excludes_it_and_switching_to_phone_is_refused(clinic, scheduler, api):
     # A payer of this test's own: payer configuration is shared by every tenant of the stage.
     payer_id = f"nophone-{clinic['patient']['patient_id'][-8:].lower()}"
