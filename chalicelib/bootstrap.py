@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
 
-    from .adapters.chime import ChimeVideoRooms
+    from .adapters.chime import ChimeVideoRooms, VideoRoomsByRegion
     from .adapters.dynamo.rate_limit import RateLimiter
     from .domain.ports import AuditTrail, Clock
     from .services.audit import AuditService
@@ -80,8 +79,11 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     gate = CareGate(appointments, rulebook, tenant_settings)
     booking = BookingService(directory_repo, appointments, rulebook, clock, new_id, audit, eligibility=recorder,
                              gate=gate)
+    video = VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit, booking)
+    # The meeting ends with the visit: complete, cancel, no-show and a switch away from video close it.
+    booking.on_visit_ended = video.visit_ended
     return Services(
-        video=VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit, booking),
+        video=video,
         settings=settings,
         directory=DirectoryService(directory_repo, audit, new_id, redecide=booking.redecide_for_clinician),
         availability=AvailabilityService(directory_repo, appointments, rulebook, clock, gate),
@@ -96,19 +98,20 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     )
 
 
-def _video_rooms(settings: Settings) -> Callable[[], ChimeVideoRooms]:
-    """The Chime client is made on the first video call, once per process, not on every cold start."""
-    rooms: list[ChimeVideoRooms] = []
+def _video_rooms(settings: Settings) -> VideoRoomsByRegion:
+    """Chime clients are made on the first video call, once per process and control region, not on every
+    cold start; a meeting's calls go to the control region stored with it."""
+    from .adapters.chime import RetryPolicy, VideoRoomsByRegion, control_region_for, create_video_rooms
 
-    def get() -> ChimeVideoRooms:
-        if not rooms:
-            from .adapters.chime import create_video_rooms
+    limits = settings.video
 
-            rooms.append(create_video_rooms(settings.region, settings.chime_endpoint,
-                                            control_region=settings.chime_control_region))
-        return rooms[0]
+    def make(region: str) -> ChimeVideoRooms:
+        return create_video_rooms(settings.region, settings.chime_endpoint, control_region=region,
+                                  retry=RetryPolicy(max_attempts=limits.max_attempts),
+                                  connect_timeout=limits.connect_timeout_seconds,
+                                  read_timeout=limits.read_timeout_seconds)
 
-    return get
+    return VideoRoomsByRegion(make, settings.chime_control_region or control_region_for(settings.region))
 
 
 def get_services() -> Services:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 LOCAL_STAGE = "local"
 UNCONFIGURED_STAGE = "unconfigured"
@@ -29,6 +29,7 @@ class Settings:
     # bucket -> (requests, window seconds) per caller, e.g. "booking=30/60,availability=120/60"
     rate_limits: dict[str, tuple[int, int]]
     eligibility: EligibilitySettings  # payer time budgets, retries, cache (services/eligibility.py)
+    video: VideoSettings = field(default_factory=lambda: VideoSettings())  # join deadline, Chime timeouts
 
     @property
     def is_local(self) -> bool:
@@ -71,6 +72,7 @@ class Settings:
             idempotency_ttl_seconds=int(env.get("HCO_IDEMPOTENCY_TTL_SECONDS", "86400")),
             rate_limits=parse_rate_limits(env.get("HCO_RATE_LIMITS", DEFAULT_RATE_LIMITS)),
             eligibility=EligibilitySettings.from_env(env, is_local),
+            video=VideoSettings.from_env(env),
         )
 
 
@@ -131,4 +133,29 @@ class EligibilitySettings:
             cache_ttl_seconds=int(number("CACHE_TTL_SECONDS", d.cache_ttl_seconds)),
             x12_sender_id=env.get("HCO_X12_SENDER_ID", d.x12_sender_id),
             pseudonym_key=env.get("HCO_PSEUDONYM_KEY") or (LOCAL_DEV_PSEUDONYM_KEY if is_local else None),
+        )
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    """A join answers within ``join_deadline_seconds`` plus a few DynamoDB calls, whatever Chime does
+    (API Gateway gives up at 29 s): every Chime call and retry of the join shares that one budget.
+    One attempt costs at most ``connect_timeout_seconds + read_timeout_seconds``."""
+
+    join_deadline_seconds: float = 15.0
+    connect_timeout_seconds: float = 1.0
+    read_timeout_seconds: float = 3.0
+    max_attempts: int = 4
+    # Ending a meeting when the visit ends (complete, cancel, ...) must not hold that request long.
+    cleanup_deadline_seconds: float = 6.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> VideoSettings:
+        d = cls()
+        return cls(
+            join_deadline_seconds=float(env.get("HCO_VIDEO_JOIN_DEADLINE_SECONDS", d.join_deadline_seconds)),
+            connect_timeout_seconds=float(env.get("HCO_CHIME_CONNECT_TIMEOUT_SECONDS", d.connect_timeout_seconds)),
+            read_timeout_seconds=float(env.get("HCO_CHIME_READ_TIMEOUT_SECONDS", d.read_timeout_seconds)),
+            max_attempts=int(env.get("HCO_CHIME_MAX_ATTEMPTS", d.max_attempts)),
+            cleanup_deadline_seconds=float(env.get("HCO_VIDEO_CLEANUP_DEADLINE_SECONDS", d.cleanup_deadline_seconds)),
         )

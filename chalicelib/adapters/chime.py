@@ -27,15 +27,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from chalicelib.adapters.deadline import Deadline
 from chalicelib.domain.errors import VideoUnavailable
 
 log = logging.getLogger(__name__)
 
 CapabilityProfile = Literal["waiting", "full"]
 
-# Content Receive needs Video Receive or SendReceive (model docs of AttendeeCapabilities), so
-# the waiting room receives all three rather than turning video off.
-WAITING_ROOM_CAPABILITIES: Mapping[str, str] = {"Audio": "Receive", "Video": "Receive", "Content": "Receive"}
+# The waiting room is a room: the patient's attendee neither sends nor receives anything until
+# admitted (AttendeeCapabilities "None" = cannot send or receive). It still holds a JoinToken and
+# shows in the roster, so the clinician sees who waits; admission is one UpdateAttendeeCapabilities
+# (the model docs: media flows after renegotiation, no rejoin needed).
+WAITING_ROOM_CAPABILITIES: Mapping[str, str] = {"Audio": "None", "Video": "None", "Content": "None"}
 FULL_CAPABILITIES: Mapping[str, str] = {"Audio": "SendReceive", "Video": "SendReceive", "Content": "SendReceive"}
 _PROFILES: Mapping[str, Mapping[str, str]] = {"waiting": WAITING_ROOM_CAPABILITIES, "full": FULL_CAPABILITIES}
 
@@ -197,6 +200,18 @@ _RETRYABLE_CODES = frozenset(
         "ConflictException",
     }
 )
+# The only Chime operations this code may call. Recording (media capture pipelines) and
+# transcription are not here, so no code path can start them (SECURITY.md, "Video").
+ALLOWED_OPERATIONS = frozenset(
+    {
+        "create_meeting",
+        "get_meeting",
+        "delete_meeting",
+        "create_attendee",
+        "delete_attendee",
+        "update_attendee_capabilities",
+    }
+)
 # Not transient, but the visit's outcome is the same: video cannot start, offer phone.
 _UNAVAILABLE_CODES = frozenset({"LimitExceededException"})
 
@@ -273,7 +288,7 @@ class AttendeeInfo:
 
     @property
     def in_waiting_room(self) -> bool:
-        return not any(value in ("Send", "SendReceive") for value in self.capabilities.values())
+        return all(value == "None" for value in self.capabilities.values())
 
     @classmethod
     def from_api(cls, attendee: Mapping[str, Any]) -> AttendeeInfo:
@@ -319,35 +334,60 @@ def check_opaque_id(value: str, name: str) -> str:
 
 class ChimeVideoRooms:
     """The VideoRooms port on Chime SDK Meetings. `client` is a boto3 chime-sdk-meetings client
-    bound to the control region (see `make_chime_client`)."""
+    bound to one control region (see `make_chime_client`).
 
-    def __init__(self, client: Any, *, retry: RetryPolicy | None = None) -> None:
+    Every method takes an optional `deadline`: an attempt starts only while one attempt's worst
+    case (`attempt_seconds`, the client's connect + read timeout) still fits, and a backoff never
+    sleeps past that point, so a caller's whole sequence of calls ends before its deadline."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        retry: RetryPolicy | None = None,
+        attempt_seconds: float = 4.0,
+        control_region: str | None = None,
+    ) -> None:
         self._client = client
         self._retry = retry or RetryPolicy()
+        self.attempt_seconds = attempt_seconds
+        self.control_region = control_region or getattr(getattr(client, "meta", None), "region_name", None)
 
     def find_or_create_meeting(
-        self, appointment_token: str, generation: int, external_meeting_id: str, media_region: str
+        self,
+        appointment_token: str,
+        generation: int,
+        external_meeting_id: str,
+        media_region: str,
+        *,
+        deadline: Deadline | None = None,
     ) -> MeetingInfo:
         if media_region not in MEDIA_REGIONS | GOVCLOUD_MEDIA_REGIONS:
             raise ValueError(f"{media_region!r} is not a Chime SDK media region")
         response = self._call(
             "create_meeting",
+            deadline,
             ClientRequestToken=client_request_token(appointment_token, generation),
             ExternalMeetingId=check_opaque_id(external_meeting_id, "external_meeting_id"),
             MediaRegion=media_region,
         )
         return MeetingInfo.from_api(response["Meeting"])
 
-    def get_meeting(self, meeting_id: str) -> MeetingInfo | None:
+    def get_meeting(self, meeting_id: str, *, deadline: Deadline | None = None) -> MeetingInfo | None:
         """None when the meeting has ended (or never existed): the caller re-creates it."""
         try:
-            response = self._call("get_meeting", MeetingId=meeting_id)
+            response = self._call("get_meeting", deadline, MeetingId=meeting_id)
         except MeetingNotFound:
             return None
         return MeetingInfo.from_api(response["Meeting"])
 
     def add_attendee(
-        self, meeting_id: str, external_user_id: str, capabilities: CapabilityProfile = "waiting"
+        self,
+        meeting_id: str,
+        external_user_id: str,
+        capabilities: CapabilityProfile = "waiting",
+        *,
+        deadline: Deadline | None = None,
     ) -> AttendeeInfo:
         """Idempotent per external_user_id: a rejoin returns the existing attendee unchanged, so
         an admitted patient who reconnects is not sent back to the waiting room."""
@@ -355,33 +395,47 @@ class ChimeVideoRooms:
             raise ValueError(f"capabilities must be 'waiting' or 'full', not {capabilities!r}")
         response = self._call(
             "create_attendee",
+            deadline,
             MeetingId=meeting_id,
             ExternalUserId=check_opaque_id(external_user_id, "external_user_id"),
             Capabilities=dict(_PROFILES[capabilities]),
         )
         return AttendeeInfo.from_api(response["Attendee"])
 
-    def admit(self, meeting_id: str, attendee_id: str) -> None:
-        """Moves an attendee out of the waiting room: receive-only -> send-receive."""
+    def admit(self, meeting_id: str, attendee_id: str, *, deadline: Deadline | None = None) -> None:
+        """Moves an attendee out of the waiting room: no media at all -> send-receive."""
         self._call(
             "update_attendee_capabilities",
+            deadline,
             MeetingId=meeting_id,
             AttendeeId=attendee_id,
             Capabilities=dict(FULL_CAPABILITIES),
         )
 
-    def end_meeting(self, meeting_id: str) -> bool:
-        """True if this call ended it; False if it had already ended."""
+    def remove_attendee(self, meeting_id: str, attendee_id: str, *, deadline: Deadline | None = None) -> bool:
+        """Revokes the attendee's JoinToken. False if it (or its meeting) was already gone."""
         try:
-            self._call("delete_meeting", MeetingId=meeting_id)
+            self._call("delete_attendee", deadline, MeetingId=meeting_id, AttendeeId=attendee_id)
         except MeetingNotFound:
             return False
         return True
 
-    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+    def end_meeting(self, meeting_id: str, *, deadline: Deadline | None = None) -> bool:
+        """True if this call ended it; False if it had already ended."""
+        try:
+            self._call("delete_meeting", deadline, MeetingId=meeting_id)
+        except MeetingNotFound:
+            return False
+        return True
+
+    def _call(self, operation: str, deadline: Deadline | None, **params: Any) -> dict[str, Any]:
+        if operation not in ALLOWED_OPERATIONS:
+            raise PermissionError(f"Chime {operation} is not an operation this application may call")
         method = getattr(self._client, operation)
         policy = self._retry
         for attempt in range(1, policy.max_attempts + 1):
+            if deadline is not None and not deadline.allows(self.attempt_seconds):
+                raise VideoUnavailable(f"Chime {operation}: out of time before attempt {attempt}")
             try:
                 result: dict[str, Any] = method(**params)
                 return result
@@ -396,9 +450,33 @@ class ChimeVideoRooms:
                         f"Chime {operation} failed {attempt} times; last error {failure.code}"
                     ) from error
                 delay = policy.delay(attempt - 1, failure.retry_after)
+                if deadline is not None:
+                    room = deadline.remaining() - self.attempt_seconds
+                    if room < 0 or (failure.retry_after is not None and failure.retry_after > room):
+                        # Waiting as long as the service asks would leave no time for the attempt.
+                        raise VideoUnavailable(f"Chime {operation}: {failure.code}, no time left to retry") from error
+                    delay = min(delay, room)
                 log.warning("chime %s: %s, retry %d in %.3fs", operation, failure.code, attempt, delay)
                 policy.sleep(delay)
         raise AssertionError("unreachable: max_attempts must be >= 1")
+
+
+class VideoRoomsByRegion:
+    """One ChimeVideoRooms per control region, each built on first use and kept for the process.
+
+    A meeting can only be read or changed through the control region that created it, so calls
+    about an existing meeting go to the region stored with it; new meetings go to `default_region`."""
+
+    def __init__(self, make: Callable[[str], ChimeVideoRooms], default_region: str) -> None:
+        self._make = make
+        self.default_region = default_region
+        self._rooms: dict[str, ChimeVideoRooms] = {}
+
+    def __call__(self, control_region: str | None = None) -> ChimeVideoRooms:
+        region = control_region or self.default_region
+        if region not in self._rooms:
+            self._rooms[region] = self._make(region)
+        return self._rooms[region]
 
 
 def _classify(error: Exception) -> _Failure | None:
@@ -449,9 +527,15 @@ def create_video_rooms(
     *,
     control_region: str | None = None,
     retry: RetryPolicy | None = None,
+    connect_timeout: float = 1.0,
+    read_timeout: float = 3.0,
 ) -> ChimeVideoRooms:
-    client = make_chime_client(control_region or control_region_for(stack_region), endpoint_url)
-    return ChimeVideoRooms(client, retry=retry)
+    region = control_region or control_region_for(stack_region)
+    client = make_chime_client(region, endpoint_url, connect_timeout=connect_timeout, read_timeout=read_timeout)
+    # One attempt's worst case: connect, then the read timeout, plus a little for the rest.
+    return ChimeVideoRooms(
+        client, retry=retry, attempt_seconds=connect_timeout + read_timeout + 0.2, control_region=region
+    )
 
 
 def control_region_for(stack_region: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from ..adapters.dynamo.appointments import AppointmentRepository
 from ..adapters.dynamo.directory import DirectoryRepository
@@ -28,6 +29,7 @@ from ..domain.errors import (
     ValidationFailed,
 )
 from ..domain.licensure import licensure_decision
+from ..domain.meeting_state import ENDED_BY_SWITCH
 from ..domain.model import Appointment, Clinician, ConfirmedLocation, Interval, Modality, Patient, Site, Status
 from ..domain.ports import AuditTrail, Clock, IdFactory
 from ..domain.rulebook import RuleBook, ServiceDefinition
@@ -41,6 +43,10 @@ ROOM_ATTEMPTS = 3
 LEDGER_ATTEMPTS = 3
 # Statuses in which a visit still rests on a licensure decision.
 ACTIVE = frozenset({Status.BOOKED, Status.CHECKED_IN, Status.IN_PROGRESS})
+
+
+class VisitEnded(Protocol):
+    def __call__(self, caller: Caller, appointment: Appointment, reason: str) -> Appointment: ...
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,8 @@ class BookingService:
         self.gate = gate or CareGate(appointments, rules, _DefaultSettings())
         # Eligibility is recorded after the write and never fails or undoes a booking (services/eligibility.py).
         self.eligibility = eligibility or NoEligibilityRecorder()
+        # Video closes the visit's meeting when the visit ends (services/video.py visit_ended; bootstrap wires it).
+        self.on_visit_ended: VisitEnded | None = None
 
     # --- booking -----------------------------------------------------------------------------
     def book(self, caller: Caller, body: BookingIn) -> Appointment:
@@ -227,7 +235,7 @@ class BookingService:
                       history=(*current.history, _event(now, "cancelled", caller)))
         done = self.appointments.update(current, new, self.new_id("tx"), release_locks=True)
         self.audit.record(caller, "appointment.cancel", _resource(done), done.patient_id, "success")
-        return done
+        return self._ended(caller, done, "cancelled")
 
     def complete(self, caller: Caller, appointment_id: str) -> Appointment:
         current = self._visible(caller, appointment_id)
@@ -252,7 +260,16 @@ class BookingService:
             new = replace(new, licensure=decided.record(), licensure_basis=decided.decision.basis)
         done = self.appointments.update(current, new, self.new_id("tx"), release_locks=release_locks)
         self.audit.record(caller, f"appointment.{target.value}", _resource(done), done.patient_id, "success")
+        if target in (Status.COMPLETED, Status.NO_SHOW):
+            return self._ended(caller, done, target.value)
         return done
+
+    def _ended(self, caller: Caller, done: Appointment, reason: str) -> Appointment:
+        """A video visit that ended takes its meeting with it; other visits are left as they are."""
+        if self.on_visit_ended is None or (done.modality is not Modality.VIDEO and not done.video
+                                            and reason != ENDED_BY_SWITCH):
+            return done
+        return self.on_visit_ended(caller, done, reason)
 
     def reschedule(self, caller: Caller, appointment_id: str, body: RescheduleIn) -> Appointment:
         current = self._visible(caller, appointment_id)
@@ -296,6 +313,8 @@ class BookingService:
                 if attempt == LEDGER_ATTEMPTS - 1:
                     raise
         self.audit.record(caller, "appointment.change", _resource(done), done.patient_id, "success")
+        if current.modality is Modality.VIDEO and done.modality is not Modality.VIDEO:
+            done = self._ended(caller, done, ENDED_BY_SWITCH)
         return self.eligibility.record(caller, done, patient, clinician, previous=current)
 
     def _replacer(self, current: Appointment) -> Callable[[Appointment], Appointment]:

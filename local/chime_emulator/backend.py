@@ -338,6 +338,16 @@ class ChimeBackend:
             attendee.connected = connected
             meeting.last_presence_at = now
 
+    def receives(self, meeting_id: str, attendee_id: str) -> frozenset[str]:
+        """The media kinds this attendee's client is sent (Audio/Video/Content), from its capabilities:
+        what a waiting-room test needs to know without a media plane."""
+        with self._lock:
+            meeting = self._meetings.get(meeting_id)
+            attendee = meeting.attendees.get(attendee_id) if meeting else None
+            if meeting is None or attendee is None:
+                return frozenset()
+            return frozenset(kind for kind in MEDIA_KINDS if attendee.capabilities.get(kind) in RECEIVING)
+
     def advance_clock(self, seconds: float) -> datetime:
         advance = getattr(self.clock, "advance", None)
         if advance is None:

@@ -96,11 +96,16 @@ def test_a_meeting_chime_ended_is_recreated_on_the_next_join(visit, chime):
     assert appointment.status == 200
 
 
-def test_end_deletes_the_meeting_and_a_later_join_makes_a_new_one(visit):
+def test_end_deletes_the_meeting_and_a_later_join_is_visit_ended(visit, chime, services, tenant):
     first = join(visit["clinician"], visit["id"]).json["meeting"]["MeetingId"]
+    generation = stored_video(services, tenant, visit["id"])["generation"]
     assert visit["clinician"].post(f"/v1/appointments/{visit['id']}/video/end").status == 200
-    again = join(visit["clinician"], visit["id"]).json["meeting"]["MeetingId"]
-    assert again != first
+    assert first not in live_meetings(chime)
+    for who in ("patient", "clinician"):
+        again = join(visit[who], visit["id"])
+        assert again.status == 409 and again.json["code"] == "VISIT_ENDED", again.json
+    video = stored_video(services, tenant, visit["id"])
+    assert video["meeting_id"] is None and video["generation"] == generation + 1 and video["ended_reason"] == "ended"
 
 
 def test_throttling_is_retried_then_the_join_succeeds(visit, chime):
@@ -120,3 +125,200 @@ def test_when_video_cannot_start_the_answer_offers_phone_and_the_switch_bills_93
     assert switched.json["billing"]["modifiers"] == ["93"] and switched.json["modality"] == "phone"
     assert datetime.fromisoformat(switched.json["start"].replace("Z", "+00:00")) - timedelta(0) == datetime(
         2026, 3, 3, 15, 0, tzinfo=UTC)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def stored_video(services, tenant, appointment_id):
+    return services.booking.appointments.get(tenant, appointment_id).video
+
+
+def live_meetings(chime):
+    return {m["MeetingId"]: m for m in chime.backend.snapshot()["meetings"]}
+
+
+def rebuild(settings, clock, **changes):
+    """The app's services on other settings (same moto tables, same emulator)."""
+    from dataclasses import replace
+
+    from chalicelib import bootstrap
+
+    video = replace(settings.video, **changes.pop("video", {}))
+    built = bootstrap.build(replace(settings, video=video, **changes), clock)
+    bootstrap.install(built)
+    return built
+
+
+def admitted_visit(visit):
+    join(visit["patient"], visit["id"])
+    join(visit["clinician"], visit["id"])
+    r = visit["clinician"].post(f"/v1/appointments/{visit['id']}/video/admit")
+    assert r.status == 200 and r.json["status"] == "in_progress", r.json
+
+
+# --- the meeting ends with the visit -----------------------------------------------------------
+
+@pytest.mark.parametrize("door", ["complete", "cancel", "no-show", "switch-modality"])
+def test_every_end_of_the_visit_deletes_the_meeting_and_refuses_later_joins(visit, chime, services, tenant, door):
+    # A no-show is a visit the patient never joined: only the clinician waited in the meeting.
+    first = visit["clinician"] if door == "no-show" else visit["patient"]
+    meeting = join(first, visit["id"]).json["meeting"]["MeetingId"]
+    if door == "complete":
+        admitted_visit(visit)
+    if door == "switch-modality":
+        body = {"modality": "phone", "reason": "patient has no camera"}
+        r = visit["clinician"].post(f"/v1/appointments/{visit['id']}/switch-modality", body)
+    elif door == "cancel":
+        r = visit["clinician"].post(f"/v1/appointments/{visit['id']}/cancel", {"reason": "patient request"})
+    else:
+        r = visit["clinician"].post(f"/v1/appointments/{visit['id']}/{door}")
+    assert r.status == 200, r.json
+    assert meeting not in live_meetings(chime)
+    assert meeting in str(chime.backend.snapshot()["ended"])
+    after = join(visit["patient"], visit["id"])
+    assert after.status == 409 and after.json["code"] == "VISIT_ENDED", after.json
+    video = stored_video(services, tenant, visit["id"])
+    assert video["meeting_id"] is None and video["attendees"] == {} and video["ended_at"]
+
+
+def test_a_visit_switched_back_to_video_gets_a_new_meeting_with_a_new_token(visit, chime, services, tenant):
+    first = join(visit["patient"], visit["id"]).json["meeting"]["MeetingId"]
+    assert visit["clinician"].post(f"/v1/appointments/{visit['id']}/switch-modality",
+                                   {"modality": "phone", "reason": "bandwidth"}).status == 200
+    assert visit["clinician"].post(f"/v1/appointments/{visit['id']}/switch-modality",
+                                   {"modality": "video", "reason": "bandwidth back"}).status == 200
+    again = join(visit["patient"], visit["id"])
+    assert again.status == 200, again.json
+    assert again.json["meeting"]["MeetingId"] != first
+    assert stored_video(services, tenant, visit["id"])["generation"] == 1
+
+
+# --- one deadline, no 500s ---------------------------------------------------------------------
+
+def test_a_join_answers_503_with_phone_fallback_within_its_deadline_when_chime_hangs(visit, chime, settings, clock):
+    import time
+
+    rebuild(settings, clock, video={"join_deadline_seconds": 1.5, "read_timeout_seconds": 0.25,
+                                    "connect_timeout_seconds": 0.1})
+    chime.backend.inject_fault("*", None, count=100, delay_seconds=0.4)  # every call outlives the read timeout
+    started = time.monotonic()
+    r = join(visit["patient"], visit["id"])
+    elapsed = time.monotonic() - started
+    assert r.status == 503 and r.json["code"] == "VIDEO_UNAVAILABLE", r.json
+    assert r.json["fallback"]["modality"] == "phone" and r.headers["Retry-After"] == "5"
+    assert elapsed < 1.5 + 1.5, elapsed  # the deadline, plus the (moto, loaded CI) DynamoDB calls around it
+
+
+def test_slow_503s_with_retry_after_do_not_stretch_the_join_past_its_deadline(visit, chime, settings, clock):
+    import time
+
+    rebuild(settings, clock, video={"join_deadline_seconds": 1.2, "read_timeout_seconds": 0.5,
+                                    "connect_timeout_seconds": 0.1})
+    chime.backend.inject_fault("CreateMeeting", "ServiceUnavailableException", count=100, delay_seconds=0.2,
+                               retry_after=2)
+    started = time.monotonic()
+    r = join(visit["patient"], visit["id"])
+    assert r.status == 503 and r.json["code"] == "VIDEO_UNAVAILABLE"
+    assert time.monotonic() - started < 1.2 + 1.5
+
+
+@pytest.mark.parametrize("error", ["BadRequestException", "ForbiddenException", "UnauthorizedException"])
+def test_a_chime_refusal_is_503_with_the_phone_fallback_never_500(visit, chime, error):
+    chime.backend.inject_fault("CreateAttendee", error, count=1)
+    r = join(visit["patient"], visit["id"])
+    assert r.status == 503 and r.json["code"] == "VIDEO_UNAVAILABLE", r.json
+    assert r.json["fallback"]["action"].endswith("/switch-modality")
+
+
+def test_a_meeting_that_ends_between_calls_is_recreated_once(visit, chime, services, tenant):
+    first = join(visit["clinician"], visit["id"]).json["meeting"]["MeetingId"]
+    chime.backend.inject_fault("CreateAttendee", "NotFoundException", count=1)  # ended after GetMeeting
+    r = join(visit["patient"], visit["id"])
+    assert r.status == 200, r.json
+    assert r.json["meeting"]["MeetingId"] != first
+    video = stored_video(services, tenant, visit["id"])
+    assert video["meeting_id"] == r.json["meeting"]["MeetingId"] and video["generation"] == 1
+    assert set(video["attendees"]) == {"patient"}  # the clinician's attendee died with the old meeting
+
+
+def test_a_meeting_that_keeps_ending_is_not_recreated_twice(visit, chime):
+    join(visit["clinician"], visit["id"])
+    chime.backend.inject_fault("CreateAttendee", "NotFoundException", count=2)
+    r = join(visit["patient"], visit["id"])
+    assert r.status == 503 and r.json["code"] == "VIDEO_UNAVAILABLE"
+
+
+# --- meeting state: versioned, routed to its control region --------------------------------------
+
+class _Interleave:
+    """RoomsByRegion that runs `between` once, right after one add_attendee: a stale invocation."""
+
+    def __init__(self, inner, between):
+        self.inner, self.between, self.default_region = inner, between, inner.default_region
+
+    def __call__(self, control_region=None):
+        rooms = self.inner(control_region)
+        outer = self
+
+        class Rooms:
+            def __getattr__(self, name):
+                return getattr(rooms, name)
+
+            def add_attendee(self, *args, **kwargs):
+                attendee = rooms.add_attendee(*args, **kwargs)
+                if outer.between is not None:
+                    step, outer.between = outer.between, None
+                    step()
+                return attendee
+
+        return Rooms()
+
+
+def test_a_stale_join_cannot_split_patient_and_clinician(visit, chime, services, tenant):
+    first = join(visit["clinician"], visit["id"]).json["meeting"]["MeetingId"]
+
+    def meanwhile():
+        # While the patient's join holds the old meeting, Chime ends it and the clinician rejoins a new one.
+        chime.backend.handle("DeleteMeeting", "us-east-1", {"MeetingId": first})
+        services.video.rooms = real
+        joined = join(visit["clinician"], visit["id"])
+        assert joined.status == 200 and joined.json["meeting"]["MeetingId"] != first
+        services.video.rooms = stale
+
+    real = services.video.rooms
+    stale = _Interleave(real, meanwhile)
+    services.video.rooms = stale
+    patient = join(visit["patient"], visit["id"])
+    clinician = join(visit["clinician"], visit["id"])
+    assert patient.status == 200, patient.json
+    assert patient.json["meeting"]["MeetingId"] == clinician.json["meeting"]["MeetingId"] != first
+    video = stored_video(services, tenant, visit["id"])
+    assert video["meeting_id"] == clinician.json["meeting"]["MeetingId"] and set(video["attendees"]) == {
+        "patient", "clinician"}
+
+
+def test_calls_about_a_meeting_go_to_the_control_region_stored_with_it(visit, chime, settings, clock, services,
+                                                                       tenant):
+    first = join(visit["patient"], visit["id"]).json["meeting"]["MeetingId"]
+    assert stored_video(services, tenant, visit["id"])["control_region"] == "us-east-1"
+    rebuild(settings, clock, chime_control_region="us-west-2")  # e.g. new meetings fail over to Oregon
+    again = join(visit["clinician"], visit["id"])
+    assert again.status == 200 and again.json["meeting"]["MeetingId"] == first
+    assert live_meetings(chime)[first]["ControlRegion"] == "us-east-1"
+    admit = visit["clinician"].post(f"/v1/appointments/{visit['id']}/video/admit")
+    assert admit.status == 200, admit.json
+
+
+# --- the waiting room ----------------------------------------------------------------------------
+
+def test_the_waiting_patient_receives_no_media_until_admitted_and_admission_is_audited(visit, chime, api, world):
+    p = join(visit["patient"], visit["id"]).json
+    join(visit["clinician"], visit["id"])
+    meeting, attendee = p["meeting"]["MeetingId"], p["attendee"]["AttendeeId"]
+    assert p["waiting_room"] is True
+    assert chime.backend.receives(meeting, attendee) == frozenset()
+    assert visit["clinician"].post(f"/v1/appointments/{visit['id']}/video/admit").status == 200
+    assert chime.backend.receives(meeting, attendee) == {"Audio", "Video", "Content"}
+    audit = api.as_role("admin").get(f"/v1/audit?patient_id={world['patient']['patient_id']}").json["items"]
+    admits = [e for e in audit if e["action"] == "video.admit"]
+    assert len(admits) == 1 and admits[0]["actor"]["role"] == "clinician" and admits[0]["outcome"] == "success"
