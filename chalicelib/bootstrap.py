@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from .settings import Settings
 
 if TYPE_CHECKING:
-
     from .adapters.chime import ChimeVideoRooms, VideoRoomsByRegion
     from .adapters.dynamo.rate_limit import RateLimiter
     from .domain.ports import AuditTrail, Clock
+    from .services.attendance import AttendanceService
     from .services.audit import AuditService
     from .services.availability import AvailabilityService
     from .services.booking import BookingService
@@ -38,6 +38,7 @@ class Services:
     eligibility: EligibilityService
     clock: Clock
     tenant_settings: TenantSettingsService
+    attendance: AttendanceService | None = None
 
 
 _services: Services | None = None
@@ -53,12 +54,14 @@ def new_id(prefix: str) -> str:
 
 def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .adapters.dynamo.appointments import AppointmentRepository
+    from .adapters.dynamo.attendance import AttendanceRepository
     from .adapters.dynamo.audit import DynamoAuditTrail
     from .adapters.dynamo.binding import bind_models
     from .adapters.dynamo.directory import DirectoryRepository
     from .adapters.dynamo.rate_limit import RateLimiter
     from .adapters.dynamo.tenant_settings import TenantSettingsRepository
     from .rules.bundle import rulebook
+    from .services.attendance import AttendanceService
     from .services.audit import AuditService
     from .services.availability import AvailabilityService
     from .services.booking import BookingService
@@ -79,11 +82,14 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     gate = CareGate(appointments, rulebook, tenant_settings)
     booking = BookingService(directory_repo, appointments, rulebook, clock, new_id, audit, eligibility=recorder,
                              gate=gate)
-    video = VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit, booking)
+    attendance = AttendanceService(appointments, AttendanceRepository(), audit)
+    video = VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit, booking,
+                         attendance=attendance)
     # The meeting ends with the visit: complete, cancel, no-show and a switch away from video close it.
     booking.on_visit_ended = video.visit_ended
     return Services(
         video=video,
+        attendance=attendance,
         settings=settings,
         directory=DirectoryService(directory_repo, audit, new_id, redecide=booking.redecide_for_clinician),
         availability=AvailabilityService(directory_repo, appointments, rulebook, clock, gate),

@@ -44,6 +44,7 @@ ACCESS: dict[str, dict[str, str] | str] = {
     "POST /v1/appointments/{appointment_id}/video/join": {"clinician": OWN, "patient": OWN},
     "POST /v1/appointments/{appointment_id}/video/admit": {"clinician": OWN},
     "POST /v1/appointments/{appointment_id}/video/end": {"clinician": OWN},
+    "GET /v1/appointments/{appointment_id}/video/attendance": {"admin": T, "scheduler": T, "clinician": OWN},
     "POST /v1/licensure/checks": {"admin": T, "scheduler": T, "clinician": OWN},
     "GET /v1/audit": {"admin": T},
     "GET /v1/audit/verify": {"admin": T},

@@ -101,7 +101,8 @@ def appointment_json(a: Appointment) -> dict[str, Any]:
         "licensure": appointment_licensure_json(a),
         "confirmed_location": confirmed_location_json(a.confirmed_location),
         "eligibility": {"status": a.eligibility_status},
-        "billing": {"place_of_service": a.billing.place_of_service, "modifiers": list(a.billing.modifiers)},
+        "billing": {"place_of_service": a.billing.place_of_service, "modifiers": list(a.billing.modifiers),
+                    "time_check": (a.video or {}).get("time_check")},
         "cancel_reason": a.cancel_reason, "created_at": utc(a.created_at), "updated_at": utc(a.updated_at),
         "history": list(a.history), "version": a.version,
     }

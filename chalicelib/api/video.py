@@ -1,12 +1,15 @@
-"""Video visits: join, admit, end."""
+"""Video visits: join, admit, end, attendance; and Chime's meeting events (EventBridge)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Blueprint, Response
+from chalice.app import CloudWatchEvent
 
 from ..bootstrap import get_services
 from ..schemas.appointments import VideoJoinIn
-from .presenters import appointment_json
+from .presenters import appointment_json, utc
 from .routing import Call, endpoint, ok
 
 video = Blueprint(__name__)
@@ -37,3 +40,25 @@ def admit(call: Call, appointment_id: str) -> Response:
           errors=(409, 503), summary="End the meeting")
 def end(call: Call, appointment_id: str) -> Response:
     return ok(appointment_json(get_services().video.end(call.caller, appointment_id)))
+
+
+@endpoint(video, "GET", "/v1/appointments/{appointment_id}/video/attendance", response="VideoAttendanceOut",
+          summary="Who joined, left or dropped when, from the video service's events; connected minutes "
+                  "against the service's time band")
+def attendance(call: Call, appointment_id: str) -> Response:
+    found = _attendance().attendance_of(call.caller, appointment_id)
+    return ok({**found, "items": [{**item, "at": utc(item["at"])} for item in found["items"]]})
+
+
+# Chime SDK meeting lifecycle events, delivered by EventBridge (at least once, in any order).
+@video.on_cw_event({"source": ["aws.chime"], "detail-type": ["Chime Meeting State Change"]},
+                   name="chime_meeting_events")
+def chime_meeting_events(event: CloudWatchEvent) -> dict[str, Any]:
+    return {"outcome": _attendance().record_event(event.to_dict())}
+
+
+def _attendance() -> Any:
+    service = get_services().attendance
+    if service is None:
+        raise RuntimeError("attendance is not wired (chalicelib/bootstrap.py)")
+    return service

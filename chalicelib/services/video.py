@@ -69,9 +69,11 @@ class RoomsByRegion(Protocol):
     def __call__(self, control_region: str | None = None) -> ChimeVideoRooms: ...
 
 
-class VisitCheck(Protocol):
-    """Checks made when a visit completes (attendance against the service's time band)."""
+class AttendanceBook(Protocol):
+    """services/attendance.py: which visit a meeting belongs to (for Chime's events), and the time check
+    made when a visit completes (connected minutes against the service's time band)."""
 
+    def meeting_opened(self, tenant: str, appointment_id: str, meeting_id: str) -> None: ...
     def on_complete(self, appointment: Appointment, state: MeetingState) -> dict[str, Any] | None: ...
 
 
@@ -109,7 +111,7 @@ class Joined:
 class VideoService:
     def __init__(self, appointments: AppointmentRepository, rooms: RoomsByRegion, settings: Settings,
                  clock: Clock, new_id: IdFactory, audit: AuditTrail, visits: VisitDoors, *,
-                 checks: VisitCheck | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
+                 attendance: AttendanceBook | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.appointments = appointments
         self.rooms = rooms
         self.settings = settings
@@ -118,7 +120,7 @@ class VideoService:
         self.new_id = new_id
         self.audit = audit
         self.visits = visits
-        self.checks = checks
+        self.attendance = attendance
         self.monotonic = monotonic
 
     # --- the doors ---------------------------------------------------------------------------
@@ -203,8 +205,8 @@ class VideoService:
                             type(exc).__name__)
         at = _z(self.clock())
         time_check = None
-        if reason == Status.COMPLETED.value and self.checks is not None:
-            time_check = self.checks.on_complete(appointment, state)
+        if reason == Status.COMPLETED.value and self.attendance is not None:
+            time_check = self.attendance.on_complete(appointment, state)
 
         def close(s: MeetingState) -> MeetingState:
             closed = ended(s, reason=reason, at=at)
@@ -228,6 +230,7 @@ class VideoService:
             if state.is_ended(video_now=video_now):
                 raise AlreadyEnded
             meeting, generation, region = self._find_or_create(current, state, deadline)
+            self._opened(current, meeting, state)
             profile = "full" if role == "clinician" or (role == "patient" and state.patient_admitted
                                                           and state.meeting_id == meeting.meeting_id) else "waiting"
             external = _external_user_id(current, role)
@@ -238,6 +241,7 @@ class VideoService:
                 generation += 1
                 region = self.rooms.default_region
                 meeting = self._create(current, generation, deadline)
+                self._opened(current, meeting, state)
                 attendee = self.rooms(region).add_attendee(meeting.meeting_id, external, profile, deadline=deadline)
             try:
                 _, saved = self._save_state(tenant, appointment_id, partial(
@@ -272,6 +276,11 @@ class VideoService:
         token = f"{appointment.tenant_id}:{appointment.appointment_id}"
         external = opaque_external_id("appt", appointment.tenant_id, appointment.appointment_id)
         return self.rooms().find_or_create_meeting(token, generation, external, media_region, deadline=deadline)
+
+    def _opened(self, appointment: Appointment, meeting: MeetingInfo, read: MeetingState) -> None:
+        # Before anyone can connect: Chime's events name only the meeting, and must find this visit.
+        if self.attendance is not None and meeting.meeting_id != read.meeting_id:
+            self.attendance.meeting_opened(appointment.tenant_id, appointment.appointment_id, meeting.meeting_id)
 
     def _discard(self, meeting: MeetingInfo, region: str, read: MeetingState) -> None:
         """A join that raced the end of the visit made a meeting nobody may use: delete it."""
