@@ -43,7 +43,7 @@ def test_simultaneous_creates_with_one_token_answer_conflict_to_the_second(slow_
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(outcomes)[0] == "ConflictException/409" and len(outcomes) == 2
+    assert "ConflictException/409" in outcomes and len(outcomes) == 2
     # once created, the token answers at once with that meeting
     assert _create(chime, "same-token")["MeetingId"] in outcomes
 
