@@ -322,3 +322,78 @@ def test_the_waiting_patient_receives_no_media_until_admitted_and_admission_is_a
     audit = api.as_role("admin").get(f"/v1/audit?patient_id={world['patient']['patient_id']}").json["items"]
     admits = [e for e in audit if e["action"] == "video.admit"]
     assert len(admits) == 1 and admits[0]["actor"]["role"] == "clinician" and admits[0]["outcome"] == "success"
+
+
+# --- attendance from Chime's meeting events --------------------------------------------------------
+
+def deliver_events(api, chime, meeting_id):
+    """What EventBridge does in AWS (and local/run.py locally): each event of the meeting to the handler."""
+    outcomes = []
+    for event in [e for e in chime.backend.events if e["detail"]["meetingId"] == meeting_id]:
+        outcomes.append(api.client.lambda_.invoke("chime_meeting_events", event).payload["outcome"])
+    return outcomes
+
+
+def attend_together(visit, chime, minutes):
+    p = join(visit["patient"], visit["id"]).json
+    c = join(visit["clinician"], visit["id"]).json
+    assert visit["clinician"].post(f"/v1/appointments/{visit['id']}/video/admit").status == 200
+    meeting = p["meeting"]["MeetingId"]
+    chime.backend.connect_attendee(meeting, p["attendee"]["AttendeeId"])
+    chime.backend.connect_attendee(meeting, c["attendee"]["AttendeeId"])
+    chime.backend.advance_clock(minutes * 60)
+    chime.backend.drop_attendee(meeting, p["attendee"]["AttendeeId"])
+    chime.backend.disconnect_attendee(meeting, c["attendee"]["AttendeeId"])
+    return meeting, p["attendee"]["AttendeeId"]
+
+
+def test_attendance_shows_who_joined_and_left_and_completion_checks_the_time_band(visit, chime, api, scheduler):
+    meeting, patient_attendee = attend_together(visit, chime, 41)
+    outcomes = deliver_events(api, chime, meeting)
+    assert outcomes.count("stored") == 4 and set(outcomes) <= {"stored", "ignored"}
+    assert set(deliver_events(api, chime, meeting)) <= {"duplicate", "ignored"}  # EventBridge redelivers
+
+    r = visit["clinician"].get(f"/v1/appointments/{visit['id']}/video/attendance")
+    assert r.status == 200, r.json
+    seen = [(i["role"], i["event"]) for i in r.json["items"]]
+    assert seen[:2] in ([("patient", "joined"), ("clinician", "joined")], [("clinician", "joined"),
+                                                                           ("patient", "joined")])
+    assert seen[2:] == [("patient", "dropped"), ("clinician", "left")]
+    assert [i["attendee_id"] for i in r.json["items"] if i["role"] == "patient"] == [patient_attendee] * 2
+    assert r.json["connected_minutes"] == 41.0 and r.json["time_check"]["status"] == "ok"
+    assert scheduler.get(f"/v1/appointments/{visit['id']}/video/attendance").status == 200
+    assert visit["patient"].get(f"/v1/appointments/{visit['id']}/video/attendance").status == 403
+
+    done = visit["clinician"].post(f"/v1/appointments/{visit['id']}/complete")
+    assert done.status == 200, done.json
+    assert done.json["billing"]["time_check"] == {
+        "status": "ok", "service": "90834", "connected_minutes": 41.0,
+        "band": {"min_minutes": 38, "max_minutes": 52}, "supported_service": "90834"}
+
+
+def test_a_visit_too_short_for_its_code_is_flagged_on_completion_not_billed_as_booked(visit, chime, api):
+    meeting, _ = attend_together(visit, chime, 20)
+    deliver_events(api, chime, meeting)
+    done = visit["clinician"].post(f"/v1/appointments/{visit['id']}/complete").json
+    check = done["billing"]["time_check"]
+    assert check["status"] == "mismatch" and check["connected_minutes"] == 20.0
+    assert check["supported_service"] == "90832" and check["band"] == {"min_minutes": 38, "max_minutes": 52}
+
+
+def test_a_completed_video_visit_without_any_attendance_says_so(visit, chime):
+    join(visit["patient"], visit["id"])
+    join(visit["clinician"], visit["id"])
+    visit["clinician"].post(f"/v1/appointments/{visit['id']}/video/admit")
+    done = visit["clinician"].post(f"/v1/appointments/{visit['id']}/complete").json
+    assert done["billing"]["time_check"]["status"] == "no_attendance"
+
+
+def test_events_of_meetings_this_stage_did_not_make_are_ignored(api):
+    from local.chime_emulator.backend import ChimeBackend
+
+    stranger = {"version": "0", "id": "x", "detail-type": "Chime Meeting State Change", "source": "aws.chime",
+                "account": ChimeBackend().account_id, "time": "2026-03-03T15:00:00Z", "region": "us-east-1",
+                "resources": [], "detail": {"version": "0", "eventType": "chime:AttendeeJoined",
+                                            "timestamp": 1, "meetingId": "00000000-0000-0000-0000-000000000000",
+                                            "attendeeId": "a", "externalUserId": "patient-x"}}
+    assert api.client.lambda_.invoke("chime_meeting_events", stranger).payload == {"outcome": "unknown_meeting"}

@@ -22,11 +22,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+_ENDPOINTS: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def local_chime(local_server: str) -> str:
+    """The Chime emulator of that server (its /_emulator routes connect attendees, as a client would)."""
+    return _ENDPOINTS["chime"]
+
+
 @pytest.fixture(scope="session")
 def local_server() -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HCO_"))}
-    env.update({"PORT": str(port), "PYTHONUNBUFFERED": "1"})
+    chime_port = _free_port()
+    env.update({"PORT": str(port), "PYTHONUNBUFFERED": "1", "CHIME_PORT": str(chime_port)})
+    _ENDPOINTS["chime"] = f"http://127.0.0.1:{chime_port}"
     log = open(ROOT / ".pytest-local-server.log", "w")  # noqa: SIM115 - closed in teardown
     proc = subprocess.Popen([sys.executable, "-m", "local.run"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
