@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .services.licensure import LicensureService
     from .services.tenant_settings import TenantSettingsService
     from .services.video import VideoService
+    from .services.video_guests import VideoGuests
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Services:
     clock: Clock
     tenant_settings: TenantSettingsService
     attendance: AttendanceService | None = None
+    video_guests: VideoGuests | None = None
 
 
 _services: Services | None = None
@@ -71,6 +73,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .services.licensure import LicensureService
     from .services.tenant_settings import TenantSettingsService
     from .services.video import VideoService
+    from .services.video_guests import VideoGuests
 
     connection = bind_models(settings)
     directory_repo = DirectoryRepository()
@@ -90,6 +93,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     return Services(
         video=video,
         attendance=attendance,
+        video_guests=VideoGuests(video, directory_repo),
         settings=settings,
         directory=DirectoryService(directory_repo, audit, new_id, redecide=booking.redecide_for_clinician),
         availability=AvailabilityService(directory_repo, appointments, rulebook, clock, gate),

@@ -40,6 +40,8 @@ class MeetingState:
     ended_at: str | None = None
     ended_reason: str | None = None
     time_check: dict[str, Any] | None = None
+    # invitation id -> {role, token_hash, expires_at, used_at, attendee_id, invited_by} (services/video_guests.py)
+    guests: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any] | None) -> MeetingState:
@@ -54,6 +56,7 @@ class MeetingState:
             ended_at=doc.get("ended_at") or None,
             ended_reason=doc.get("ended_reason") or None,
             time_check=doc.get("time_check") or None,
+            guests={str(k): dict(v) for k, v in (doc.get("guests") or {}).items()},
         )
 
     def to_doc(self) -> dict[str, Any]:
@@ -61,7 +64,7 @@ class MeetingState:
             "meeting_id": self.meeting_id, "control_region": self.control_region, "media_region": self.media_region,
             "generation": self.generation, "attendees": dict(self.attendees),
             "patient_admitted": self.patient_admitted, "ended_at": self.ended_at, "ended_reason": self.ended_reason,
-            "time_check": self.time_check,
+            "time_check": self.time_check, "guests": {k: dict(v) for k, v in self.guests.items()},
         }
 
     def is_ended(self, *, video_now: bool) -> bool:

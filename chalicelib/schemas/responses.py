@@ -265,6 +265,20 @@ class EligibilitySummaryOut(Out):
     status: str = Field(examples=["unknown", "active", "inactive", "not_found", "error", "pending"])
 
 
+class InvitationJoinOut(Out):
+    method: str
+    path: str
+    body: dict[str, str]
+
+
+class VideoInvitationOut(Out):
+    invitation_id: str
+    role: str = Field(examples=["interpreter", "guardian", "supervisor"])
+    token: str = Field(description="Single-use; works until the visit's end")
+    expires_at: datetime
+    join: InvitationJoinOut
+
+
 class TimeBandOut(Out):
     min_minutes: int
     max_minutes: int | None
@@ -343,6 +357,10 @@ class VideoJoinOut(Out):
     meeting: MeetingOut
     attendee: AttendeeOut
     waiting_room: bool
+
+
+class VideoGuestJoinOut(VideoJoinOut):
+    role: str = Field(examples=["interpreter", "guardian", "supervisor"])
 
 
 class AttendanceEventOut(Out):

@@ -128,7 +128,6 @@ class VideoService:
         """The patient's join confirms where they are (as check-in does) and re-decides licensure there;
         without a confirmed location the patient cannot join. A clinician may join and wait; the visit
         starts (in_progress) only once the patient's location is confirmed and lawful."""
-        deadline = Deadline(self.limits.join_deadline_seconds, self.monotonic)
         appointment = self._participant_view(caller, appointment_id)
         role = "clinician" if caller.clinician_id == appointment.clinician_id and caller.has("clinician") else "patient"
         self._require_joinable(appointment)
@@ -141,8 +140,18 @@ class VideoService:
                 raise LocationNotConfirmed(
                     "Tell us where you are for this visit: send {patient_jurisdiction, callback_phone} with the join.",
                     errors=[FieldError("patient_jurisdiction", "is required until the location is confirmed")])
+        joined = self.enter_as(caller, appointment, role)
+        if role == "clinician":
+            self._start_if_ready(caller, appointment_id)
+        return joined
+
+    def enter_as(self, caller: Caller, appointment: Appointment, key: str) -> Joined:
+        """Put one participant (patient, clinician, or an invited guest `role.invitation`) into the visit's
+        meeting within the join deadline; any Chime failure is 503 with the phone fallback."""
+        deadline = Deadline(self.limits.join_deadline_seconds, self.monotonic)
+        appointment_id = appointment.appointment_id
         try:
-            meeting, attendee, state = self._enter(appointment, role, deadline)
+            meeting, attendee, state = self._enter(appointment, key, deadline)
         except AlreadyEnded as exc:
             raise VisitEnded("The visit has ended; it cannot be joined again.") from exc
         except (VideoUnavailable, ChimeRequestRejected, MeetingNotFound) as exc:
@@ -151,9 +160,7 @@ class VideoService:
                               "video_unavailable")
             raise _unavailable(appointment_id) from exc
         self.audit.record(caller, "video.join", f"appointment/{appointment_id}", appointment.patient_id, "success")
-        if role == "clinician":
-            self._start_if_ready(caller, appointment_id)
-        waiting = role == "patient" and not state.patient_admitted and attendee.in_waiting_room
+        waiting = not _presents(key) and not state.patient_admitted and attendee.in_waiting_room
         return Joined(meeting, attendee, waiting)
 
     def admit(self, caller: Caller, appointment_id: str) -> Appointment:
@@ -168,8 +175,10 @@ class VideoService:
         if not state.meeting_id or not patient_attendee:
             raise InvalidTransition("The patient has not joined yet; nobody is waiting to be admitted.")
         deadline = Deadline(self.limits.join_deadline_seconds, self.monotonic)
+        waiting = [patient_attendee] + [a for key, a in state.attendees.items() if "." in key and not _presents(key)]
         try:
-            self.rooms(state.control_region).admit(state.meeting_id, patient_attendee, deadline=deadline)
+            for attendee_id in waiting:  # the patient, and the guests who waited with them
+                self.rooms(state.control_region).admit(state.meeting_id, attendee_id, deadline=deadline)
         except MeetingNotFound as exc:
             raise InvalidTransition("The meeting has ended; join again to start a new one.") from exc
         except (VideoUnavailable, ChimeRequestRejected) as exc:
@@ -231,8 +240,8 @@ class VideoService:
                 raise AlreadyEnded
             meeting, generation, region = self._find_or_create(current, state, deadline)
             self._opened(current, meeting, state)
-            profile = "full" if role == "clinician" or (role == "patient" and state.patient_admitted
-                                                          and state.meeting_id == meeting.meeting_id) else "waiting"
+            admitted_here = state.patient_admitted and state.meeting_id == meeting.meeting_id
+            profile = "full" if _presents(role) or admitted_here else "waiting"
             external = _external_user_id(current, role)
             try:
                 attendee = self.rooms(region).add_attendee(meeting.meeting_id, external, profile, deadline=deadline)
@@ -303,13 +312,16 @@ class VideoService:
             raise NotFound("No such appointment.")
         return appointment
 
-    def _require_joinable(self, appointment: Appointment) -> None:
+    def _require_open(self, appointment: Appointment) -> None:
         state = MeetingState.from_doc(appointment.video)
         if appointment.status in TERMINAL or state.is_ended(video_now=appointment.modality is Modality.VIDEO):
             raise VisitEnded("The visit has ended; it cannot be joined again.",
                              extra={"current_status": appointment.status.value})
         if appointment.modality is not Modality.VIDEO:
             raise NotAVideoVisit(f"This is a {appointment.modality.value} visit.")
+
+    def _require_joinable(self, appointment: Appointment) -> None:
+        self._require_open(appointment)
         now = self.clock()
         opens = appointment.start - timedelta(minutes=self.settings.join_window_before_minutes)
         if not opens <= now <= appointment.end:
@@ -355,10 +367,16 @@ def _unavailable(appointment_id: str) -> VideoUnavailable:
         headers={"Retry-After": "5"})
 
 
-def _external_user_id(appointment: Appointment, role: str) -> str:
-    # Opaque and stable per participant of this appointment: no names, no patient ids in Chime.
-    digest = hashlib.sha256(f"{appointment.tenant_id}:{appointment.appointment_id}:{role}".encode()).hexdigest()
-    return f"{role}-{digest[:32]}"
+def _presents(key: str) -> bool:
+    """Clinicians (the visit's own, or a supervising one) are never held in the waiting room."""
+    return key == "clinician" or key.startswith("supervisor.")
+
+
+def _external_user_id(appointment: Appointment, key: str) -> str:
+    # Opaque and stable per participant of this appointment: no names, no patient ids in Chime. The role
+    # prefix (patient, clinician, interpreter, ...) is what attendance reads from Chime's events.
+    digest = hashlib.sha256(f"{appointment.tenant_id}:{appointment.appointment_id}:{key}".encode()).hexdigest()
+    return f"{key.split('.')[0]}-{digest[:32]}"
 
 
 def _z(moment: Any) -> str:

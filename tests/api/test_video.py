@@ -397,3 +397,90 @@ def test_events_of_meetings_this_stage_did_not_make_are_ignored(api):
                                             "timestamp": 1, "meetingId": "00000000-0000-0000-0000-000000000000",
                                             "attendeeId": "a", "externalUserId": "patient-x"}}
     assert api.client.lambda_.invoke("chime_meeting_events", stranger).payload == {"outcome": "unknown_meeting"}
+
+
+# --- more than two people: invited guests with single-use links ------------------------------------
+
+def invite(visit, role):
+    return visit["clinician"].post(f"/v1/appointments/{visit['id']}/video/invitations", {"role": role})
+
+
+def join_link(api, token):
+    return api.call("POST", "/v1/video/invitations/join", {"token": token})
+
+
+def test_an_interpreter_joins_once_with_the_link_waits_with_the_patient_and_is_admitted_with_them(
+        visit, api, chime, world):
+    p = join(visit["patient"], visit["id"]).json
+    join(visit["clinician"], visit["id"])
+    invited = invite(visit, "interpreter")
+    assert invited.status == 201, invited.json
+    assert invited.json["role"] == "interpreter" and invited.json["join"]["path"] == "/v1/video/invitations/join"
+    assert invited.json["expires_at"] == "2026-03-03T15:45:00Z"  # the visit's end
+
+    guest = join_link(api, invited.json["token"])
+    assert guest.status == 200, guest.json
+    assert guest.json["role"] == "interpreter" and guest.json["waiting_room"] is True
+    assert guest.json["meeting"]["MeetingId"] == p["meeting"]["MeetingId"]
+    assert guest.json["attendee"]["ExternalUserId"].startswith("interpreter-")
+    meeting, interpreter = p["meeting"]["MeetingId"], guest.json["attendee"]["AttendeeId"]
+    assert chime.backend.receives(meeting, interpreter) == frozenset()
+
+    again = join_link(api, invited.json["token"])
+    assert again.status == 404 and again.json["code"] == "NOT_FOUND"  # single use
+
+    assert visit["clinician"].post(f"/v1/appointments/{visit['id']}/video/admit").status == 200
+    assert chime.backend.receives(meeting, interpreter) == {"Audio", "Video", "Content"}
+    audit = api.as_role("admin").get(f"/v1/audit?patient_id={world['patient']['patient_id']}").json["items"]
+    actions = [e["action"] for e in audit]
+    assert "video.invite.interpreter" in actions and "video.guest_join.interpreter" in actions
+
+
+def test_a_supervising_clinician_is_not_held_in_the_waiting_room(visit, api, chime):
+    join(visit["patient"], visit["id"])
+    token = invite(visit, "supervisor").json["token"]
+    guest = join_link(api, token)
+    assert guest.status == 200 and guest.json["waiting_room"] is False
+    assert chime.backend.receives(guest.json["meeting"]["MeetingId"], guest.json["attendee"]["AttendeeId"]) == {
+        "Audio", "Video", "Content"}
+
+
+def test_a_guardian_is_invited_only_for_a_minor(visit, world, api, scheduler, clock):
+    adult = invite(visit, "guardian")
+    assert adult.status == 422 and adult.json["code"] == "GUARDIAN_NOT_FOR_ADULT"
+    from tests.support import patient_body
+
+    minor = scheduler.post("/v1/patients", patient_body(name="Kid Example", birth_date="2012-06-01")).json
+    a = scheduler.post("/v1/appointments", {
+        "patient_id": minor["patient_id"], "clinician_id": world["clinician"]["clinician_id"], "service": "90834",
+        "start": "2026-03-04T10:00:00-05:00", "modality": "video", "patient_jurisdiction": "US-NY"}).json
+    r = visit["clinician"].post(f"/v1/appointments/{a['appointment_id']}/video/invitations", {"role": "guardian"})
+    assert r.status == 201 and r.json["role"] == "guardian"
+
+
+@pytest.mark.parametrize("tamper", ["secret", "locator", "garbage"])
+def test_a_forged_or_foreign_link_is_404(visit, api, tamper):
+    token = invite(visit, "interpreter").json["token"]
+    locator, _, secret = token.rpartition(".")
+    forged = {"secret": f"{locator}.{secret[:-2]}xx", "locator": f"{locator[:-3]}abc.{secret}",
+              "garbage": "x" * 40}[tamper]
+    r = join_link(api, forged)
+    assert r.status == 404 and r.json["code"] == "NOT_FOUND"
+    assert token not in r.raw.decode()
+
+
+def test_only_the_visits_clinician_invites(visit, api, world):
+    r = visit["patient"].post(f"/v1/appointments/{visit['id']}/video/invitations", {"role": "interpreter"})
+    assert r.status == 403
+    other = api.as_role("clinician", clinician_id="someone-else").post(
+        f"/v1/appointments/{visit['id']}/video/invitations", {"role": "interpreter"})
+    assert other.status == 404
+    bad = invite(visit, "cousin")
+    assert bad.status == 400 and bad.json["errors"][0]["field"] == "role"
+
+
+def test_a_link_after_the_visit_ended_cannot_join(visit, api):
+    token = invite(visit, "interpreter").json["token"]
+    visit["clinician"].post(f"/v1/appointments/{visit['id']}/video/end")
+    r = join_link(api, token)
+    assert r.status == 409 and r.json["code"] == "VISIT_ENDED"
