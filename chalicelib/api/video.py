@@ -43,7 +43,7 @@ def invite(call: Call, appointment_id: str) -> Response:
 
 
 @endpoint(video, "POST", "/v1/video/invitations/join", body=VideoInvitationJoinIn, response="VideoGuestJoinOut",
-          errors=(409, 503), summary="Join a visit with an invitation link (no login; the link works once)")
+          errors=(404, 409, 503), summary="Join a visit with an invitation link (no login; the link works once)")
 def join_by_invitation(call: Call) -> Response:
     body = call.body(VideoInvitationJoinIn)
     joined, role = _guests().join(body.token)
