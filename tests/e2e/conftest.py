@@ -59,7 +59,10 @@ def local_server() -> Iterator[str]:
     proc.terminate()
     try:
         proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        pass  # a loaded machine can take longer to stop the stack: kill it rather than fail the last test
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait(timeout=15)
         log.close()
