@@ -387,7 +387,7 @@ def test_attendance_shows_who_joined_and_left_and_completion_checks_the_time_ban
     seen = [(i["role"], i["event"]) for i in r.json["items"]]
     assert seen[:2] in ([("patient", "joined"), ("clinician", "joined")], [("clinician", "joined"),
                                                                            ("patient", "joined")])
-    assert seen[2:] == [("patient", "dropped"), ("clinician", "left")]
+    assert sorted(seen[2:]) == [("clinician", "left"), ("patient", "dropped")]  # same instant: either order
     assert [i["attendee_id"] for i in r.json["items"] if i["role"] == "patient"] == [patient_attendee] * 2
     assert r.json["connected_minutes"] == 41.0 and r.json["time_check"]["status"] == "ok"
     assert scheduler.get(f"/v1/appointments/{visit['id']}/video/attendance").status == 200
