@@ -13,12 +13,13 @@ from .settings import Settings
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .adapters.chime import ChimeVideoRooms
+    from .adapters.chime import ChimeVideoRooms, VideoRoomsByRegion
     from .adapters.dynamo.rate_limit import RateLimiter
     from .adapters.events import SnsEvents
     from .adapters.notify import Notifier
     from .domain.model import Appointment, Modality
     from .domain.ports import AuditTrail, Clock
+    from .services.attendance import AttendanceService
     from .services.audit import AuditService
     from .services.availability import AvailabilityService
     from .services.booking import BookingService
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from .services.routing import RoutingService
     from .services.tenant_settings import TenantSettingsService
     from .services.video import VideoService
+    from .services.video_guests import VideoGuests
     from .services.waitlist import WaitlistService
 
 
@@ -51,6 +53,8 @@ class Services:
     reminders: ReminderService
     confirmations: ConfirmationService
     waitlist: WaitlistService
+    attendance: AttendanceService | None = None
+    video_guests: VideoGuests | None = None
 
 
 _services: Services | None = None
@@ -66,6 +70,7 @@ def new_id(prefix: str) -> str:
 
 def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .adapters.dynamo.appointments import AppointmentRepository
+    from .adapters.dynamo.attendance import AttendanceRepository
     from .adapters.dynamo.audit import DynamoAuditTrail
     from .adapters.dynamo.binding import bind_models
     from .adapters.dynamo.directory import DirectoryRepository
@@ -73,6 +78,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .adapters.dynamo.rate_limit import RateLimiter
     from .adapters.dynamo.tenant_settings import TenantSettingsRepository
     from .rules.bundle import rulebook
+    from .services.attendance import AttendanceService
     from .services.audit import AuditService
     from .services.availability import AvailabilityService
     from .services.booking import BookingService
@@ -84,6 +90,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .services.tenant_settings import TenantSettingsService
     from .services.ttl_cache import TtlCache
     from .services.video import VideoService
+    from .services.video_guests import VideoGuests
 
     connection = bind_models(settings)
     directory_repo = DirectoryRepository()
@@ -104,8 +111,15 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     reminders, confirmations, waitlist = _visit_followers(settings, clock, connection, directory_repo, appointments,
                                                           booking, gate, settings_cache.get, audit)
     routing.video_first = confirmations.video_first  # type: ignore[method-assign]
+    attendance = AttendanceService(appointments, AttendanceRepository(), audit)
+    video = VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit, booking,
+                         attendance=attendance)
+    # The meeting ends with the visit: complete, cancel, no-show and a switch away from video close it.
+    booking.on_visit_ended = video.visit_ended
     return Services(
-        video=VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit, booking),
+        video=video,
+        attendance=attendance,
+        video_guests=VideoGuests(video, directory_repo),
         settings=settings,
         directory=DirectoryService(directory_repo, audit, new_id, redecide=booking.redecide_for_clinician),
         availability=availability,
@@ -203,19 +217,20 @@ def _payer_coverage(eligibility: EligibilityService,
     return lambda payer_id, on: cache.get((payer_id, on))
 
 
-def _video_rooms(settings: Settings) -> Callable[[], ChimeVideoRooms]:
-    """The Chime client is made on the first video call, once per process, not on every cold start."""
-    rooms: list[ChimeVideoRooms] = []
+def _video_rooms(settings: Settings) -> VideoRoomsByRegion:
+    """Chime clients are made on the first video call, once per process and control region, not on every
+    cold start; a meeting's calls go to the control region stored with it."""
+    from .adapters.chime import RetryPolicy, VideoRoomsByRegion, control_region_for, create_video_rooms
 
-    def get() -> ChimeVideoRooms:
-        if not rooms:
-            from .adapters.chime import create_video_rooms
+    limits = settings.video
 
-            rooms.append(create_video_rooms(settings.region, settings.chime_endpoint,
-                                            control_region=settings.chime_control_region))
-        return rooms[0]
+    def make(region: str) -> ChimeVideoRooms:
+        return create_video_rooms(settings.region, settings.chime_endpoint, control_region=region,
+                                  retry=RetryPolicy(max_attempts=limits.max_attempts),
+                                  connect_timeout=limits.connect_timeout_seconds,
+                                  read_timeout=limits.read_timeout_seconds)
 
-    return get
+    return VideoRoomsByRegion(make, settings.chime_control_region or control_region_for(settings.region))
 
 
 def get_services() -> Services:

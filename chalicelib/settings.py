@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 LOCAL_STAGE = "local"
 UNCONFIGURED_STAGE = "unconfigured"
@@ -43,6 +43,7 @@ class Settings:
     reminder_from: str = "reminders@example.org"
     link_base_url: str = "http://127.0.0.1:8000"
     link_signing_key: str | None = None
+    video: VideoSettings = field(default_factory=lambda: VideoSettings())  # join deadline, Chime timeouts
 
     @property
     def is_local(self) -> bool:
@@ -96,6 +97,7 @@ class Settings:
             link_base_url=env.get("HCO_LINK_BASE_URL", "http://127.0.0.1:8000"),
             # Deployed stages must set HCO_LINK_SIGNING_KEY; without it no link verifies (fail closed).
             link_signing_key=env.get("HCO_LINK_SIGNING_KEY") or (LOCAL_DEV_LINK_KEY if is_local else None),
+            video=VideoSettings.from_env(env),
         )
 
 
@@ -178,3 +180,27 @@ def _pseudonym_key(env: Mapping[str, str], is_local: bool) -> str | None:
         return secret_string(secret_arn, env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1")
     return LOCAL_DEV_PSEUDONYM_KEY if is_local else None
 
+
+@dataclass(frozen=True)
+class VideoSettings:
+    """A join answers within ``join_deadline_seconds`` plus a few DynamoDB calls, whatever Chime does
+    (API Gateway gives up at 29 s): every Chime call and retry of the join shares that one budget.
+    One attempt costs at most ``connect_timeout_seconds + read_timeout_seconds``."""
+
+    join_deadline_seconds: float = 15.0
+    connect_timeout_seconds: float = 1.0
+    read_timeout_seconds: float = 3.0
+    max_attempts: int = 4
+    # Ending a meeting when the visit ends (complete, cancel, ...) must not hold that request long.
+    cleanup_deadline_seconds: float = 6.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> VideoSettings:
+        d = cls()
+        return cls(
+            join_deadline_seconds=float(env.get("HCO_VIDEO_JOIN_DEADLINE_SECONDS", d.join_deadline_seconds)),
+            connect_timeout_seconds=float(env.get("HCO_CHIME_CONNECT_TIMEOUT_SECONDS", d.connect_timeout_seconds)),
+            read_timeout_seconds=float(env.get("HCO_CHIME_READ_TIMEOUT_SECONDS", d.read_timeout_seconds)),
+            max_attempts=int(env.get("HCO_CHIME_MAX_ATTEMPTS", d.max_attempts)),
+            cleanup_deadline_seconds=float(env.get("HCO_VIDEO_CLEANUP_DEADLINE_SECONDS", d.cleanup_deadline_seconds)),
+        )

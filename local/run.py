@@ -2,6 +2,9 @@
 
 moto (DynamoDB and the rest, behind one lock) -> tables -> demo tenant -> the Chalice API on
 http://127.0.0.1:$PORT. Ctrl-C (or SIGTERM) stops everything this started.
+
+The Chime emulator's meeting events reach the same Chalice handler EventBridge invokes in AWS
+(`chime_meeting_events`), so attendance shows up locally too.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class LocalStack:
             seed_demo()
             seed_payers()  # acme: x12_http to the payer simulator, roster members = the demo coverages
         self._serve_api(server)
+        self._deliver_meeting_events()
         from local.background import start_background
 
         stop = threading.Event()
@@ -81,6 +85,7 @@ class LocalStack:
 
         chime, chime_url = start_emulator(HOST, int(os.environ.get("CHIME_PORT", "0")))
         self._stops.append(chime.stop)
+        self.chime = chime
         payer, payer_url = start_payer_sim(HOST, int(os.environ.get("PAYER_SIM_PORT", "0")))
         self._stops.append(payer.stop)
         self.endpoints.update({"chime": chime_url, "payer-sim": payer_url})
@@ -110,6 +115,21 @@ class LocalStack:
         thread.start()
         self._stops.append(server.server.shutdown)
 
+    def _deliver_meeting_events(self) -> None:
+        """EventBridge's part: each emulator event to the app's on_cw_event handler. Delivered as the emulator
+        lets go of its lock, so the admin call that connected an attendee returns once attendance shows it."""
+        from app import app
+
+        handler = app.handler_map["chime_meeting_events"]
+
+        def deliver(event: dict[str, Any]) -> None:
+            try:
+                handler(event, None)
+            except Exception as exc:  # a lost event must not break the emulator (EventBridge would retry)
+                print(f"meeting event not delivered: {exc!r}", file=sys.stderr)
+
+        self.chime.backend.subscribe(deliver)
+
     def stop(self) -> None:
         while self._stops:
             try:
@@ -124,6 +144,7 @@ def _say(line: str) -> None:
 
 def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
+    os.environ.setdefault("CHIME_PORT", "4010")  # a fixed port the README tour can reach (_emulator routes)
     stack = LocalStack(port=port).start()
     stopped = threading.Event()
 
@@ -135,7 +156,8 @@ def main() -> int:
     print(f"Hybrid Care Orchestrator (local stage) on {stack.api_url}")
     for name, url in stack.endpoints.items():
         print(f"  {name:<10} {url}")
-    print("  tenant     demo (sites site_manhattan, site_los_angeles; patients pat_ny, pat_nj, pat_ca)")
+    print("  tenant     demo (sites site_manhattan, site_los_angeles; patients pat_ny, pat_nj, pat_pa, pat_ca;")
+    print("             clin_hale and clin_sato see video visits around the clock)")
     print("  token      .venv/bin/python -m local.token --role scheduler --tenant demo")
     print("Ctrl-C stops everything.", flush=True)
     stopped.wait()

@@ -37,6 +37,11 @@ def _weekdays(start: str, end: str, modalities: frozenset[Modality], site_id: st
     return tuple(WeeklyRule(d, time(h1, m1), time(h2, m2), modalities, site_id) for d in days)
 
 
+def _all_day(modalities: frozenset[Modality]) -> tuple[WeeklyRule, ...]:
+    """Every day 00:00-24:00 local (time.max is how a rule says "24:00")."""
+    return tuple(WeeklyRule(d, time(0, 0), time.max, modalities, None) for d in range(7))
+
+
 def demo_sites() -> list[Site]:
     return [
         Site(TENANT, "site_manhattan", "Manhattan Behavioral Health", "America/New_York", "US-NY",
@@ -86,6 +91,24 @@ def demo_clinicians() -> list[Clinician]:
             dea_registrations=(DeaRegistration("US-CA", "FP1234568", ("II", "III", "IV", "V"), LATER),),
             modalities=TELE, languages=("en", "ko"),
             availability=Availability(rules=_weekdays("07:00", "15:00", TELE, None)),
+        ),
+        # The README tour's video step runs whenever a newcomer tries it: these two see video visits around
+        # the clock. Two zones half a day apart, because a visit cannot span one clinician's local midnight.
+        Clinician(
+            TENANT, "clin_hale", "Dr. Rowan Hale (24h video demo)", "1679576722", Discipline.PSYCHOLOGIST,
+            "America/New_York",
+            licenses=(License("US-PA", "psychologist", "PA-PS-024024", LATER),
+                      License("US-NY", "psychologist", "NY-PSY-242424", LATER)),
+            modalities=TELE, languages=("en",), payer_networks=("acme",),
+            availability=Availability(rules=_all_day(TELE)),
+        ),
+        Clinician(
+            TENANT, "clin_sato", "Dr. Mika Sato (24h video demo)", "1003000126", Discipline.PSYCHOLOGIST,
+            "Asia/Tokyo",
+            licenses=(License("US-PA", "psychologist", "PA-PS-120120", LATER),
+                      License("US-NY", "psychologist", "NY-PSY-121212", LATER)),
+            modalities=TELE, languages=("en", "ja"), payer_networks=("acme",),
+            availability=Availability(rules=_all_day(TELE)),
         ),
     ]
 

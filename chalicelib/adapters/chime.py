@@ -27,157 +27,43 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from chalicelib.adapters.chime_regions import (  # re-exported: callers name the adapter, not its tables
+    CONTROL_REGIONS,
+    GOVCLOUD_MEDIA_REGIONS,
+    MEDIA_REGIONS,
+    choose_media_region,
+    control_region_for,
+)
+from chalicelib.adapters.deadline import Deadline
 from chalicelib.domain.errors import VideoUnavailable
 
 log = logging.getLogger(__name__)
 
+__all__ = [
+    "CONTROL_REGIONS",
+    "GOVCLOUD_MEDIA_REGIONS",
+    "MEDIA_REGIONS",
+    "AttendeeInfo",
+    "ChimeRequestRejected",
+    "ChimeVideoRooms",
+    "MeetingInfo",
+    "MeetingNotFound",
+    "RetryPolicy",
+    "VideoRoomsByRegion",
+    "choose_media_region",
+    "control_region_for",
+    "create_video_rooms",
+]
+
 CapabilityProfile = Literal["waiting", "full"]
 
-# Content Receive needs Video Receive or SendReceive (model docs of AttendeeCapabilities), so
-# the waiting room receives all three rather than turning video off.
-WAITING_ROOM_CAPABILITIES: Mapping[str, str] = {"Audio": "Receive", "Video": "Receive", "Content": "Receive"}
+# The waiting room is a room: the patient's attendee neither sends nor receives anything until
+# admitted (AttendeeCapabilities "None" = cannot send or receive). It still holds a JoinToken and
+# shows in the roster, so the clinician sees who waits; admission is one UpdateAttendeeCapabilities
+# (the model docs: media flows after renegotiation, no rejoin needed).
+WAITING_ROOM_CAPABILITIES: Mapping[str, str] = {"Audio": "None", "Video": "None", "Content": "None"}
 FULL_CAPABILITIES: Mapping[str, str] = {"Audio": "SendReceive", "Video": "SendReceive", "Content": "SendReceive"}
 _PROFILES: Mapping[str, Mapping[str, str]] = {"waiting": WAITING_ROOM_CAPABILITIES, "full": FULL_CAPABILITIES}
-
-# MediaRegion values listed in the botocore model (CreateMeetingRequest.MediaRegion docs).
-MEDIA_REGIONS = frozenset(
-    {
-        "af-south-1",
-        "ap-northeast-1",
-        "ap-northeast-2",
-        "ap-south-1",
-        "ap-southeast-1",
-        "ap-southeast-2",
-        "ca-central-1",
-        "eu-central-1",
-        "eu-north-1",
-        "eu-south-1",
-        "eu-west-1",
-        "eu-west-2",
-        "eu-west-3",
-        "sa-east-1",
-        "us-east-1",
-        "us-east-2",
-        "us-west-1",
-        "us-west-2",
-    }
-)
-GOVCLOUD_MEDIA_REGIONS = frozenset({"us-gov-east-1", "us-gov-west-1"})
-# Regions with a meetings-chime API endpoint in botocore's endpoints data. The four of the 2021
-# launch (us-east-1, us-west-2, eu-central-1, ap-southeast-1) have since been joined by others.
-CONTROL_REGIONS = frozenset(
-    {
-        "af-south-1",
-        "ap-northeast-1",
-        "ap-northeast-2",
-        "ap-south-1",
-        "ap-southeast-1",
-        "ap-southeast-2",
-        "ca-central-1",
-        "eu-central-1",
-        "eu-west-2",
-        "il-central-1",
-        "us-east-1",
-        "us-west-2",
-        "us-gov-east-1",
-        "us-gov-west-1",
-    }
-)
-
-# Nearest control region for stack regions without one; each stays inside its jurisdiction
-# where one is available (EU stacks -> Frankfurt, not London).
-_NEAREST_CONTROL = {
-    "us-east-2": "us-east-1",
-    "us-west-1": "us-west-2",
-    "ca-west-1": "ca-central-1",
-    "sa-east-1": "us-east-1",
-    "mx-central-1": "us-east-1",
-    "eu-west-1": "eu-central-1",
-    "eu-west-3": "eu-central-1",
-    "eu-north-1": "eu-central-1",
-    "eu-south-1": "eu-central-1",
-    "eu-south-2": "eu-central-1",
-    "eu-central-2": "eu-central-1",
-    "ap-northeast-3": "ap-northeast-1",
-    "ap-east-1": "ap-southeast-1",
-    "ap-east-2": "ap-northeast-1",
-    "ap-southeast-3": "ap-southeast-1",
-    "ap-southeast-4": "ap-southeast-2",
-    "ap-southeast-5": "ap-southeast-1",
-    "ap-southeast-7": "ap-southeast-1",
-    "ap-south-2": "ap-south-1",
-    "me-south-1": "ap-south-1",
-    "me-central-1": "ap-south-1",
-}
-_CONTROL_BY_PREFIX = {
-    "us": "us-east-1",
-    "ca": "ca-central-1",
-    "eu": "eu-central-1",
-    "ap": "ap-southeast-1",
-    "sa": "us-east-1",
-    "mx": "us-east-1",
-    "me": "ap-south-1",
-    "af": "af-south-1",
-    "il": "il-central-1",
-}
-
-# Nearest media region for stack regions that host no Chime media.
-_NEAREST_MEDIA = {
-    "ca-west-1": "ca-central-1",
-    "mx-central-1": "us-east-2",
-    "eu-central-2": "eu-central-1",
-    "eu-south-2": "eu-west-3",
-    "ap-northeast-3": "ap-northeast-1",
-    "ap-east-1": "ap-southeast-1",
-    "ap-east-2": "ap-northeast-1",
-    "ap-southeast-3": "ap-southeast-1",
-    "ap-southeast-4": "ap-southeast-2",
-    "ap-southeast-5": "ap-southeast-1",
-    "ap-southeast-7": "ap-southeast-1",
-    "ap-south-2": "ap-south-1",
-    "me-south-1": "ap-south-1",
-    "me-central-1": "ap-south-1",
-    "il-central-1": "eu-south-1",
-}
-_MEDIA_BY_PREFIX = {
-    "us": "us-east-1",
-    "ca": "ca-central-1",
-    "eu": "eu-central-1",
-    "ap": "ap-southeast-1",
-    "sa": "sa-east-1",
-    "mx": "us-east-2",
-    "me": "ap-south-1",
-    "af": "af-south-1",
-    "il": "eu-south-1",
-}
-# Where the patient's country has Chime media regions, media stays among them.
-_COUNTRY_MEDIA = {
-    "CA": "ca-central-1",
-    "GB": "eu-west-2",
-    "JP": "ap-northeast-1",
-    "KR": "ap-northeast-2",
-    "IN": "ap-south-1",
-    "SG": "ap-southeast-1",
-    "AU": "ap-southeast-2",
-    "BR": "sa-east-1",
-    "ZA": "af-south-1",
-    "IE": "eu-west-1",
-    "FR": "eu-west-3",
-    "DE": "eu-central-1",
-    "SE": "eu-north-1",
-    "IT": "eu-south-1",
-}
-# fmt: off
-_EU_MEMBERS = frozenset({
-    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
-    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
-})
-# fmt: on
-_EU_MEDIA = frozenset({"eu-central-1", "eu-west-1", "eu-west-3", "eu-north-1", "eu-south-1"})
-_US_MEDIA = frozenset({"us-east-1", "us-east-2", "us-west-1", "us-west-2"})
-_US_WEST_2_STATES = frozenset({"WA", "OR", "ID", "MT", "WY", "AK"})
-_US_WEST_1_STATES = frozenset({"CA", "NV", "AZ", "UT", "HI"})
-_US_EAST_2_STATES = frozenset({"OH", "MI", "IN", "IL", "WI", "MN", "IA", "MO", "ND", "SD", "NE", "KS", "CO", "KY"})
 
 # Stricter than the service's documented pattern on purpose: opaque tokens only.
 _OPAQUE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{1,63}")
@@ -195,6 +81,18 @@ _RETRYABLE_CODES = frozenset(
         # "Multiple instances of the same request have been made simultaneously": our concurrent
         # joins send the same ClientRequestToken, and a retry returns the one meeting.
         "ConflictException",
+    }
+)
+# The only Chime operations this code may call. Recording (media capture pipelines) and
+# transcription are not here, so no code path can start them (SECURITY.md, "Video").
+ALLOWED_OPERATIONS = frozenset(
+    {
+        "create_meeting",
+        "get_meeting",
+        "delete_meeting",
+        "create_attendee",
+        "delete_attendee",
+        "update_attendee_capabilities",
     }
 )
 # Not transient, but the visit's outcome is the same: video cannot start, offer phone.
@@ -273,7 +171,7 @@ class AttendeeInfo:
 
     @property
     def in_waiting_room(self) -> bool:
-        return not any(value in ("Send", "SendReceive") for value in self.capabilities.values())
+        return all(value == "None" for value in self.capabilities.values())
 
     @classmethod
     def from_api(cls, attendee: Mapping[str, Any]) -> AttendeeInfo:
@@ -319,35 +217,60 @@ def check_opaque_id(value: str, name: str) -> str:
 
 class ChimeVideoRooms:
     """The VideoRooms port on Chime SDK Meetings. `client` is a boto3 chime-sdk-meetings client
-    bound to the control region (see `make_chime_client`)."""
+    bound to one control region (see `make_chime_client`).
 
-    def __init__(self, client: Any, *, retry: RetryPolicy | None = None) -> None:
+    Every method takes an optional `deadline`: an attempt starts only while one attempt's worst
+    case (`attempt_seconds`, the client's connect + read timeout) still fits, and a backoff never
+    sleeps past that point, so a caller's whole sequence of calls ends before its deadline."""
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        retry: RetryPolicy | None = None,
+        attempt_seconds: float = 4.0,
+        control_region: str | None = None,
+    ) -> None:
         self._client = client
         self._retry = retry or RetryPolicy()
+        self.attempt_seconds = attempt_seconds
+        self.control_region = control_region or getattr(getattr(client, "meta", None), "region_name", None)
 
     def find_or_create_meeting(
-        self, appointment_token: str, generation: int, external_meeting_id: str, media_region: str
+        self,
+        appointment_token: str,
+        generation: int,
+        external_meeting_id: str,
+        media_region: str,
+        *,
+        deadline: Deadline | None = None,
     ) -> MeetingInfo:
         if media_region not in MEDIA_REGIONS | GOVCLOUD_MEDIA_REGIONS:
             raise ValueError(f"{media_region!r} is not a Chime SDK media region")
         response = self._call(
             "create_meeting",
+            deadline,
             ClientRequestToken=client_request_token(appointment_token, generation),
             ExternalMeetingId=check_opaque_id(external_meeting_id, "external_meeting_id"),
             MediaRegion=media_region,
         )
         return MeetingInfo.from_api(response["Meeting"])
 
-    def get_meeting(self, meeting_id: str) -> MeetingInfo | None:
+    def get_meeting(self, meeting_id: str, *, deadline: Deadline | None = None) -> MeetingInfo | None:
         """None when the meeting has ended (or never existed): the caller re-creates it."""
         try:
-            response = self._call("get_meeting", MeetingId=meeting_id)
+            response = self._call("get_meeting", deadline, MeetingId=meeting_id)
         except MeetingNotFound:
             return None
         return MeetingInfo.from_api(response["Meeting"])
 
     def add_attendee(
-        self, meeting_id: str, external_user_id: str, capabilities: CapabilityProfile = "waiting"
+        self,
+        meeting_id: str,
+        external_user_id: str,
+        capabilities: CapabilityProfile = "waiting",
+        *,
+        deadline: Deadline | None = None,
     ) -> AttendeeInfo:
         """Idempotent per external_user_id: a rejoin returns the existing attendee unchanged, so
         an admitted patient who reconnects is not sent back to the waiting room."""
@@ -355,33 +278,47 @@ class ChimeVideoRooms:
             raise ValueError(f"capabilities must be 'waiting' or 'full', not {capabilities!r}")
         response = self._call(
             "create_attendee",
+            deadline,
             MeetingId=meeting_id,
             ExternalUserId=check_opaque_id(external_user_id, "external_user_id"),
             Capabilities=dict(_PROFILES[capabilities]),
         )
         return AttendeeInfo.from_api(response["Attendee"])
 
-    def admit(self, meeting_id: str, attendee_id: str) -> None:
-        """Moves an attendee out of the waiting room: receive-only -> send-receive."""
+    def admit(self, meeting_id: str, attendee_id: str, *, deadline: Deadline | None = None) -> None:
+        """Moves an attendee out of the waiting room: no media at all -> send-receive."""
         self._call(
             "update_attendee_capabilities",
+            deadline,
             MeetingId=meeting_id,
             AttendeeId=attendee_id,
             Capabilities=dict(FULL_CAPABILITIES),
         )
 
-    def end_meeting(self, meeting_id: str) -> bool:
-        """True if this call ended it; False if it had already ended."""
+    def remove_attendee(self, meeting_id: str, attendee_id: str, *, deadline: Deadline | None = None) -> bool:
+        """Revokes the attendee's JoinToken. False if it (or its meeting) was already gone."""
         try:
-            self._call("delete_meeting", MeetingId=meeting_id)
+            self._call("delete_attendee", deadline, MeetingId=meeting_id, AttendeeId=attendee_id)
         except MeetingNotFound:
             return False
         return True
 
-    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+    def end_meeting(self, meeting_id: str, *, deadline: Deadline | None = None) -> bool:
+        """True if this call ended it; False if it had already ended."""
+        try:
+            self._call("delete_meeting", deadline, MeetingId=meeting_id)
+        except MeetingNotFound:
+            return False
+        return True
+
+    def _call(self, operation: str, deadline: Deadline | None, **params: Any) -> dict[str, Any]:
+        if operation not in ALLOWED_OPERATIONS:
+            raise PermissionError(f"Chime {operation} is not an operation this application may call")
         method = getattr(self._client, operation)
         policy = self._retry
         for attempt in range(1, policy.max_attempts + 1):
+            if deadline is not None and not deadline.allows(self.attempt_seconds):
+                raise VideoUnavailable(f"Chime {operation}: out of time before attempt {attempt}")
             try:
                 result: dict[str, Any] = method(**params)
                 return result
@@ -396,9 +333,33 @@ class ChimeVideoRooms:
                         f"Chime {operation} failed {attempt} times; last error {failure.code}"
                     ) from error
                 delay = policy.delay(attempt - 1, failure.retry_after)
+                if deadline is not None:
+                    room = deadline.remaining() - self.attempt_seconds
+                    if room < 0 or (failure.retry_after is not None and failure.retry_after > room):
+                        # Waiting as long as the service asks would leave no time for the attempt.
+                        raise VideoUnavailable(f"Chime {operation}: {failure.code}, no time left to retry") from error
+                    delay = min(delay, room)
                 log.warning("chime %s: %s, retry %d in %.3fs", operation, failure.code, attempt, delay)
                 policy.sleep(delay)
         raise AssertionError("unreachable: max_attempts must be >= 1")
+
+
+class VideoRoomsByRegion:
+    """One ChimeVideoRooms per control region, each built on first use and kept for the process.
+
+    A meeting can only be read or changed through the control region that created it, so calls
+    about an existing meeting go to the region stored with it; new meetings go to `default_region`."""
+
+    def __init__(self, make: Callable[[str], ChimeVideoRooms], default_region: str) -> None:
+        self._make = make
+        self.default_region = default_region
+        self._rooms: dict[str, ChimeVideoRooms] = {}
+
+    def __call__(self, control_region: str | None = None) -> ChimeVideoRooms:
+        region = control_region or self.default_region
+        if region not in self._rooms:
+            self._rooms[region] = self._make(region)
+        return self._rooms[region]
 
 
 def _classify(error: Exception) -> _Failure | None:
@@ -449,66 +410,12 @@ def create_video_rooms(
     *,
     control_region: str | None = None,
     retry: RetryPolicy | None = None,
+    connect_timeout: float = 1.0,
+    read_timeout: float = 3.0,
 ) -> ChimeVideoRooms:
-    client = make_chime_client(control_region or control_region_for(stack_region), endpoint_url)
-    return ChimeVideoRooms(client, retry=retry)
-
-
-def control_region_for(stack_region: str) -> str:
-    """The stack's own region when Chime has a control endpoint there, else the nearest one in
-    the same partition and, where possible, the same jurisdiction."""
-    if stack_region.startswith("cn-"):
-        raise ValueError("Chime SDK Meetings is not available in the AWS China partition")
-    if stack_region in CONTROL_REGIONS:
-        return stack_region
-    if stack_region.startswith("us-gov-"):
-        return "us-gov-west-1"
-    nearest = _NEAREST_CONTROL.get(stack_region)
-    return nearest or _CONTROL_BY_PREFIX.get(stack_region.split("-", 1)[0], "us-east-1")
-
-
-def choose_media_region(stack_region: str, patient_jurisdiction: str | None) -> str:
-    """Where the meeting's media is hosted.
-
-    When Chime hosts media in the patient's country (ISO 3166-2 ``CA-ON``, ``US-NY``; the EU
-    counts as one zone), media stays there: in the stack's own media region if that is inside
-    the zone, else in the zone's region nearest the patient (by state in the US). Otherwise, or
-    without a jurisdiction, the stack's nearest media region. GovCloud stacks keep media in
-    GovCloud: a control region only creates meetings in its own partition.
-    """
-    stack_media = _nearest_media_region(stack_region)
-    if stack_region.startswith("us-gov-"):
-        return stack_media
-    country, _, subdivision = (patient_jurisdiction or "").strip().upper().partition("-")
-    zone = _residency_zone(country)
-    if not zone or stack_media in zone:
-        return stack_media
-    if country == "US":
-        return _us_media_region(subdivision)
-    return _COUNTRY_MEDIA.get(country, "eu-central-1")
-
-
-def _residency_zone(country: str) -> frozenset[str]:
-    if country == "US":
-        return _US_MEDIA
-    if country in _EU_MEMBERS:
-        return _EU_MEDIA
-    return frozenset({_COUNTRY_MEDIA[country]}) if country in _COUNTRY_MEDIA else frozenset()
-
-
-def _nearest_media_region(stack_region: str) -> str:
-    if stack_region in MEDIA_REGIONS or stack_region in GOVCLOUD_MEDIA_REGIONS:
-        return stack_region
-    if stack_region.startswith("us-gov-"):
-        return "us-gov-west-1"
-    return _NEAREST_MEDIA.get(stack_region) or _MEDIA_BY_PREFIX.get(stack_region.split("-", 1)[0], "us-east-1")
-
-
-def _us_media_region(state: str) -> str:
-    if state in _US_WEST_2_STATES:
-        return "us-west-2"
-    if state in _US_WEST_1_STATES:
-        return "us-west-1"
-    if state in _US_EAST_2_STATES:
-        return "us-east-2"
-    return "us-east-1"
+    region = control_region or control_region_for(stack_region)
+    client = make_chime_client(region, endpoint_url, connect_timeout=connect_timeout, read_timeout=read_timeout)
+    # One attempt's worst case: connect, then the read timeout, plus a little for the rest.
+    return ChimeVideoRooms(
+        client, retry=retry, attempt_seconds=connect_timeout + read_timeout + 0.2, control_region=region
+    )

@@ -48,6 +48,10 @@ ACCESS: dict[str, dict[str, str] | str] = {
     "POST /v1/appointments/{appointment_id}/video/join": {"clinician": OWN, "patient": OWN},
     "POST /v1/appointments/{appointment_id}/video/admit": {"clinician": OWN},
     "POST /v1/appointments/{appointment_id}/video/end": {"clinician": OWN},
+    "GET /v1/appointments/{appointment_id}/video/attendance": {"admin": T, "scheduler": T, "clinician": OWN},
+    "POST /v1/appointments/{appointment_id}/video/invitations": {"clinician": OWN},
+    # No login: the single-use link in the body is the credential (used, expired or forged -> 404).
+    "POST /v1/video/invitations/join": PUBLIC,
     "POST /v1/licensure/checks": {"admin": T, "scheduler": T, "clinician": OWN},
     "POST /v1/routing/recommendations": {"scheduler": T, "patient": OWN},
     "GET /v1/patients/{patient_id}/screenings": {"admin": T, "scheduler": T, "clinician": OWN, "patient": OWN},

@@ -118,10 +118,18 @@ def appointment_json(a: Appointment) -> dict[str, Any]:
         "licensure": appointment_licensure_json(a),
         "confirmed_location": confirmed_location_json(a.confirmed_location),
         "eligibility": {"status": a.eligibility_status},
-        "billing": {"place_of_service": a.billing.place_of_service, "modifiers": list(a.billing.modifiers)},
+        "billing": billing_json(a),
         "cancel_reason": a.cancel_reason, "created_at": utc(a.created_at), "updated_at": utc(a.updated_at),
         "history": list(a.history), "version": a.version,
     }
+
+
+def billing_json(a: Appointment) -> dict[str, Any]:
+    billing: dict[str, Any] = {"place_of_service": a.billing.place_of_service, "modifiers": list(a.billing.modifiers)}
+    time_check = (a.video or {}).get("time_check")
+    if time_check:  # completed video visits: connected minutes against the code's time band
+        billing["time_check"] = time_check
+    return billing
 
 
 def _note_json(n: DecisionNote) -> dict[str, Any]:

@@ -1,13 +1,17 @@
-"""Video visits: join, admit, end."""
+"""Video visits: join, admit, end, attendance; and Chime's meeting events (EventBridge)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice import Blueprint, Response
+from chalice.app import CloudWatchEvent
 
 from ..bootstrap import get_services
 from ..schemas.appointments import VideoJoinIn
-from .presenters import appointment_json
-from .routing import Call, endpoint, ok
+from ..schemas.video import VideoInvitationIn, VideoInvitationJoinIn
+from .presenters import appointment_json, utc
+from .routing import Call, created, endpoint, ok
 
 video = Blueprint(__name__)
 
@@ -17,14 +21,33 @@ video = Blueprint(__name__)
                                      "confirms where they are")
 def join(call: Call, appointment_id: str) -> Response:
     body = call.body(VideoJoinIn)
-    joined = get_services().video.join(call.caller, appointment_id, body)
+    return ok(_joined_json(get_services().video.join(call.caller, appointment_id, body)))
+
+
+def _joined_json(joined: Any) -> dict[str, Any]:
     m, a = joined.meeting, joined.attendee
-    return ok({
+    return {
         "meeting": {"MeetingId": m.meeting_id, "MediaRegion": m.media_region, "MediaPlacement": m.media_placement,
                     "ExternalMeetingId": m.external_meeting_id, "MeetingArn": m.meeting_arn},
         "attendee": {"AttendeeId": a.attendee_id, "ExternalUserId": a.external_user_id, "JoinToken": a.join_token},
         "waiting_room": joined.waiting_room,
-    })
+    }
+
+
+@endpoint(video, "POST", "/v1/appointments/{appointment_id}/video/invitations", body=VideoInvitationIn,
+          response="VideoInvitationOut", status=201, errors=(409, 422),
+          summary="Invite an interpreter, a guardian (minor patient) or a supervising clinician: a single-use link")
+def invite(call: Call, appointment_id: str) -> Response:
+    body = call.body(VideoInvitationIn)
+    return created(_guests().invite(call.caller, appointment_id, body.role))
+
+
+@endpoint(video, "POST", "/v1/video/invitations/join", body=VideoInvitationJoinIn, response="VideoGuestJoinOut",
+          errors=(404, 409, 503), summary="Join a visit with an invitation link (no login; the link works once)")
+def join_by_invitation(call: Call) -> Response:
+    body = call.body(VideoInvitationJoinIn)
+    joined, role = _guests().join(body.token)
+    return ok({**_joined_json(joined), "role": role})
 
 
 @endpoint(video, "POST", "/v1/appointments/{appointment_id}/video/admit", response="AppointmentOut",
@@ -37,3 +60,32 @@ def admit(call: Call, appointment_id: str) -> Response:
           errors=(409, 503), summary="End the meeting")
 def end(call: Call, appointment_id: str) -> Response:
     return ok(appointment_json(get_services().video.end(call.caller, appointment_id)))
+
+
+@endpoint(video, "GET", "/v1/appointments/{appointment_id}/video/attendance", response="VideoAttendanceOut",
+          summary="Who joined, left or dropped when, from the video service's events; connected minutes "
+                  "against the service's time band")
+def attendance(call: Call, appointment_id: str) -> Response:
+    found = _attendance().attendance_of(call.caller, appointment_id)
+    return ok({**found, "items": [{**item, "at": utc(item["at"])} for item in found["items"]]})
+
+
+# Chime SDK meeting lifecycle events, delivered by EventBridge (at least once, in any order).
+@video.on_cw_event({"source": ["aws.chime"], "detail-type": ["Chime Meeting State Change"]},
+                   name="chime_meeting_events")
+def chime_meeting_events(event: CloudWatchEvent) -> dict[str, Any]:
+    return {"outcome": _attendance().record_event(event.to_dict())}
+
+
+def _guests() -> Any:
+    guests = get_services().video_guests
+    if guests is None:
+        raise RuntimeError("video guests are not wired (chalicelib/bootstrap.py)")
+    return guests
+
+
+def _attendance() -> Any:
+    service = get_services().attendance
+    if service is None:
+        raise RuntimeError("attendance is not wired (chalicelib/bootstrap.py)")
+    return service

@@ -300,9 +300,39 @@ class EligibilitySummaryOut(Out):
     status: str = Field(examples=["unknown", "active", "inactive", "not_found", "error", "pending"])
 
 
+class InvitationJoinOut(Out):
+    method: str
+    path: str
+    body: dict[str, str]
+
+
+class VideoInvitationOut(Out):
+    invitation_id: str
+    role: str = Field(examples=["interpreter", "guardian", "supervisor"])
+    token: str = Field(description="Single-use; works until the visit's end")
+    expires_at: datetime
+    join: InvitationJoinOut
+
+
+class TimeBandOut(Out):
+    min_minutes: int
+    max_minutes: int | None
+
+
+class TimeCheckOut(Out):
+    status: str = Field(description="ok | mismatch | no_attendance | not_timed; a mismatch is held for review",
+                        examples=["ok", "mismatch"])
+    service: str
+    connected_minutes: float = Field(description="Minutes the patient and the clinician were both connected")
+    band: TimeBandOut | None
+    supported_service: str | None = Field(description="The timed code the connected minutes support, if any")
+
+
 class BillingOut(Out):
     place_of_service: str = Field(examples=["02", "10", "11"])
     modifiers: list[str]
+    time_check: TimeCheckOut | None = Field(
+        default=None, description="Video visits, on completion: connected minutes against the code's time band")
 
 
 class HistoryEventOut(Out):
@@ -439,6 +469,25 @@ class VideoJoinOut(Out):
     meeting: MeetingOut
     attendee: AttendeeOut
     waiting_room: bool
+
+
+class VideoGuestJoinOut(VideoJoinOut):
+    role: str = Field(examples=["interpreter", "guardian", "supervisor"])
+
+
+class AttendanceEventOut(Out):
+    at: datetime
+    event: str = Field(examples=["joined", "left", "dropped", "meeting_ended"])
+    role: str | None = Field(examples=["patient", "clinician"])
+    attendee_id: str | None
+    meeting_id: str
+
+
+class VideoAttendanceOut(Out):
+    appointment_id: str
+    items: list[AttendanceEventOut]
+    connected_minutes: float
+    time_check: TimeCheckOut | None
 
 
 # --- audit ------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from ..adapters.dynamo.appointments import AppointmentRepository
 from ..adapters.dynamo.directory import DirectoryRepository
@@ -30,6 +31,7 @@ from ..domain.errors import (
     ServiceNotOffered,
     ValidationFailed,
 )
+from ..domain.meeting_state import ENDED_BY_SWITCH
 from ..domain.model import Appointment, Billing, Clinician, ConfirmedLocation, Interval, Modality, Patient, Site, Status
 from ..domain.ports import AuditTrail, Clock, IdFactory
 from ..domain.rulebook import RuleBook, ServiceDefinition
@@ -49,6 +51,10 @@ VIDEO_FALLBACK_REASON = "video_unavailable"
 LEDGER_ATTEMPTS = 3
 # Statuses in which a visit still rests on a licensure decision.
 ACTIVE = frozenset({Status.BOOKED, Status.CHECKED_IN, Status.IN_PROGRESS})
+
+
+class VisitEnded(Protocol):
+    def __call__(self, caller: Caller, appointment: Appointment, reason: str) -> Appointment: ...
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,8 @@ class BookingService:
         self.routing_guard = routing_guard or (lambda tenant, patient, modality, fallback=False: None)
         # Eligibility is recorded after the write and never fails or undoes a booking (services/eligibility.py).
         self.eligibility = eligibility or NoEligibilityRecorder()
+        # Video closes the visit's meeting when the visit ends (services/video.py visit_ended; bootstrap wires it).
+        self.on_visit_ended: VisitEnded | None = None
         self.listener = listener
 
     def _told(self, change: str, before: Appointment | None, after: Appointment) -> None:
@@ -263,7 +271,7 @@ class BookingService:
         done = self.appointments.update(current, new, self.new_id("tx"), release_locks=True)
         self.audit.record(caller, "appointment.cancel", _resource(done), done.patient_id, "success")
         self._told("cancelled", current, done)
-        return done
+        return self._ended(caller, done, "cancelled")
 
     def complete(self, caller: Caller, appointment_id: str) -> Appointment:
         current = self._visible(caller, appointment_id)
@@ -290,7 +298,16 @@ class BookingService:
         self.audit.record(caller, f"appointment.{target.value}", _resource(done), done.patient_id, "success")
         if target is Status.NO_SHOW:
             self._told("no_show", current, done)
+        if target in (Status.COMPLETED, Status.NO_SHOW):
+            return self._ended(caller, done, target.value)
         return done
+
+    def _ended(self, caller: Caller, done: Appointment, reason: str) -> Appointment:
+        """A video visit that ended takes its meeting with it; other visits are left as they are."""
+        if self.on_visit_ended is None or (done.modality is not Modality.VIDEO and not done.video
+                                            and reason != ENDED_BY_SWITCH):
+            return done
+        return self.on_visit_ended(caller, done, reason)
 
     def reschedule(self, caller: Caller, appointment_id: str, body: RescheduleIn) -> Appointment:
         current = self._visible(caller, appointment_id)
@@ -335,6 +352,8 @@ class BookingService:
                 if attempt == LEDGER_ATTEMPTS - 1:
                     raise
         self.audit.record(caller, "appointment.change", _resource(done), done.patient_id, "success")
+        if current.modality is Modality.VIDEO and done.modality is not Modality.VIDEO:
+            done = self._ended(caller, done, ENDED_BY_SWITCH)
         recorded = self.eligibility.record(caller, done, patient, clinician, previous=current)
         self._told("rescheduled" if action == "rescheduled" else "modality", current, recorded)
         return recorded

@@ -2,26 +2,35 @@
 
 Meetings are created just in time: Chime ends a meeting nobody joined after 5 minutes and any
 meeting after 24 h, so a meeting made at booking would be gone by the visit. The meeting id,
-control region, generation and attendee ids live on the appointment in DynamoDB.
+control region, generation and attendee ids live on the appointment (domain/meeting_state.py).
+
+A join answers within one deadline (settings.video) whatever Chime does: every call and retry
+shares it, and past it, or on any refusal from Chime, the answer is 503 VIDEO_UNAVAILABLE with
+the phone fallback. The meeting ends with the visit: `end`, complete, cancel, no-show and a switch
+to another modality delete it (BookingService calls `visit_ended`), and a later join is 409 VISIT_ENDED.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from ..adapters.chime import (
     AttendeeInfo,
+    ChimeRequestRejected,
     ChimeVideoRooms,
     MeetingInfo,
     MeetingNotFound,
     choose_media_region,
-    control_region_for,
     opaque_external_id,
 )
+from ..adapters.deadline import Deadline
 from ..adapters.dynamo.appointments import AppointmentRepository
 from ..domain.access import Caller, may_see_appointment
 from ..domain.care import CareDecision
@@ -34,10 +43,13 @@ from ..domain.errors import (
     NotFound,
     VideoUnavailable,
 )
+from ..domain.meeting_state import AlreadyEnded, MeetingState, Superseded, admitted, claim, ended
 from ..domain.model import Appointment, Modality, Status
 from ..domain.ports import AuditTrail, Clock, IdFactory
 from ..schemas.appointments import CheckInIn, VideoJoinIn
-from ..settings import Settings
+from ..settings import Settings, VideoSettings
+
+log = logging.getLogger(__name__)
 
 
 class VisitDoors(Protocol):
@@ -48,8 +60,27 @@ class VisitDoors(Protocol):
     def ready_to_start(self, caller: Caller, current: Appointment) -> CareDecision: ...
     def start(self, caller: Caller, current: Appointment) -> Appointment: ...
 
+
+class RoomsByRegion(Protocol):
+    """ChimeVideoRooms for a control region (None = where new meetings are made)."""
+
+    default_region: str
+
+    def __call__(self, control_region: str | None = None) -> ChimeVideoRooms: ...
+
+
+class AttendanceBook(Protocol):
+    """services/attendance.py: which visit a meeting belongs to (for Chime's events), and the time check
+    made when a visit completes (connected minutes against the service's time band)."""
+
+    def meeting_opened(self, tenant: str, appointment_id: str, meeting_id: str) -> None: ...
+    def on_complete(self, appointment: Appointment, state: MeetingState) -> dict[str, Any] | None: ...
+
+
 SAVE_ATTEMPTS = 4
-JOINABLE = frozenset({Status.BOOKED, Status.CHECKED_IN, Status.IN_PROGRESS})
+JOIN_ROUNDS = 3
+TERMINAL = frozenset({Status.COMPLETED, Status.CANCELLED, Status.NO_SHOW})
+FALLBACK_DETAIL = "Video could not be started. Switch this visit to phone and call the patient back."
 
 
 class OutsideJoinWindow(DomainError):
@@ -64,6 +95,12 @@ class NotAVideoVisit(DomainError):
     title = "This appointment is not a video visit"
 
 
+class VisitEnded(DomainError):
+    code = "VISIT_ENDED"
+    status = 409
+    title = "This visit has ended; its meeting is closed"
+
+
 @dataclass(frozen=True)
 class Joined:
     meeting: MeetingInfo
@@ -72,17 +109,21 @@ class Joined:
 
 
 class VideoService:
-    def __init__(self, appointments: AppointmentRepository, rooms: Callable[[], ChimeVideoRooms],
-                 settings: Settings, clock: Clock, new_id: IdFactory, audit: AuditTrail,
-                 visits: VisitDoors) -> None:
+    def __init__(self, appointments: AppointmentRepository, rooms: RoomsByRegion, settings: Settings,
+                 clock: Clock, new_id: IdFactory, audit: AuditTrail, visits: VisitDoors, *,
+                 attendance: AttendanceBook | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.appointments = appointments
         self.rooms = rooms
         self.settings = settings
+        self.limits: VideoSettings = settings.video
         self.clock = clock
         self.new_id = new_id
         self.audit = audit
         self.visits = visits
+        self.attendance = attendance
+        self.monotonic = monotonic
 
+    # --- the doors ---------------------------------------------------------------------------
     def join(self, caller: Caller, appointment_id: str, body: VideoJoinIn | None = None) -> Joined:
         """The patient's join confirms where they are (as check-in does) and re-decides licensure there;
         without a confirmed location the patient cannot join. A clinician may join and wait; the visit
@@ -99,40 +140,54 @@ class VideoService:
                 raise LocationNotConfirmed(
                     "Tell us where you are for this visit: send {patient_jurisdiction, callback_phone} with the join.",
                     errors=[FieldError("patient_jurisdiction", "is required until the location is confirmed")])
-        try:
-            meeting = self._meeting(appointment)
-            attendee = self.rooms().add_attendee(meeting.meeting_id, _external_user_id(appointment, role),
-                                                 "full" if role == "clinician" else "waiting")
-        except VideoUnavailable as exc:
-            self.audit.record(caller, "video.join", f"appointment/{appointment_id}", appointment.patient_id,
-                              "video_unavailable")
-            raise VideoUnavailable(
-                "Video could not be started. Switch this visit to phone and call the patient back.",
-                extra={"fallback": {"modality": "phone",
-                                    "action": f"/v1/appointments/{appointment_id}/switch-modality",
-                                    "body": {"modality": "phone", "reason": "video_unavailable"}}},
-                headers={"Retry-After": "5"}) from exc
-        admitted = self._record(appointment_id, caller.tenant_id, meeting, role, attendee)
-        self.audit.record(caller, "video.join", f"appointment/{appointment_id}", appointment.patient_id, "success")
+        joined = self.enter_as(caller, appointment, role)
         if role == "clinician":
             self._start_if_ready(caller, appointment_id)
-        waiting = role == "patient" and not admitted and attendee.in_waiting_room
+        return joined
+
+    def enter_as(self, caller: Caller, appointment: Appointment, key: str) -> Joined:
+        """Put one participant (patient, clinician, or an invited guest `role.invitation`) into the visit's
+        meeting within the join deadline; any Chime failure is 503 with the phone fallback."""
+        deadline = Deadline(self.limits.join_deadline_seconds, self.monotonic)
+        appointment_id = appointment.appointment_id
+        try:
+            meeting, attendee, state = self._enter(appointment, key, deadline)
+        except AlreadyEnded as exc:
+            raise VisitEnded("The visit has ended; it cannot be joined again.") from exc
+        except (VideoUnavailable, ChimeRequestRejected, MeetingNotFound) as exc:
+            log.warning("video join unavailable after %.1fs: %s", deadline.elapsed(), type(exc).__name__)
+            self.audit.record(caller, "video.join", f"appointment/{appointment_id}", appointment.patient_id,
+                              "video_unavailable")
+            raise _unavailable(appointment_id) from exc
+        self.audit.record(caller, "video.join", f"appointment/{appointment_id}", appointment.patient_id, "success")
+        waiting = not _presents(key) and not state.patient_admitted and attendee.in_waiting_room
         return Joined(meeting, attendee, waiting)
 
     def admit(self, caller: Caller, appointment_id: str) -> Appointment:
         """Admitting the patient is the start of care: the same decision as any start (location confirmed,
         lawful there now, not under review), else 409 and the patient stays in the waiting room."""
         appointment = self._participant_view(caller, appointment_id)
+        state = MeetingState.from_doc(appointment.video)
+        if appointment.status in TERMINAL or state.is_ended(video_now=appointment.modality is Modality.VIDEO):
+            raise VisitEnded("The visit has ended; there is nobody to admit.")
         self.visits.ready_to_start(caller, appointment)
-        video = appointment.video or {}
-        patient_attendee = (video.get("attendees") or {}).get("patient")  # type: ignore[union-attr]
-        if not video.get("meeting_id") or not patient_attendee:
+        patient_attendee = state.attendees.get("patient")
+        if not state.meeting_id or not patient_attendee:
             raise InvalidTransition("The patient has not joined yet; nobody is waiting to be admitted.")
+        deadline = Deadline(self.limits.join_deadline_seconds, self.monotonic)
+        waiting = [patient_attendee] + [a for key, a in state.attendees.items() if "." in key and not _presents(key)]
         try:
-            self.rooms().admit(str(video["meeting_id"]), str(patient_attendee))
+            for attendee_id in waiting:  # the patient, and the guests who waited with them
+                self.rooms(state.control_region).admit(state.meeting_id, attendee_id, deadline=deadline)
         except MeetingNotFound as exc:
             raise InvalidTransition("The meeting has ended; join again to start a new one.") from exc
-        updated = self._update_video(caller.tenant_id, appointment_id, lambda v: {**v, "patient_admitted": True})
+        except (VideoUnavailable, ChimeRequestRejected) as exc:
+            raise _unavailable(appointment_id) from exc
+        try:
+            updated, _ = self._save_state(caller.tenant_id, appointment_id,
+                                          lambda s: admitted(s, str(state.meeting_id)))
+        except Superseded as exc:
+            raise InvalidTransition("The meeting changed while admitting; admit again.") from exc
         self.audit.record(caller, "video.admit", f"appointment/{appointment_id}", appointment.patient_id, "success")
         if updated.status in (Status.BOOKED, Status.CHECKED_IN):
             updated = self.visits.start(caller, updated)
@@ -140,16 +195,112 @@ class VideoService:
 
     def end(self, caller: Caller, appointment_id: str) -> Appointment:
         appointment = self._participant_view(caller, appointment_id)
-        video = appointment.video or {}
-        if video.get("meeting_id"):
-            self.rooms().end_meeting(str(video["meeting_id"]))
-        updated = self._update_video(caller.tenant_id, appointment_id,
-                                     lambda v: {**v, "meeting_id": None, "attendees": {}, "patient_admitted": False,
-                                                "ended_at": self.clock().isoformat()})
+        updated = self.visit_ended(caller, appointment, "ended")
         self.audit.record(caller, "video.end", f"appointment/{appointment_id}", appointment.patient_id, "success")
         return updated
 
+    def visit_ended(self, caller: Caller, appointment: Appointment, reason: str) -> Appointment:
+        """The visit is over (end, complete, cancel, no-show, switch away from video): delete the meeting in
+        the control region that holds it, so every JoinToken dies with it, and record the end with a new
+        generation. Chime being down does not block the visit's own change: the meeting then ends by
+        itself once nobody is connected, and no join can reach it (409 VISIT_ENDED)."""
+        state = MeetingState.from_doc(appointment.video)
+        if state.meeting_id:
+            deadline = Deadline(self.limits.cleanup_deadline_seconds, self.monotonic)
+            try:
+                self.rooms(state.control_region).end_meeting(state.meeting_id, deadline=deadline)
+            except (VideoUnavailable, ChimeRequestRejected) as exc:
+                log.warning("video meeting clean-up failed (%s); Chime ends it when nobody is connected",
+                            type(exc).__name__)
+        at = _z(self.clock())
+        time_check = None
+        if reason == Status.COMPLETED.value and self.attendance is not None:
+            time_check = self.attendance.on_complete(appointment, state)
+
+        def close(s: MeetingState) -> MeetingState:
+            closed = ended(s, reason=reason, at=at)
+            return replace(closed, time_check=time_check) if time_check is not None else closed
+
+        updated, _ = self._save_state(appointment.tenant_id, appointment.appointment_id, close)
+        self.audit.record(caller, "video.meeting_ended", f"appointment/{appointment.appointment_id}",
+                          appointment.patient_id, reason)
+        return updated
+
     # --- internals ---------------------------------------------------------------------------
+    def _enter(self, appointment: Appointment, role: str,
+               deadline: Deadline) -> tuple[MeetingInfo, AttendeeInfo, MeetingState]:
+        """Find or make the meeting, add this participant, record both: re-read and rejoin the stored
+        meeting when another invocation stored a newer one meanwhile."""
+        tenant, appointment_id = appointment.tenant_id, appointment.appointment_id
+        current = appointment
+        for _ in range(JOIN_ROUNDS):
+            state = MeetingState.from_doc(current.video)
+            video_now = current.modality is Modality.VIDEO
+            if state.is_ended(video_now=video_now):
+                raise AlreadyEnded
+            meeting, generation, region = self._find_or_create(current, state, deadline)
+            self._opened(current, meeting, state)
+            admitted_here = state.patient_admitted and state.meeting_id == meeting.meeting_id
+            profile = "full" if _presents(role) or admitted_here else "waiting"
+            external = _external_user_id(current, role)
+            try:
+                attendee = self.rooms(region).add_attendee(meeting.meeting_id, external, profile, deadline=deadline)
+            except MeetingNotFound:
+                # Ended between our calls: re-create once, with the next generation (a new token).
+                generation += 1
+                region = self.rooms.default_region
+                meeting = self._create(current, generation, deadline)
+                self._opened(current, meeting, state)
+                attendee = self.rooms(region).add_attendee(meeting.meeting_id, external, profile, deadline=deadline)
+            try:
+                _, saved = self._save_state(tenant, appointment_id, partial(
+                    claim, meeting_id=meeting.meeting_id, generation=generation, control_region=region,
+                    media_region=meeting.media_region, role=role, attendee_id=attendee.attendee_id,
+                    video_now=video_now))
+                return meeting, attendee, saved
+            except AlreadyEnded:
+                self._discard(meeting, region, state)
+                raise
+            except Superseded:
+                reread = self.appointments.get(tenant, appointment_id)
+                if reread is None:
+                    raise NotFound("No such appointment.") from None
+                current = reread
+        raise VideoUnavailable("The meeting kept changing under concurrent joins.")
+
+    def _find_or_create(self, appointment: Appointment, state: MeetingState,
+                        deadline: Deadline) -> tuple[MeetingInfo, int, str]:
+        if state.meeting_id:
+            region = state.control_region or self.rooms.default_region
+            existing = self.rooms(region).get_meeting(state.meeting_id, deadline=deadline)
+            if existing is not None:
+                return existing, state.generation, region
+            generation = state.generation + 1  # Chime ended it (nobody connected for 5 minutes, or 24 h)
+        else:
+            generation = state.generation
+        return self._create(appointment, generation, deadline), generation, self.rooms.default_region
+
+    def _create(self, appointment: Appointment, generation: int, deadline: Deadline) -> MeetingInfo:
+        media_region = choose_media_region(self.settings.region, appointment.patient_jurisdiction)
+        token = f"{appointment.tenant_id}:{appointment.appointment_id}"
+        external = opaque_external_id("appt", appointment.tenant_id, appointment.appointment_id)
+        return self.rooms().find_or_create_meeting(token, generation, external, media_region, deadline=deadline)
+
+    def _opened(self, appointment: Appointment, meeting: MeetingInfo, read: MeetingState) -> None:
+        # Before anyone can connect: Chime's events name only the meeting, and must find this visit.
+        if self.attendance is not None and meeting.meeting_id != read.meeting_id:
+            self.attendance.meeting_opened(appointment.tenant_id, appointment.appointment_id, meeting.meeting_id)
+
+    def _discard(self, meeting: MeetingInfo, region: str, read: MeetingState) -> None:
+        """A join that raced the end of the visit made a meeting nobody may use: delete it."""
+        if meeting.meeting_id == read.meeting_id:
+            return
+        try:
+            self.rooms(region).end_meeting(meeting.meeting_id,
+                                           deadline=Deadline(self.limits.cleanup_deadline_seconds, self.monotonic))
+        except (VideoUnavailable, ChimeRequestRejected):
+            log.warning("could not delete a meeting made after the visit ended")
+
     def _participant_view(self, caller: Caller, appointment_id: str) -> Appointment:
         """Only that appointment's patient or clinician: everyone else gets 404, as if it did not exist."""
         appointment = self.appointments.get(caller.tenant_id, appointment_id)
@@ -161,12 +312,16 @@ class VideoService:
             raise NotFound("No such appointment.")
         return appointment
 
-    def _require_joinable(self, appointment: Appointment) -> None:
+    def _require_open(self, appointment: Appointment) -> None:
+        state = MeetingState.from_doc(appointment.video)
+        if appointment.status in TERMINAL or state.is_ended(video_now=appointment.modality is Modality.VIDEO):
+            raise VisitEnded("The visit has ended; it cannot be joined again.",
+                             extra={"current_status": appointment.status.value})
         if appointment.modality is not Modality.VIDEO:
             raise NotAVideoVisit(f"This is a {appointment.modality.value} visit.")
-        if appointment.status not in JOINABLE:
-            raise InvalidTransition(f"An appointment that is {appointment.status.value} cannot be joined.",
-                                    extra={"current_status": appointment.status.value})
+
+    def _require_joinable(self, appointment: Appointment) -> None:
+        self._require_open(appointment)
         now = self.clock()
         opens = appointment.start - timedelta(minutes=self.settings.join_window_before_minutes)
         if not opens <= now <= appointment.end:
@@ -174,39 +329,6 @@ class VideoService:
                                     f"{self.settings.join_window_before_minutes} minutes before its start "
                                     "until its end.",
                                     extra={"opens_at": _z(opens), "closes_at": _z(appointment.end)})
-
-    def _meeting(self, appointment: Appointment) -> MeetingInfo:
-        video = appointment.video or {}
-        generation = int(video.get("generation", 0))  # type: ignore[call-overload]
-        rooms = self.rooms()
-        if video.get("meeting_id"):
-            existing = rooms.get_meeting(str(video["meeting_id"]))
-            if existing is not None:
-                return existing
-            generation += 1  # Chime ended it (nobody joined for 5 minutes, or 24 h): make a new one
-        media_region = choose_media_region(self.settings.region, appointment.patient_jurisdiction)
-        token = f"{appointment.tenant_id}:{appointment.appointment_id}"
-        external = opaque_external_id("appt", appointment.tenant_id, appointment.appointment_id)
-        return rooms.find_or_create_meeting(token, generation, external, media_region)
-
-    def _record(self, appointment_id: str, tenant: str, meeting: MeetingInfo, role: str,
-                attendee: AttendeeInfo) -> bool:
-        """Store the meeting and this attendee on the appointment; concurrent joins merge. Returns admitted."""
-        def merge(video: dict[str, Any]) -> dict[str, Any]:
-            same_meeting = video.get("meeting_id") == meeting.meeting_id
-            generation = int(video.get("generation", 0))
-            if video.get("meeting_id") and not same_meeting:
-                generation += 1
-            attendees = dict(video.get("attendees") or {}) if same_meeting else {}
-            attendees[role] = attendee.attendee_id
-            return {"meeting_id": meeting.meeting_id, "media_region": meeting.media_region,
-                    "control_region": control_region_for(self.settings.region)
-                    if not self.settings.chime_control_region else self.settings.chime_control_region,
-                    "generation": generation, "attendees": attendees,
-                    "patient_admitted": bool(video.get("patient_admitted")) and same_meeting}
-
-        updated = self._update_video(tenant, appointment_id, merge)
-        return bool((updated.video or {}).get("patient_admitted"))
 
     def _start_if_ready(self, caller: Caller, appointment_id: str) -> None:
         """The clinician joined: start the visit if the patient's location is confirmed and lawful; otherwise
@@ -219,24 +341,42 @@ class VideoService:
         except DomainError:  # not ready (location, review, licensure): admit will say why
             return
 
-    def _update_video(self, tenant: str, appointment_id: str,
-                      change: Callable[[dict[str, Any]], dict[str, Any]]) -> Appointment:
+    def _save_state(self, tenant: str, appointment_id: str,
+                    change: Callable[[MeetingState], MeetingState]) -> tuple[Appointment, MeetingState]:
+        """Read, decide, write under the appointment's version condition; a lost race decides again on the
+        fresh state (so `change` may raise Superseded or AlreadyEnded on what it finds)."""
         for _ in range(SAVE_ATTEMPTS):
             current = self.appointments.get(tenant, appointment_id)
             if current is None:
                 raise NotFound("No such appointment.")
-            new = replace(current, video=change(dict(current.video or {})), updated_at=self.clock())
+            state = change(MeetingState.from_doc(current.video))
+            new = replace(current, video=state.to_doc(), updated_at=self.clock())
             try:
-                return self.appointments.save(current, new, self.new_id("tx"))
+                return self.appointments.save(current, new, self.new_id("tx")), state
             except Conflict:
-                continue  # the other participant joined at the same moment: re-read and merge
-        raise Conflict("The appointment kept changing; retry the join.", headers={"Retry-After": "1"})
+                continue
+        raise Conflict("The appointment kept changing; retry.", headers={"Retry-After": "1"})
 
 
-def _external_user_id(appointment: Appointment, role: str) -> str:
-    # Opaque and stable per participant of this appointment: no names, no patient ids in Chime.
-    digest = hashlib.sha256(f"{appointment.tenant_id}:{appointment.appointment_id}:{role}".encode()).hexdigest()
-    return f"{role}-{digest[:32]}"
+def _unavailable(appointment_id: str) -> VideoUnavailable:
+    return VideoUnavailable(
+        FALLBACK_DETAIL,
+        extra={"fallback": {"modality": "phone",
+                            "action": f"/v1/appointments/{appointment_id}/switch-modality",
+                            "body": {"modality": "phone", "reason": "video_unavailable"}}},
+        headers={"Retry-After": "5"})
+
+
+def _presents(key: str) -> bool:
+    """Clinicians (the visit's own, or a supervising one) are never held in the waiting room."""
+    return key == "clinician" or key.startswith("supervisor.")
+
+
+def _external_user_id(appointment: Appointment, key: str) -> str:
+    # Opaque and stable per participant of this appointment: no names, no patient ids in Chime. The role
+    # prefix (patient, clinician, interpreter, ...) is what attendance reads from Chime's events.
+    digest = hashlib.sha256(f"{appointment.tenant_id}:{appointment.appointment_id}:{key}".encode()).hexdigest()
+    return f"{key.split('.')[0]}-{digest[:32]}"
 
 
 def _z(moment: Any) -> str:

@@ -13,8 +13,10 @@ Admin routes under ``/_emulator`` (JSON in and out), for tests and ops:
 - ``GET|POST|DELETE /_emulator/faults`` -> list / add / drop faults; add takes
   ``{"operation": "CreateMeeting" | "*", "error": "ThrottlingException", "count": 2,
   "message": ..., "delay_seconds": 0.5, "status": ..., "retry_after": ...}``
-- ``POST /_emulator/meetings/{MeetingId}/attendees/{AttendeeId}/connect`` (or ``/disconnect``)
-  -> marks the attendee connected; a meeting with a connected attendee does not auto-end
+- ``POST /_emulator/meetings/{MeetingId}/attendees/{AttendeeId}/connect`` (or ``/disconnect``,
+  ``/drop``) -> marks the attendee connected (or gone); a meeting with a connected attendee does
+  not auto-end. Each change emits AttendeeJoined / AttendeeLeft / AttendeeDropped.
+- ``GET /_emulator/events`` -> the recent meeting events, as EventBridge delivers them
 - ``POST /_emulator/clock`` ``{"advance_seconds": n}`` -> moves a ManualClock (400 otherwise)
 """
 
@@ -49,11 +51,12 @@ _ADMIN = Map(
         Rule("/_emulator/reset", endpoint="reset", methods=["POST"]),
         Rule("/_emulator/faults", endpoint="faults", methods=["GET", "POST", "DELETE"]),
         Rule(
-            "/_emulator/meetings/<meeting_id>/attendees/<attendee_id>/<any(connect, disconnect):action>",
+            "/_emulator/meetings/<meeting_id>/attendees/<attendee_id>/<any(connect, disconnect, drop):action>",
             endpoint="presence",
             methods=["POST"],
         ),
         Rule("/_emulator/clock", endpoint="clock", methods=["POST"]),
+        Rule("/_emulator/events", endpoint="events", methods=["GET"]),
     ]
 )
 
@@ -164,8 +167,11 @@ class ChimeEmulatorApp:
             return _json({"reset": True})
         if endpoint == "faults":
             return self._faults(request)
+        if endpoint == "events":
+            return _json({"events": list(backend.events)})
         if endpoint == "presence":
-            change = backend.connect_attendee if values["action"] == "connect" else backend.disconnect_attendee
+            change = {"connect": backend.connect_attendee, "disconnect": backend.disconnect_attendee,
+                      "drop": backend.drop_attendee}[values["action"]]
             change(values["meeting_id"], values["attendee_id"])
             return _json({"connected": values["action"] == "connect"})
         now = backend.advance_clock(float(self._admin_body(request).get("advance_seconds", 0)))

@@ -10,6 +10,19 @@ answers NotFound, and its ClientRequestToken becomes free again.
 Idempotency: CreateMeeting/CreateMeetingWithAttendees with a ClientRequestToken that belongs to
 a live meeting (in the same control region) return that meeting unchanged; CreateAttendee with
 an ExternalUserId already in the meeting returns that attendee (same id and JoinToken).
+
+Fidelity, each with its source:
+- Same-token creates that overlap answer ConflictException ("Multiple instances of the same request
+  have been made simultaneously", the model's ConflictException doc). Creation is instant unless
+  ``create_latency_seconds`` is set, which opens the window for such overlaps.
+- At most ``max_live_meetings`` (250, the account's soft quota, counted across Regions: Chime SDK
+  FAQ "concurrent meetings") live meetings; one more answers LimitExceededException.
+- A control region creates media only in its own partition: GovCloud control regions host GovCloud
+  media, commercial ones commercial media (CreateMeeting MediaRegion docs list them apart).
+- Meeting lifecycle events as EventBridge delivers them ("Chime Meeting State Change", developer
+  guide "using-events"): MeetingStarted, MeetingEnded, AttendeeAdded, AttendeeDeleted,
+  AttendeeJoined, AttendeeLeft, AttendeeDropped. ``subscribe`` hands each to a callback, after
+  the state lock is released; ``events`` keeps the recent ones.
 """
 
 from __future__ import annotations
@@ -18,8 +31,11 @@ import base64
 import binascii
 import secrets
 import threading
+import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,6 +54,8 @@ DEFAULT_PAGE_SIZE = 10
 MEDIA_KINDS = ("Audio", "Video", "Content")
 RECEIVING = frozenset({"SendReceive", "Receive"})
 DEFAULT_ACCOUNT_ID = "123456789012"
+MAX_LIVE_MEETINGS = 250
+EVENT_HISTORY = 1000
 
 _GEO_LETTER = {"us": "u", "eu": "e", "ap": "a", "ca": "c", "sa": "s", "af": "f", "me": "m", "il": "i", "mx": "x"}
 _DIRECTION = {
@@ -200,6 +218,15 @@ def _feature(features: Mapping[str, Any] | None, kind: str, name: str) -> Any:
     return ((features or {}).get(kind) or {}).get(name)
 
 
+def media_partition_problem(control_region: str, media_region: str) -> str | None:
+    if partition_of(control_region) != partition_of(media_region):
+        return (
+            f"MediaRegion {media_region} is not available from the {control_region} control region "
+            f"(partition {partition_of(control_region)})"
+        )
+    return None
+
+
 def default_capabilities(features: Mapping[str, Any] | None) -> dict[str, str]:
     """Defaults as the model's AttendeeCapabilities documentation states them."""
     video_off = _feature(features, "Video", "MaxResolution") == "None"
@@ -240,24 +267,83 @@ class ChimeBackend:
     """All emulator state; every public method holds the one lock."""
 
     def __init__(
-        self, clock: Clock = system_clock, *, account_id: str = DEFAULT_ACCOUNT_ID, spec: ServiceSpec | None = None
+        self,
+        clock: Clock = system_clock,
+        *,
+        account_id: str = DEFAULT_ACCOUNT_ID,
+        spec: ServiceSpec | None = None,
+        max_live_meetings: int = MAX_LIVE_MEETINGS,
+        create_latency_seconds: float = 0.0,
     ) -> None:
         self.clock = clock
         self.account_id = account_id
         self.spec = spec or load_spec()
+        self.max_live_meetings = max_live_meetings
+        self.create_latency_seconds = create_latency_seconds
         self._lock = threading.RLock()
+        self._depth = 0
+        self._subscribers: list[Callable[[dict[str, Any]], None]] = []
         self._reset_state()
 
     def _reset_state(self) -> None:
         self._meetings: dict[str, Meeting] = {}
         self._ended: dict[str, Meeting] = {}
         self._tokens: dict[tuple[str, str], str] = {}
+        self._inflight: set[tuple[str, str]] = set()
         self._faults: list[Fault] = []
         self._seq = 0
+        self._outbox: list[dict[str, Any]] = []
+        self.events: deque[dict[str, Any]] = deque(maxlen=EVENT_HISTORY)
+
+    @contextmanager
+    def _state(self) -> Iterator[None]:
+        """The one lock; events raised inside go to subscribers once the outermost holder lets go."""
+        with self._lock:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                outbox, flush = (self._outbox, self._depth == 0)
+                if flush:
+                    self._outbox = []
+        if flush:
+            for event in outbox:
+                for callback in list(self._subscribers):
+                    callback(event)
+
+    def subscribe(self, callback: Callable[[dict[str, Any]], None]) -> None:
+        """`callback(event)` for every meeting event, as EventBridge would deliver it to a rule."""
+        self._subscribers.append(callback)
+
+    def _emit(self, meeting: Meeting, event_type: str, at: datetime, attendee: Attendee | None = None) -> None:
+        detail: dict[str, Any] = {
+            "version": "0",
+            "eventType": f"chime:{event_type}",
+            "timestamp": int(at.timestamp() * 1000),
+            "meetingId": meeting.meeting_id,
+            "externalMeetingId": meeting.external_meeting_id,
+            "mediaRegion": meeting.media_region,
+        }
+        if attendee is not None:
+            detail.update({"attendeeId": attendee.attendee_id, "externalUserId": attendee.external_user_id})
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Chime Meeting State Change",
+            "source": "aws.chime",
+            "account": self.account_id,
+            "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": meeting.control_region,
+            "resources": [],
+            "detail": detail,
+        }
+        self.events.append(event)
+        self._outbox.append(event)
 
     # ---- test and ops hooks --------------------------------------------------------------
     def reset(self) -> None:
-        with self._lock:
+        with self._state():
             self._reset_state()
 
     def inject_fault(
@@ -286,7 +372,7 @@ class ChimeBackend:
             status,
             retry_after,
         )
-        with self._lock:
+        with self._state():
             self._faults.append(fault)
 
     def _check_fault(self, operation: str, error: str | None, count: int, status: int | None) -> None:
@@ -304,7 +390,7 @@ class ChimeBackend:
             )
 
     def take_fault(self, operation: str) -> Fault | None:
-        with self._lock:
+        with self._state():
             for index, fault in enumerate(self._faults):
                 if fault.operation in (operation, "*"):
                     if fault.remaining <= 1:
@@ -315,11 +401,11 @@ class ChimeBackend:
         return None
 
     def clear_faults(self) -> None:
-        with self._lock:
+        with self._state():
             self._faults.clear()
 
     def faults(self) -> list[dict[str, Any]]:
-        with self._lock:
+        with self._state():
             return [f.to_json() for f in self._faults]
 
     def connect_attendee(self, meeting_id: str, attendee_id: str) -> None:
@@ -328,25 +414,43 @@ class ChimeBackend:
     def disconnect_attendee(self, meeting_id: str, attendee_id: str) -> None:
         self._set_connected(meeting_id, attendee_id, connected=False)
 
-    def _set_connected(self, meeting_id: str, attendee_id: str, *, connected: bool) -> None:
-        with self._lock:
+    def drop_attendee(self, meeting_id: str, attendee_id: str) -> None:
+        """The client lost its connection (network), rather than leaving: AttendeeDropped."""
+        self._set_connected(meeting_id, attendee_id, connected=False, event="AttendeeDropped")
+
+    def _set_connected(self, meeting_id: str, attendee_id: str, *, connected: bool, event: str | None = None) -> None:
+        with self._state():
             now = self._sweep()
             meeting = self._meetings.get(meeting_id)
             attendee = meeting.attendees.get(attendee_id) if meeting else None
             if meeting is None or attendee is None:
                 raise LookupError(f"no live attendee {attendee_id} in meeting {meeting_id}")
+            if attendee.connected != connected:
+                self._emit(meeting, event or ("AttendeeJoined" if connected else "AttendeeLeft"), now, attendee)
             attendee.connected = connected
             meeting.last_presence_at = now
+
+    def receives(self, meeting_id: str, attendee_id: str) -> frozenset[str]:
+        """The media kinds this attendee's client is sent (Audio/Video/Content), from its capabilities:
+        what a waiting-room test needs to know without a media plane."""
+        with self._state():
+            meeting = self._meetings.get(meeting_id)
+            attendee = meeting.attendees.get(attendee_id) if meeting else None
+            if meeting is None or attendee is None:
+                return frozenset()
+            return frozenset(kind for kind in MEDIA_KINDS if attendee.capabilities.get(kind) in RECEIVING)
 
     def advance_clock(self, seconds: float) -> datetime:
         advance = getattr(self.clock, "advance", None)
         if advance is None:
             raise TypeError("the emulator runs on the system clock; start it with a ManualClock")
-        with self._lock:
-            return advance(timedelta(seconds=seconds))
+        with self._state():
+            moved: datetime = advance(timedelta(seconds=seconds))
+            self._sweep()  # meetings that end by the clock end now, and say so
+            return moved
 
     def snapshot(self) -> dict[str, Any]:
-        with self._lock:
+        with self._state():
             now = self._sweep()
             return {
                 "now": now.isoformat(),
@@ -383,10 +487,29 @@ class ChimeBackend:
             raise ChimeServiceError(
                 "NotImplemented", f"{operation} is not implemented by the local emulator", status=501
             )
-        with self._lock:
+        if operation in ("CreateMeeting", "CreateMeetingWithAttendees") and self.create_latency_seconds:
+            self._slow_create(control_region, str(params.get("ClientRequestToken", "")))
+        with self._state():
             now = self._sweep()
             result: dict[str, Any] = handler(control_region, params, now)
             return result
+
+    def _slow_create(self, region: str, token: str) -> None:
+        """A create takes a while; another create with the same token meanwhile is a ConflictException."""
+        key = (region, token)
+        with self._state():
+            if key in self._tokens:
+                return  # a live meeting already answers this token at once
+            if key in self._inflight:
+                raise ChimeServiceError(
+                    "ConflictException", "Multiple instances of the same request have been made simultaneously."
+                )
+            self._inflight.add(key)
+        try:
+            time.sleep(self.create_latency_seconds)
+        finally:
+            with self._state():
+                self._inflight.discard(key)
 
     def _op_CreateMeeting(self, region: str, p: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         return {"Meeting": self._find_or_create_meeting(region, p, now).to_wire()}
@@ -428,7 +551,9 @@ class ChimeBackend:
         attendee = self._attendee(region, p["MeetingId"], p["AttendeeId"])
         if attendee.connected:
             meeting.last_presence_at = now
+            self._emit(meeting, "AttendeeLeft", now, attendee)
         del meeting.attendees[attendee.attendee_id]
+        self._emit(meeting, "AttendeeDeleted", now, attendee)
         return {}
 
     def _op_UpdateAttendeeCapabilities(self, region: str, p: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -445,9 +570,14 @@ class ChimeBackend:
         existing = self._tokens.get((region, p["ClientRequestToken"]))
         if existing is not None:
             return self._meetings[existing]
-        problem = features_problem(p.get("MeetingFeatures"))
+        problem = features_problem(p.get("MeetingFeatures")) or media_partition_problem(region, p["MediaRegion"])
         if problem:
             raise bad_request(problem)
+        if len(self._meetings) >= self.max_live_meetings:
+            raise ChimeServiceError(
+                "LimitExceededException",
+                f"The account already has {self.max_live_meetings} active meetings (across all Regions)",
+            )
         primary = p.get("PrimaryMeetingId")
         if primary is not None and self._meetings.get(primary) is None:
             raise bad_request(f"PrimaryMeetingId {primary} is not a live meeting")
@@ -466,6 +596,7 @@ class ChimeBackend:
         )
         self._meetings[meeting.meeting_id] = meeting
         self._tokens[(region, meeting.client_request_token)] = meeting.meeting_id
+        self._emit(meeting, "MeetingStarted", now)
         return meeting
 
     def _add_batch(
@@ -510,6 +641,7 @@ class ChimeBackend:
         self._seq += 1
         attendee = Attendee(attendee_id, external_user_id, token, chosen, self._seq)
         meeting.attendees[attendee_id] = attendee
+        self._emit(meeting, "AttendeeAdded", self.clock(), attendee)
         return attendee
 
     def _meeting(self, region: str, meeting_id: str) -> Meeting:
@@ -546,6 +678,7 @@ class ChimeBackend:
 
     def _end(self, meeting: Meeting, reason: str, at: datetime) -> None:
         meeting.ended_at, meeting.end_reason = at, reason
+        self._emit(meeting, "MeetingEnded", at)
         del self._meetings[meeting.meeting_id]
         self._ended[meeting.meeting_id] = meeting
         self._tokens.pop((meeting.control_region, meeting.client_request_token), None)

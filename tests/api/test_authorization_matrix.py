@@ -25,7 +25,11 @@ BODIES = {
     "/switch-modality": {"modality": "phone"},
     "/availability": {"rules": []},
     "/members/{member_id}": {"first_name": "A", "last_name": "B", "birth_date": "1990-01-01"},
+    "/video/invitations": {"role": "interpreter"},
+    "/video/invitations/join": {"token": "bm90LWEtcmVhbC1pbnZpdGF0aW9u.secret-secret-secret"},
 }
+# Public routes whose credential is a link in the body: without a valid one they answer 404, never 401.
+LINK_ROUTES = {"POST /v1/video/invitations/join"}
 
 
 def _body(path):
@@ -61,6 +65,8 @@ def test_no_token_is_401_on_every_route_but_the_public_ones(api):
         if ACCESS[f"{method} {path}"] == PUBLIC and "{tenant_id}" in path:
             # A tenant's public feed: a tenant that publishes nothing publicly is not found, not 401.
             assert (r.status, _code(r)) == (404, "NOT_FOUND"), (method, path)
+        elif f"{method} {path}" in LINK_ROUTES:
+            assert (r.status, r.json["code"]) == (404, "NOT_FOUND"), (method, path, r.json)
         elif ACCESS[f"{method} {path}"] == PUBLIC:
             assert r.status == 200, (method, path)
         elif ACCESS[f"{method} {path}"] == LINK:

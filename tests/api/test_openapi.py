@@ -81,7 +81,7 @@ def test_every_route_has_a_success_schema_and_documents_its_problems(document):
                     [seg.strip("{}") for seg in path.split("/") if seg.startswith("{")]
 
 
-def test_only_health_and_this_document_are_public(document):
+def test_only_health_this_document_and_link_routes_are_public(document):
     public = {f"{m.upper()} {p}" for p, ops in document["paths"].items() for m, op in ops.items()
               if op.get("security") == []}
     link_token = {route for route, allowed in ACCESS.items() if allowed == LINK}
@@ -90,7 +90,9 @@ def test_only_health_and_this_document_are_public(document):
     assert public == {"GET /v1/health", "GET /v1/openapi.json", "GET /fhir/R4/metadata",
                       # the SMART Scheduling Links feed: public only when the tenant's settings say so
                       "GET /fhir/R4/public/{tenant_id}/$bulk-publish",
-                      "GET /fhir/R4/public/{tenant_id}/files/{file_name}"} | link_token
+                      "GET /fhir/R4/public/{tenant_id}/files/{file_name}",
+                      # an invitation link is its own credential (single use, 404 otherwise): API.md, Video
+                      "POST /v1/video/invitations/join"} | link_token
     assert document["components"]["securitySchemes"]["bearerAuth"] == {
         **document["components"]["securitySchemes"]["bearerAuth"], "type": "http", "scheme": "bearer"}
 

@@ -20,7 +20,7 @@ from chalicelib.domain.errors import VideoUnavailable
 from local.chime_emulator import EmulatorServer, ManualClock
 
 FULL = {"Audio": "SendReceive", "Video": "SendReceive", "Content": "SendReceive"}
-WAITING = {"Audio": "Receive", "Video": "Receive", "Content": "Receive"}
+WAITING = {"Audio": "None", "Video": "None", "Content": "None"}
 
 
 class Recorder:

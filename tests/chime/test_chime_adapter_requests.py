@@ -128,7 +128,7 @@ def test_client_request_token_is_deterministic_per_generation_and_hides_the_appo
     assert token.endswith("-g0")
 
 
-def test_waiting_room_attendee_is_created_receive_only(rooms: ChimeVideoRooms, stub: Stubber) -> None:
+def test_waiting_room_attendee_is_created_with_no_media_at_all(rooms: ChimeVideoRooms, stub: Stubber) -> None:
     attendee = {
         "AttendeeId": ATTENDEE_ID,
         "ExternalUserId": "pt-77",
@@ -141,14 +141,15 @@ def test_waiting_room_attendee_is_created_receive_only(rooms: ChimeVideoRooms, s
         expected_params={
             "MeetingId": MEETING_ID,
             "ExternalUserId": "pt-77",
-            "Capabilities": {"Audio": "Receive", "Video": "Receive", "Content": "Receive"},
+            "Capabilities": {"Audio": "None", "Video": "None", "Content": "None"},
         },
     )
 
     info = rooms.add_attendee(MEETING_ID, "pt-77", "waiting")
 
     assert (info.attendee_id, info.external_user_id, info.join_token) == (ATTENDEE_ID, "pt-77", "dG9rZW4=")
-    assert info.capabilities == {"Audio": "Receive", "Video": "Receive", "Content": "Receive"}
+    # Receive-only would let the waiting patient hear and see the visit before admission.
+    assert info.capabilities == {"Audio": "None", "Video": "None", "Content": "None"}
     assert info.in_waiting_room is True
 
 
@@ -412,3 +413,74 @@ def test_importing_the_adapter_does_not_import_boto3_or_botocore() -> None:
         [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.split() == ["False", "False"]
+
+
+# --- one deadline for a whole sequence of calls ----------------------------------------------------
+
+class FakeTime:
+    """A monotonic clock the recorder's sleeps (and each stubbed attempt) move forward."""
+
+    def __init__(self, attempt_cost: float) -> None:
+        self.now = 0.0
+        self.attempt_cost = attempt_cost
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_calls_sharing_one_deadline_stop_before_it_and_never_sleep_past_it(client: Any, stub: Stubber) -> None:
+    from chalicelib.adapters.deadline import Deadline
+
+    fake = FakeTime(attempt_cost=4.0)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        fake.sleep(seconds)
+
+    rooms = ChimeVideoRooms(
+        client, retry=RetryPolicy(max_attempts=4, sleep=sleep, random=lambda: 1.0), attempt_seconds=4.0
+    )
+    deadline = Deadline(15.0, fake)
+    original = client.get_meeting
+
+    def slow_get_meeting(**params: Any) -> Any:
+        fake.sleep(fake.attempt_cost)  # every attempt is a read timeout's worth of waiting
+        return original(**params)
+
+    client.get_meeting = slow_get_meeting
+    for _ in range(2):
+        stub.add_client_error("get_meeting", "ServiceUnavailableException", "busy", 503,
+                              modeled_fields={"RetryAfterSeconds": "2"})
+
+    with pytest.raises(VideoUnavailable, match="no time left"):
+        rooms.get_meeting(MEETING_ID, deadline=deadline)
+
+    # attempt (4 s), Retry-After 2 s, attempt (4 s): 5 s left cannot hold another wait and attempt
+    assert slept == [2.0]
+    assert fake.now == pytest.approx(10.0)
+
+
+def test_an_attempt_that_cannot_finish_before_the_deadline_is_not_started(client: Any, stub: Stubber) -> None:
+    from chalicelib.adapters.deadline import Deadline
+
+    fake = FakeTime(attempt_cost=0.0)
+    rooms = ChimeVideoRooms(client, retry=RetryPolicy(sleep=fake.sleep), attempt_seconds=4.0)
+    deadline = Deadline(15.0, fake)
+    fake.now = 11.5  # 3.5 s left, one attempt may take 4
+
+    with pytest.raises(VideoUnavailable, match="out of time before attempt 1"):
+        rooms.find_or_create_meeting("appt-token-1", 0, EXTERNAL_MEETING_ID, "ca-central-1", deadline=deadline)
+    # nothing was sent: the Stubber has no queued response and saw no call
+
+
+def test_only_meeting_and_attendee_operations_can_be_called(rooms: ChimeVideoRooms) -> None:
+    """Recording (media capture pipelines) and transcription have no code path (SECURITY.md)."""
+    from chalicelib.adapters.chime import ALLOWED_OPERATIONS
+
+    assert not any("transcription" in op or "capture" in op or "pipeline" in op for op in ALLOWED_OPERATIONS)
+    with pytest.raises(PermissionError):
+        rooms._call("start_meeting_transcription", None, MeetingId=MEETING_ID)

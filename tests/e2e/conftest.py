@@ -27,11 +27,22 @@ def local_server_log() -> Path:
     return ROOT / f".pytest-local-server-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
 
 
+_ENDPOINTS: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def local_chime(local_server: str) -> str:
+    """The Chime emulator of that server (its /_emulator routes connect attendees, as a client would)."""
+    return _ENDPOINTS["chime"]
+
+
 @pytest.fixture(scope="session")
 def local_server() -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HCO_"))}
-    env.update({"PORT": str(port), "PYTHONUNBUFFERED": "1"})
+    chime_port = _free_port()
+    env.update({"PORT": str(port), "PYTHONUNBUFFERED": "1", "CHIME_PORT": str(chime_port)})
+    _ENDPOINTS["chime"] = f"http://127.0.0.1:{chime_port}"
     log = open(local_server_log(), "w")  # noqa: SIM115 - closed in teardown
     proc = subprocess.Popen([sys.executable, "-m", "local.run"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
@@ -54,7 +65,10 @@ def local_server() -> Iterator[str]:
     try:
         # Interpreter teardown alone takes ~2 s idle (botocore, moto); a loaded CI machine can take 10x that.
         proc.wait(timeout=90)
+    except subprocess.TimeoutExpired:
+        pass  # still stopping after that: kill it rather than fail the last test
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.wait(timeout=15)
         log.close()
