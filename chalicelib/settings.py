@@ -46,6 +46,12 @@ class Settings:
     video: VideoSettings = field(default_factory=lambda: VideoSettings())  # join deadline, Chime timeouts
 
     @property
+    def jwt_audiences(self) -> tuple[str, ...]:
+        """HCO_JWT_AUDIENCE may list several app clients (staff, patients), comma-separated: a token for any of
+        them is accepted; the roles and ids in its claims still decide what it may do."""
+        return tuple(a.strip() for a in self.jwt_audience.split(",") if a.strip())
+
+    @property
     def is_local(self) -> bool:
         return self.stage == LOCAL_STAGE
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import ArnFormat, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
@@ -87,7 +87,9 @@ class Api(Construct):
         environment = {
             "HCO_JWT_ISSUER": identity.user_pool.user_pool_provider_url,
             "HCO_COGNITO_JWKS_URL": f"{identity.user_pool.user_pool_provider_url}/.well-known/jwks.json",
-            "HCO_JWT_AUDIENCE": identity.staff_client.user_pool_client_id,
+            # ID tokens of the staff and patient apps; the app checks roles and ids from the claims.
+            "HCO_JWT_AUDIENCE": Fn.join(",", [identity.staff_client.user_pool_client_id,
+                                              identity.patient_client.user_pool_client_id]),
             # The key itself is read from Secrets Manager at first use, never put in the environment.
             "HCO_PSEUDONYM_KEY_SECRET_ARN": data.pseudonym_secret.secret_arn,
             "HCO_ESCALATION_TOPIC_ARN": self.escalations.topic_arn,

@@ -33,7 +33,7 @@ def verify(token: str, settings: Settings) -> dict[str, Any]:
             key = _signing_key(token, settings)
             algorithms = ["RS256"]
         claims: dict[str, Any] = jwt.decode(
-            token, key, algorithms=algorithms, audience=settings.jwt_audience,
+            token, key, algorithms=algorithms, audience=list(settings.jwt_audiences),
             issuer=settings.jwt_issuer or None,
             options={"require": ["exp", "sub", "aud", "iat"]}, leeway=30,
         )

@@ -157,6 +157,19 @@ def test_the_pseudonym_key_is_a_secret_not_an_environment_value(synthesized, reg
     assert all("KmsKeyId" in s["Properties"] and "GenerateSecretString" in s["Properties"] for s in secrets.values())
 
 
+@pytest.mark.parametrize("region", REGIONS)
+def test_crisis_escalations_have_an_encrypted_topic_the_api_alone_may_publish_to(synthesized, region):
+    env = synthesized[region]["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    topics = resources(synthesized[region], "AWS::SNS::Topic")
+    escalation = [name for name in topics if "Escalations" in name]
+    assert len(escalation) == 1 and "KmsMasterKeyId" in topics[escalation[0]]["Properties"]
+    assert env["HCO_ESCALATION_TOPIC_ARN"] == {"Ref": escalation[0]}
+    publish = [s for s in _statements(synthesized[region]) if "sns:Publish" in _as_list(s["Action"])]
+    assert publish and all(s["Resource"] == {"Ref": escalation[0]} for s in publish)
+    # Both apps' ID tokens are accepted audiences (staff and patients)
+    assert "Fn::Join" in env["HCO_JWT_AUDIENCE"] and len(env["HCO_JWT_AUDIENCE"]["Fn::Join"][1]) == 2
+
+
 def test_user_pool_groups_are_the_api_roles_with_id_attributes_and_three_clients(templates, synthesized):
     from aws_cdk.assertions import Match
 

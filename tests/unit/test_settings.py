@@ -32,3 +32,11 @@ def test_locally_the_dev_key_verifies_a_minted_token():
 def test_rate_limits_parse_from_the_environment():
     settings = Settings.from_env({"HCO_RATE_LIMITS": "booking=5/10, eligibility=7"})
     assert settings.rate_limits == {"booking": (5, 10), "eligibility": (7, 60)}
+
+
+def test_several_app_clients_may_be_accepted_audiences():
+    from chalicelib.settings import Settings
+
+    s = Settings.from_env({"HCO_STAGE": "prod-us-east-1", "HCO_JWT_AUDIENCE": "staffclient, patientclient"})
+    assert s.jwt_audiences == ("staffclient", "patientclient")
+    assert Settings.from_env({"HCO_STAGE": "local"}).jwt_audiences == ("hco-api",)
