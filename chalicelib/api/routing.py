@@ -115,10 +115,13 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
         @problem_responses
         def guarded(**params: str) -> Response:
             request = bp.current_request
-            if without_login(route):
-                return view(Call(request, Caller("anonymous", "", frozenset()), bp.lambda_context), **params)
-            request_id = (request.context or {}).get("requestId", "")
             services = get_services()
+            if without_login(route):
+                anonymous = Caller("anonymous", "", frozenset())
+                # A public feed pages internally too: its cursors are sealed to the anonymous caller.
+                with cursor_scope(_cursor_scope(services, route, anonymous, request)):
+                    return view(Call(request, anonymous, bp.lambda_context), **params)
+            request_id = (request.context or {}).get("requestId", "")
             caller = caller_from_headers(request.headers, services.settings, request_id)
             try:
                 authorize(route, caller)
@@ -165,7 +168,9 @@ def _audit_denied(services: Any, route: str, caller: Caller, request: Any, param
 
 def _cursor_scope(services: Any, route: str, caller: Caller, request: Any) -> CursorScope:
     """Cursors of this request are bound to this caller, this route and this query's filters."""
-    filters = {k: v for k, v in (request.query_params or {}).items() if k not in ("cursor", "limit") and v}
+    # Paging parameters are not filters: /v1's cursor and limit, FHIR's _cursor and _count.
+    filters = {k: v for k, v in (request.query_params or {}).items()
+               if k not in ("cursor", "limit", "_cursor", "_count") and v}
     who = [caller.tenant_id, caller.sub, sorted(caller.roles), caller.patient_id, caller.clinician_id,
            caller.payer_id]
     settings = services.settings
