@@ -55,9 +55,11 @@ def settings(chime):
                               "HCO_CHIME_ENDPOINT": chime.base_url})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def aws(settings) -> Iterator[None]:
-    """One moto backend for the session; tests stay apart by using a tenant of their own."""
+    """One moto backend per test module; tests stay apart by using a tenant of their own. Not per session:
+    moto's transact_write_items deep-copies every table for its rollback, so a backend holding the whole
+    suite's data made each transaction copy gigabytes (workers were OOM-killed at 12-22 GB)."""
     from moto import mock_aws
 
     from chalicelib.adapters.dynamo.binding import create_tables
