@@ -20,7 +20,7 @@ from ..domain.licensure import LicensureDecision, licensure_decision
 from ..domain.model import Appointment, Interval, Modality, Patient, Status
 from ..domain.ports import AuditTrail, Clock, IdFactory
 from ..domain.routing import Candidate, Recommendation, RoutingFacts, plan, rank
-from ..domain.routing_policy import ROUTING_POLICY, RoutingPolicy, risk_rank
+from ..domain.routing_policy import ROUTING_POLICY, RoutingPolicy
 from ..domain.rulebook import RuleBook
 from ..domain.screening import ScreeningResult, combined_risk, score
 from ..domain.tenant_policy import TenantSettings
@@ -319,7 +319,3 @@ class RoutingService:
     @staticmethod
     def _may_see(caller: Caller, e: Escalation) -> bool:
         return caller.tenant_id == e.tenant_id and caller.has("admin", "scheduler", "clinician")
-
-
-def risk_at_least(level: str, floor: str) -> bool:
-    return risk_rank(level) >= risk_rank(floor)

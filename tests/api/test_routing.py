@@ -246,10 +246,9 @@ def _subscribe() -> str:
 def _received(queue: str) -> dict[str, Any]:
     import boto3
 
-    messages = boto3.client("sqs", region_name="us-east-1").receive_message(QueueUrl=queue, MaxNumberOfMessages=1)
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1)
     assert messages.get("Messages"), "nothing was published"
-    import boto3 as _b
-
-    _b.client("sqs", region_name="us-east-1").delete_message(
+    sqs.delete_message(
         QueueUrl=queue, ReceiptHandle=messages["Messages"][0]["ReceiptHandle"])
     return json.loads(messages["Messages"][0]["Body"])
