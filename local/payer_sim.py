@@ -35,20 +35,13 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from chalicelib.adapters.x12 import (
-    AaaError,
-    BenefitRow,
-    DateInfo,
-    Dependent,
-    EligibilityInquiry,
-    EligibilityResponse,
-    X12Error,
-    is_valid_npi,
-    parse_270,
-    write_271,
-)
-from chalicelib.adapters.x12_codes import RETRYABLE_REASONS
-from chalicelib.domain.x12_text import transliterate
+from chalicelib.x12.codes import RETRYABLE_REASONS
+from chalicelib.x12.inquiry import Dependent, EligibilityInquiry, is_valid_npi
+from chalicelib.x12.read_270 import parse_270
+from chalicelib.x12.response import AaaError, BenefitRow, DateInfo, EligibilityResponse
+from chalicelib.x12.syntax import X12Error
+from chalicelib.x12.text import transliterate
+from chalicelib.x12.write_271 import write_271
 
 EDI_CONTENT_TYPE = "application/edi-x12"
 MAX_BODY_BYTES = 1_000_000

@@ -39,7 +39,9 @@ from ..domain.connector_url import (
 from ..domain.eligibility import RosterMember
 
 if TYPE_CHECKING:
-    from .x12 import EligibilityInquiry, EligibilityResponse, Envelope, EnvelopeInfo
+    from ..x12.envelope import Envelope, EnvelopeInfo
+    from ..x12.inquiry import EligibilityInquiry
+    from ..x12.response import EligibilityResponse
 
 EDI_CONTENT_TYPE = "application/edi-x12"
 MAX_271_BYTES = 256 * 1024
@@ -208,7 +210,8 @@ class RosterConnector:
         self.roster = roster
 
     def respond(self, payer_id: str, inquiry: EligibilityInquiry) -> EligibilityResponse:
-        from .x12 import AaaError, BenefitRow, DateInfo, EligibilityResponse, is_valid_npi
+        from ..x12.inquiry import is_valid_npi
+        from ..x12.response import AaaError, BenefitRow, DateInfo, EligibilityResponse
 
         if not is_valid_npi(inquiry.provider_npi):
             return EligibilityResponse(inquiry, information_receiver_errors=(
@@ -246,7 +249,8 @@ class RosterConnector:
     def exchange(self, payer_id: str, x12_270: str, envelope_for: Callable[[EnvelopeInfo], Envelope],
                  today: date) -> str:
         """A 270 in, a 271 out; ``envelope_for(the 270's envelope)`` gives the reply envelope."""
-        from .x12 import parse_270, write_271
+        from ..x12.read_270 import parse_270
+        from ..x12.write_271 import write_271
 
         parsed = parse_270(x12_270, default_date_of_service=today)
         return write_271(self.respond(payer_id, parsed.inquiry), envelope_for(parsed.envelope))

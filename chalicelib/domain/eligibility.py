@@ -25,9 +25,6 @@ from datetime import date, datetime
 
 from .model import Modality
 from .payer_policy import TelehealthTerms
-from .x12_text import split_person_name, x12_text
-
-__all__ = ["split_name", "x12_text"]  # kept here for callers that predate domain/x12_text.py
 
 FINAL_STATUSES = frozenset({"active", "inactive", "not_found", "error"})
 CACHEABLE_STATUSES = frozenset({"active", "inactive", "not_found"})
@@ -306,6 +303,17 @@ def repoll_delay_seconds(polls: int, base_seconds: float, cap_seconds: float) ->
     return float(min(cap_seconds, base_seconds * 2 ** max(polls, 0)))
 
 
-# --- names in X12 ---------------------------------------------------------------------------------
+# --- names ----------------------------------------------------------------------------------------
 
-split_name = split_person_name
+def split_person_name(full_name: str) -> tuple[str, str]:
+    """(given, family) from a single name field: the last word is the family name.
+
+    Only for records that have no given/family fields (older patients, clinicians): a payer match on
+    "Maria de la Cruz" needs family_name "de la Cruz", which only the record itself can say.
+    """
+    words = full_name.split()
+    if not words:
+        return "UNKNOWN", "UNKNOWN"
+    if len(words) == 1:
+        return words[0], words[0]
+    return " ".join(words[:-1]), words[-1]

@@ -56,6 +56,7 @@ from ..domain.eligibility import (
     needs_recheck,
     places_of_service,
     repoll_delay_seconds,
+    split_person_name,
     telehealth_coverage,
 )
 from ..domain.eligibility_hook import HISTORY_ACTION, last_eligibility_event
@@ -74,8 +75,8 @@ from ..domain.payer_policy import (
 )
 from ..domain.ports import AuditTrail, Clock, IdFactory, payer_log
 from ..domain.rulebook import RuleBook
-from ..domain.x12_text import NotRepresentable, split_person_name, x12_text
 from ..observability import logger
+from ..x12.text import NotRepresentable, x12_text
 
 if TYPE_CHECKING:
     from ..adapters.dynamo.appointments import AppointmentRepository
@@ -418,7 +419,8 @@ class EligibilityService:
     def _attempt(self, payer: ResolvedPayer, check_id: str, attempt: int, request: CheckRequest, trace: str,
                  timeout: float) -> Outcome:
         from ..adapters.payers import PayerCallFailed
-        from ..adapters.x12 import X12Error, write_270
+        from ..x12.syntax import X12Error
+        from ..x12.write_270 import write_270
 
         assert payer.connector is not None
         now = self.clock()
@@ -458,7 +460,7 @@ class EligibilityService:
 
     def _inquiry(self, payer: ResolvedPayer, r: CheckRequest, trace: str) -> Any:
         """The 270's content in the connector's character set (raises NotRepresentable)."""
-        from ..adapters.x12 import Dependent, EligibilityInquiry
+        from ..x12.inquiry import Dependent, EligibilityInquiry
 
         assert payer.connector is not None
         partner = payer.connector.x12
@@ -506,7 +508,7 @@ class EligibilityService:
     def _envelope(self, payer: ResolvedPayer, now: datetime) -> Any:
         """ISA/GS per the connector: our sender id, the clearinghouse as receiver, the stage's usage
         indicator, and a control number from the sender's atomic counter."""
-        from ..adapters.x12 import Envelope
+        from ..x12.envelope import Envelope
 
         assert payer.connector is not None
         partner = payer.connector.x12
@@ -522,8 +524,10 @@ class EligibilityService:
 
     def _read_271(self, raw: str, request: CheckRequest, trace: str | None, *,
                   payer: ResolvedPayer | None = None) -> PayerAnswer:
-        from ..adapters.x12 import X12Error, parse_271, summarize_benefits
-        from ..adapters.x12_ack import read_acknowledgment
+        from ..x12.ack import read_acknowledgment
+        from ..x12.benefits import summarize_benefits
+        from ..x12.read_271 import parse_271
+        from ..x12.syntax import X12Error
 
         try:
             parsed = parse_271(raw)
@@ -564,7 +568,9 @@ class EligibilityService:
     # --- POST /v1/eligibility/x12 -----------------------------------------------------------------
     def answer_270(self, caller: Caller, text: str, before_answer: Callable[[str], None] | None = None) -> str:
         """A 271 for a 270, from the roster of the payer the 270 names (NM1*PR ... PI*payer_id)."""
-        from ..adapters.x12 import X12Error, parse_270, write_271
+        from ..x12.read_270 import parse_270
+        from ..x12.syntax import X12Error
+        from ..x12.write_271 import write_271
 
         now = self.clock()
         try:
@@ -709,8 +715,9 @@ def _local_day(appointment: Appointment) -> date:
 def _is_x12(raw: str) -> bool:
     """A 271, or the clearinghouse's TA1/999 rejection of our 270 (read for its codes): anything else that
     answers 200 (an HTML page, JSON, another service) is not a payer answer and is never stored."""
-    from ..adapters.x12 import X12Error, parse_271
-    from ..adapters.x12_ack import read_acknowledgment
+    from ..x12.ack import read_acknowledgment
+    from ..x12.read_271 import parse_271
+    from ..x12.syntax import X12Error
 
     try:
         parse_271(raw)

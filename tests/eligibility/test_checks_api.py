@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from chalicelib.adapters.x12 import parse_271
+from chalicelib.x12.read_271 import parse_271
 from tests.eligibility.conftest import check_body, new_patient, roster_entry
 
 pytestmark = pytest.mark.api

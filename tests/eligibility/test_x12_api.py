@@ -7,7 +7,11 @@ from datetime import date, datetime
 
 import pytest
 
-from chalicelib.adapters.x12 import Envelope, Separators, parse_271, summarize_benefits, write_270
+from chalicelib.x12.benefits import summarize_benefits
+from chalicelib.x12.envelope import Envelope
+from chalicelib.x12.read_271 import parse_271
+from chalicelib.x12.syntax import Separators
+from chalicelib.x12.write_270 import write_270
 from tests.eligibility.conftest import roster_entry
 from tests.x12.conftest import JANE_90834
 

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.adapters.x12 import Dependent, EligibilityInquiry, Envelope, EqStyle, Separators
+from chalicelib.x12.envelope import Envelope
+from chalicelib.x12.inquiry import Dependent, EligibilityInquiry
+from chalicelib.x12.syntax import Separators
+from chalicelib.x12.write_270 import EqStyle
 from local.payer_sim import Benefits, PayerSimServer, RosterDependent, RosterMember, start_payer_sim
 
 FIXTURES = Path(__file__).parent / "fixtures"

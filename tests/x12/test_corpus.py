@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.adapters.x12 import Envelope, parse_270, parse_271, summarize_benefits, write_270
+from chalicelib.x12.benefits import summarize_benefits
+from chalicelib.x12.envelope import Envelope
+from chalicelib.x12.read_270 import parse_270
+from chalicelib.x12.read_271 import parse_271
+from chalicelib.x12.write_270 import write_270
 
 CORPUS = Path(__file__).parent / "corpus"
 FILES_271 = sorted(CORPUS.glob("271_*.x12"))

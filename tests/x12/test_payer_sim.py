@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from chalicelib.adapters.x12 import Envelope, parse_271, summarize_benefits, write_270
+from chalicelib.x12.benefits import summarize_benefits
+from chalicelib.x12.envelope import Envelope
+from chalicelib.x12.read_271 import parse_271
+from chalicelib.x12.write_270 import write_270
 from local.payer_sim import EDI_CONTENT_TYPE, start_payer_sim
 
 REPO = Path(__file__).resolve().parents[2]

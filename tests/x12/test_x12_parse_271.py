@@ -7,17 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.adapters.x12 import (
-    BenefitRow,
-    DateInfo,
-    Entity,
-    Procedure,
-    Reference,
-    Separators,
-    TraceNumber,
-    parse_271,
-    summarize_benefits,
-)
+from chalicelib.x12.benefits import summarize_benefits
+from chalicelib.x12.read_271 import parse_271
+from chalicelib.x12.response import BenefitRow, DateInfo, Entity, Procedure, Reference, TraceNumber
+from chalicelib.x12.syntax import Separators
 
 
 def test_active_271_reads_payer_provider_member_and_plan(read_fixture):

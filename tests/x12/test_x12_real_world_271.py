@@ -10,8 +10,11 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.adapters.x12 import Entity, X12Error, parse_271, summarize_benefits
-from chalicelib.adapters.x12_ack import read_acknowledgment
+from chalicelib.x12.ack import read_acknowledgment
+from chalicelib.x12.benefits import summarize_benefits
+from chalicelib.x12.read_271 import parse_271
+from chalicelib.x12.response import Entity
+from chalicelib.x12.syntax import X12Error
 
 MH_A6 = ["MH", "A6"]
 

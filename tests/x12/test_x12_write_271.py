@@ -8,23 +8,20 @@ from decimal import Decimal
 
 import pytest
 
-from chalicelib.adapters.x12 import (
+from chalicelib.x12.benefits import format_fraction, format_money, summarize_benefits
+from chalicelib.x12.inquiry import Dependent
+from chalicelib.x12.read_270 import parse_270
+from chalicelib.x12.read_271 import parse_271
+from chalicelib.x12.response import (
     AaaError,
     BenefitRow,
     DateInfo,
-    Dependent,
     EligibilityResponse,
     Procedure,
     Reference,
     TraceNumber,
-    format_fraction,
-    format_money,
-    merge_service_types,
-    parse_270,
-    parse_271,
-    summarize_benefits,
-    write_271,
 )
+from chalicelib.x12.write_271 import merge_service_types, write_271
 from local.payer_sim import PayerSimulator
 
 ANSWERED_AT = datetime(2026, 3, 2, 9, 16)
