@@ -283,20 +283,7 @@ def needs_recheck(previous_status: str, before_modality: Modality, after_modalit
     return before_day.year != after_day.year
 
 
-# --- retries --------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Capped exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter")."""
-
-    max_attempts: int = 4
-    base_seconds: float = 0.25
-    cap_seconds: float = 2.0
-
-    def delay(self, attempt: int, unit_random: float) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based); unit_random in [0, 1)."""
-        return unit_random * min(self.cap_seconds, self.base_seconds * 2 ** (attempt - 1))
-
+# --- re-polling a pending check ------------------------------------------------------------------
 
 def repoll_delay_seconds(polls: int, base_seconds: float, cap_seconds: float) -> float:
     """How long a pending check waits before the next read may ask the payer again."""

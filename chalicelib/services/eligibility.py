@@ -49,7 +49,6 @@ from ..domain.eligibility import (
     PayerAnswer,
     ReferTo,
     Rejection,
-    RetryPolicy,
     RosterBenefits,
     RosterMember,
     appointment_status,
@@ -74,6 +73,7 @@ from ..domain.payer_policy import (
     effective_policy,
 )
 from ..domain.ports import AuditTrail, Clock, IdFactory, payer_log
+from ..domain.retry import RetryPolicy
 from ..domain.rulebook import RuleBook
 from ..observability import logger
 from ..x12.text import NotRepresentable, x12_text

@@ -9,7 +9,6 @@ import pytest
 
 from chalicelib.domain.connector_url import ConnectorUrlNotAllowed, address_refusal, check_connector_url
 from chalicelib.domain.eligibility import (
-    RetryPolicy,
     TelehealthCoverage,
     appointment_status,
     needs_recheck,
@@ -18,6 +17,7 @@ from chalicelib.domain.eligibility import (
 )
 from chalicelib.domain.model import Modality
 from chalicelib.domain.payer_policy import PayerDefaults, PolicyOverride, TelehealthTerms, effective_policy
+from chalicelib.domain.retry import RetryPolicy
 from chalicelib.domain.ruleref import RuleRef
 from chalicelib.rules.bundle import RulesError, validate_sources
 from chalicelib.x12.text import x12_text
