@@ -150,7 +150,7 @@ class Benefits:
 
 @dataclass(frozen=True)
 class PayerAnswer:
-    """A 271 read for the asked service types (adapters/x12.summarize_benefits, as plain data)."""
+    """A 271 read for the asked service types (x12/benefits.summarize_benefits, as plain data)."""
 
     status: str  # active | inactive | not_found | error
     plan_name: str | None = None
@@ -281,6 +281,17 @@ def needs_recheck(previous_status: str, before_modality: Modality, after_modalit
     if (plan_begin is not None and after_day < plan_begin) or (plan_end is not None and after_day > plan_end):
         return True
     return before_day.year != after_day.year
+
+
+# --- a call to a payer that failed ------------------------------------------------------------------
+
+class PayerCallFailed(Exception):
+    """One attempt at a payer failed: a short code (timeout, network, http_503, ...), never payer text or PHI."""
+
+    def __init__(self, code: str, retryable: bool) -> None:
+        super().__init__(code)
+        self.code = code
+        self.retryable = retryable
 
 
 # --- re-polling a pending check ------------------------------------------------------------------

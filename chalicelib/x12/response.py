@@ -162,7 +162,7 @@ class Member:
 
 @dataclass(frozen=True)
 class Parsed271:
-    envelope: EnvelopeInfo
+    envelope: EnvelopeInfo | None  # None: answered in process (x12/answer_in_process.py), no interchange
     reference_id: str | None
     created_at: datetime | None
     payer: Entity | None

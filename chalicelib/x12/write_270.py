@@ -26,7 +26,7 @@ def write_270(inquiry: EligibilityInquiry, envelope: Envelope, *,
     Codes go in the order given (most specific first): payers that read only one use the first.
     """
     _check_envelope(envelope)
-    _check_inquiry(inquiry)
+    check_inquiry(inquiry)
     originator = inquiry.trace_originator_id or default_originator_id(envelope.sender_id)
     _check_originator(originator)
     body: list[list[_Value]] = [
@@ -63,7 +63,7 @@ def _eq_segments(service_type_codes: Sequence[str], style: EqStyle) -> list[list
     return [["EQ", _Rep(unique)]]
 
 
-def _check_inquiry(inquiry: EligibilityInquiry) -> None:
+def check_inquiry(inquiry: EligibilityInquiry) -> None:
     _check_length(inquiry.payer_name, "NM103", 1, 60)
     _check_length(inquiry.payer_id, "NM109", 2, 80)
     _check_length(inquiry.provider_name, "NM103", 1, 60)

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from chalicelib.adapters.payers import PayerCallFailed
+from chalicelib.adapters.dynamo.x12_control import ControlNumbers
 from chalicelib.domain.access import Caller
-from chalicelib.domain.eligibility import CheckRequest, Owner
+from chalicelib.domain.eligibility import CheckRequest, Owner, PayerCallFailed
 from chalicelib.domain.model import Modality
 from chalicelib.domain.payer_policy import Connector, PayerConfig
 from chalicelib.rules.bundle import rulebook
-from chalicelib.services.eligibility import EligibilityService
+from chalicelib.services.eligibility.service import EligibilityService
 from chalicelib.settings import EligibilitySettings
 
 pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("aws")]  # the control-number counter is a DynamoDB item
@@ -93,7 +93,7 @@ def _service(time: Time, payer: SlowPayer, budget: float, unit_random: float = 0
     service = EligibilityService(
         Payers(), Checks(), None, rulebook, lambda: NOW, lambda prefix: f"{prefix}_1", audit,  # type: ignore[arg-type]
         settings, None, lambda *parts: "digest", http=payer, rng=lambda: unit_random,  # type: ignore[arg-type]
-        sleep=time.sleep, monotonic=time.monotonic)
+        sleep=time.sleep, monotonic=time.monotonic, control_numbers=ControlNumbers())
     return service, audit
 
 
