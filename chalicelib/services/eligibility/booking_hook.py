@@ -6,7 +6,8 @@ so schedulers can read the check; a pending check that a later GET completes upd
 (``settle``, which bootstrap hands to the checks as their ``on_settled``).
 
 The eligibility service is reached through ``service()``: bootstrap builds it on first use, and a
-booking of a patient without coverage never builds it.
+booking of a patient without coverage never builds it. This module is made at every cold start, so
+it imports the eligibility domain (a dozen dataclasses) only when a visit has a payer to ask.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from zoneinfo import ZoneInfo
 
 from ...domain.access import Caller
 from ...domain.billing import TelehealthPolicy
-from ...domain.eligibility import EligibilityCheck, Owner, appointment_status, needs_recheck
 from ...domain.eligibility_hook import HISTORY_ACTION, last_eligibility_event
 from ...domain.model import Appointment, Clinician, Modality, Patient
 from ...domain.ports import Clock, IdFactory, VisitRecords
 from ...observability import logger
 
 if TYPE_CHECKING:
+    from ...domain.eligibility import EligibilityCheck
     from .service import EligibilityService
 
 
@@ -45,6 +46,8 @@ class AppointmentEligibility:
 
     def _record(self, caller: Caller, appointment: Appointment, patient: Patient, clinician: Clinician,
                 previous: Appointment | None) -> Appointment:
+        from ...domain.eligibility import appointment_status
+
         day = local_day(appointment)
         if previous is not None and not self._needs_recheck(previous, appointment, day):
             return appointment
@@ -73,6 +76,8 @@ class AppointmentEligibility:
                                 {Modality.VIDEO: t.modifiers_video, Modality.PHONE: t.modifiers_phone})
 
     def _needs_recheck(self, previous: Appointment, current: Appointment, day: date) -> bool:
+        from ...domain.eligibility import Owner, needs_recheck
+
         begin = end = None
         last = last_eligibility_event(previous.history)
         if last and last.get("check_id"):
@@ -91,6 +96,8 @@ class AppointmentEligibility:
 
     def settle(self, caller: Caller, check: EligibilityCheck) -> None:
         """A pending check of a visit became final on a later read: record the new status on the visit."""
+        from ...domain.eligibility import appointment_status
+
         try:
             if check.owner.kind != "tenant" or not check.appointment_id:
                 return
