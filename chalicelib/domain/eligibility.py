@@ -45,7 +45,7 @@ class Owner:
 
 @dataclass(frozen=True)
 class RosterBenefits:
-    """In-network cost share. Money as decimal strings ("25.00"), coinsurance a fraction ("0.2")."""
+    """Cost share of one network tier. Money as decimal strings ("25.00"), coinsurance a fraction ("0.2")."""
 
     copay: str | None = None
     coinsurance: str | None = None
@@ -54,7 +54,18 @@ class RosterBenefits:
 
 
 @dataclass(frozen=True)
+class RosterDependent:
+    first_name: str = field(repr=False)
+    last_name: str = field(repr=False)
+    birth_date: date = field(repr=False)
+    relationship: str = "19"  # INS02: 01 spouse, 19 child, 34 other adult
+
+
+@dataclass(frozen=True)
 class RosterMember:
+    """One member a payer uploaded (PUT /v1/payers/{id}/members/{member_id}), or one of the local payer
+    simulator's (local/payer_sim.py), which also uses the tiers, exclusions and dependents below."""
+
     member_id: str = field(repr=False)
     first_name: str = field(repr=False)
     last_name: str = field(repr=False)
@@ -62,7 +73,11 @@ class RosterMember:
     plan_name: str | None
     active_from: date
     active_to: date | None = None
-    benefits: RosterBenefits = field(default_factory=RosterBenefits)
+    benefits: RosterBenefits = field(default_factory=RosterBenefits)  # in-network, every service type
+    out_of_network: RosterBenefits | None = None
+    service_benefits: dict[str, RosterBenefits] = field(default_factory=dict)  # in-network, per service type
+    non_covered: frozenset[str] = frozenset()  # service types the plan excludes (EB*I)
+    dependents: tuple[RosterDependent, ...] = ()
 
     def active_on(self, day: date) -> bool:
         return self.active_from <= day and (self.active_to is None or day <= self.active_to)
@@ -133,10 +148,14 @@ class Rejection:
 
 @dataclass(frozen=True)
 class AaaEntry:
-    code: str
+    """An AAA segment: the payer could not answer (part of) the request. ``level``: information_source |
+    information_receiver | subscriber | dependent | benefit (or envelope, for our own TRN check)."""
+
+    code: str  # AAA03
     description: str | None
     level: str
-    follow_up_action: str | None = None
+    follow_up_action: str | None = None  # AAA04
+    valid_request: bool = True  # AAA01 Y/N
 
 
 @dataclass(frozen=True)
@@ -150,7 +169,7 @@ class Benefits:
 
 @dataclass(frozen=True)
 class PayerAnswer:
-    """A 271 read for the asked service types (x12/benefits.summarize_benefits, as plain data)."""
+    """A payer's answer for the asked service types (x12/benefits.summarize_benefits reads it from a 271)."""
 
     status: str  # active | inactive | not_found | error
     plan_name: str | None = None

@@ -4,10 +4,10 @@ Modules, each named for what it holds:
     syntax      X12Error, separators, tokenizing, element values (dates, decimals)
     envelope    ISA/GS/ST written and read (Envelope, EnvelopeInfo)
     inquiry     what a 270 says (EligibilityInquiry, Dependent), NPI check
-    response    what a 271 says (AaaError, BenefitRow, Parsed271, EligibilityResponse)
+    response    what a 271 says (BenefitRow, Parsed271, EligibilityResponse; AAA as domain AaaEntry)
     hierarchy   the HL tree shared by both transactions
     write_270 / read_270 / write_271 / read_271
-    benefits    the benefit summary for the asked service types
+    benefits    the benefit summary for the asked service types (a domain PayerAnswer)
     ack         TA1 and 999 sent instead of a 271
     codes       code tables;  text: names in the connector's character set
 

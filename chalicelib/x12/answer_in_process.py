@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .response import AaaError, EligibilityResponse, Entity, Member, Parsed271, TraceNumber
+from ..domain.eligibility import AaaEntry
+from .response import EligibilityResponse, Entity, Member, Parsed271, TraceNumber
 from .write_271 import merge_service_types
 
 
 def as_read(response: EligibilityResponse) -> Parsed271:
     inquiry = response.inquiry
 
-    def at(errors: tuple[AaaError, ...], level: str) -> tuple[AaaError, ...]:
+    def at(errors: tuple[AaaEntry, ...], level: str) -> tuple[AaaEntry, ...]:
         return tuple(replace(e, level=level) for e in errors)
 
     traces = (TraceNumber("2", inquiry.trace_number),

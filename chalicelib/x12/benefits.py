@@ -1,66 +1,17 @@
-"""Benefit summary: status and cost share for the asked service types, read from a 271's EB rows."""
+"""Benefit summary: a 271's EB rows read for the asked service types, as the domain's PayerAnswer.
+
+Amounts leave as API strings (money "25.00", fractions "0.2"); ``status`` is active | inactive |
+not_found | error (a check's status, see domain/eligibility.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal
 
+from ..domain.eligibility import Benefits, PayerAnswer, ReferTo
 from . import codes
-from .response import AaaError, BenefitRow, Entity, Parsed271
-
-Status = Literal["active", "inactive", "not_found", "error"]
-
-
-@dataclass(frozen=True)
-class BenefitSummary:
-    """What the patient pays for the asked service types, read from the 271's EB rows.
-
-    ``in_network`` is whether the requesting provider is in the payer's network. A 271 does not
-    say that (EB12 only labels which benefit row is the in- or out-of-network one), so it is None
-    unless the caller knows it. ``benefit_network`` says which row the amounts came from.
-    """
-
-    status: Status
-    service_type_codes: tuple[str, ...]
-    plan_name: str | None = None
-    plan_begin: date | None = None
-    plan_end: date | None = None
-    copay: Decimal | None = None
-    coinsurance: Decimal | None = None
-    deductible_remaining: Decimal | None = None
-    out_of_pocket_remaining: Decimal | None = None
-    in_network: bool | None = None
-    benefit_network: str | None = None  # EB12 of the rows used: Y, N, W, U or None
-    service_covered: bool | None = None  # False when the payer sent EB*I for an asked service
-    aaa_errors: tuple[AaaError, ...] = ()
-    retryable: bool = False  # a payer-side failure (AAA 42/80): ask again later
-    trace_numbers: tuple[str, ...] = ()
-    # A carve-out (EB*U for an asked service type): this payer does not answer for the service;
-    # ``refer_to`` names who does (2120 NM1, e.g. the behavioural-health managed-care company).
-    carve_out: bool = False
-    refer_to: tuple[Entity, ...] = ()
-    warnings: tuple[str, ...] = ()
-
-    def benefits_json(self) -> dict[str, str | bool | None]:
-        return {
-            "copay": format_money(self.copay),
-            "coinsurance": format_fraction(self.coinsurance),
-            "deductible_remaining": format_money(self.deductible_remaining),
-            "out_of_pocket_remaining": format_money(self.out_of_pocket_remaining),
-            "in_network": self.in_network,
-        }
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "status": self.status,
-            "service_type_codes": list(self.service_type_codes),
-            "plan": {"name": self.plan_name},
-            "benefits": self.benefits_json(),
-            "aaa_errors": [e.to_json() for e in self.aaa_errors],
-        }
+from .response import BenefitRow, Parsed271
 
 
 def format_money(amount: Decimal | None) -> str | None:
@@ -81,7 +32,7 @@ def format_fraction(value: Decimal | None) -> str | None:
 def summarize_benefits(parsed: Parsed271, service_type_codes: Sequence[str], *,
                        provider_in_network: bool | None = None,
                        procedure_code: str | None = None,
-                       places_of_service: Sequence[str] = ()) -> BenefitSummary:
+                       places_of_service: Sequence[str] = ()) -> PayerAnswer:
     """Status and cost share for the asked service types.
 
     Rows are chosen per asked code in the order given (the first code with rows wins), falling
@@ -123,34 +74,31 @@ def summarize_benefits(parsed: Parsed271, service_type_codes: Sequence[str], *,
     if trusted(out_of_pocket_row) is None:
         out_of_pocket, out_of_pocket_row = None, None
     used = [r for r in (copay, coinsurance, deductible_row, out_of_pocket_row) if r is not None]
-    return BenefitSummary(
+    return PayerAnswer(
         status=status,
-        service_type_codes=asked,
         plan_name=parsed.plan_name,
         plan_begin=parsed.plan_begin,
         plan_end=parsed.plan_end,
-        copay=copay.amount if copay else None,
-        coinsurance=coinsurance.percent if coinsurance else None,
-        deductible_remaining=deductible,
-        out_of_pocket_remaining=out_of_pocket,
-        in_network=provider_in_network,
+        benefits=Benefits(format_money(copay.amount) if copay else None,
+                          format_fraction(coinsurance.percent) if coinsurance else None,
+                          format_money(deductible), format_money(out_of_pocket), provider_in_network),
         benefit_network=used[0].in_plan_network if used else None,
         service_covered=None if carve_outs else _service_covered(parsed.benefits, asked, status),
         aaa_errors=parsed.aaa_errors,
         retryable=retryable,
-        trace_numbers=parsed.echoed_trace_numbers,
         carve_out=bool(carve_outs),
-        refer_to=tuple(dict.fromkeys(e for r in carve_outs for e in r.entities)),
+        refer_to=tuple(ReferTo(e.entity_code, e.name, e.id_qualifier, e.id, e.phone)
+                       for e in dict.fromkeys(e for r in carve_outs for e in r.entities)),
         warnings=parsed.warnings,
     )
 
 
-def _status(parsed: Parsed271, asked: tuple[str, ...]) -> tuple[Status, bool]:
+def _status(parsed: Parsed271, asked: tuple[str, ...]) -> tuple[str, bool]:
     # AAA on a loop (not on one EB row) means the payer could not answer at all.
     blocking = [e for e in parsed.aaa_errors if e.level != "benefit"]
     if blocking:
-        retryable = any(e.reason_code in codes.RETRYABLE_REASONS for e in blocking)
-        if all(e.reason_code in codes.MEMBER_NOT_FOUND_REASONS for e in blocking):
+        retryable = any(e.code in codes.RETRYABLE_REASONS for e in blocking)
+        if all(e.code in codes.MEMBER_NOT_FOUND_REASONS for e in blocking):
             return "not_found", False
         return "error", retryable
     status_rows = _rows_for(parsed.benefits, asked, lambda r: r.code in codes.STATUS_CODES)
@@ -248,7 +196,7 @@ class _Chooser:
                 _COVERAGE_RANK.get(row.coverage_level, 2))
 
 
-def _service_covered(rows: Sequence[BenefitRow], asked: Sequence[str], status: Status) -> bool | None:
+def _service_covered(rows: Sequence[BenefitRow], asked: Sequence[str], status: str) -> bool | None:
     """False when an asked service is explicitly non-covered (EB*I); True when active rows name it."""
     named = [c for c in asked if c != codes.GENERIC_SERVICE_TYPE]
     specific = [r for r in rows if any(c in r.service_type_codes for c in named)]

@@ -7,9 +7,10 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Literal
 
+from ..domain.eligibility import AaaEntry
 from . import codes
 from .inquiry import EligibilityInquiry
-from .response import AaaError, BenefitRow, DateInfo, Entity, Member, Reference, TraceNumber
+from .response import BenefitRow, DateInfo, Entity, Member, Reference, TraceNumber, aaa
 from .syntax import Segment, Separators, X12Error, _d8, _parse_d8, _repeats, _Value
 
 
@@ -33,8 +34,8 @@ def _source_and_receiver(inquiry: EligibilityInquiry) -> list[list[_Value]]:
     ]
 
 
-def _aaa_segments(errors: Sequence[AaaError]) -> list[list[_Value]]:
-    return [["AAA", "Y" if e.valid_request else "N", "", e.reason_code, e.follow_up_action or ""]
+def _aaa_segments(errors: Sequence[AaaEntry]) -> list[list[_Value]]:
+    return [["AAA", "Y" if e.valid_request else "N", "", e.code, e.follow_up_action or ""]
             for e in errors]
 
 
@@ -65,9 +66,8 @@ def _parse_dtp(segment: Segment) -> DateInfo | None:
     return None  # other formats carry nothing this product uses
 
 
-def _aaa(segment: Segment, level: str) -> AaaError:
-    return AaaError(reason_code=segment.get(3), follow_up_action=segment.opt(4),
-                    valid_request=segment.get(1) != "N", level=level)
+def _aaa(segment: Segment, level: str) -> AaaEntry:
+    return aaa(segment.get(3), segment.opt(4), valid_request=segment.get(1) != "N", level=level)
 
 
 def _entity(segment: Segment) -> Entity:
@@ -137,7 +137,7 @@ class _MemberDraft:
         self.trace_numbers: list[TraceNumber] = []
         self.references: list[Reference] = []
         self.dates: list[DateInfo] = []
-        self.aaa_errors: list[AaaError] = []
+        self.aaa_errors: list[AaaEntry] = []
         self.benefits: list[BenefitRow] = []
         self.eq_codes: list[str] = []
 

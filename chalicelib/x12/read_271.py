@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Literal
 
+from ..domain.eligibility import AaaEntry
 from . import codes
 from .envelope import _single_transaction
 from .hierarchy import _aaa, _entity, _member_segment, _MemberDraft, _parse_dtp, _walk_levels
-from .response import AaaError, BenefitRow, Entity, Parsed271, Procedure, Reference
+from .response import BenefitRow, Entity, Parsed271, Procedure, Reference
 from .syntax import Segment, Separators, X12Error, _parse_date_time, _parse_decimal, _parse_percent, _repeats
 
 
@@ -60,7 +61,7 @@ class _Reader271:
         self.payer: Entity | None = None
         self.receiver: Entity | None = None
         self.members: dict[str, _MemberDraft] = {}
-        self.errors: list[AaaError] = []
+        self.errors: list[AaaEntry] = []
         self.row: BenefitRow | None = None
         self.row_owner: _MemberDraft | None = None
         self.row_broken = False

@@ -7,31 +7,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from ..domain.eligibility import AaaEntry
 from . import codes
 from .envelope import EnvelopeInfo
 from .inquiry import EligibilityInquiry
 
 
-@dataclass(frozen=True)
-class AaaError:
-    """An AAA segment: the payer could not answer (part of) the request."""
-
-    reason_code: str  # AAA03
-    follow_up_action: str | None = None  # AAA04
-    valid_request: bool = True  # AAA01 Y/N
-    level: str = "subscriber"  # information_source | information_receiver | subscriber | dependent | benefit
-
-    @property
-    def description(self) -> str | None:
-        return codes.describe(codes.AAA_REJECT_REASONS, self.reason_code)
-
-    @property
-    def follow_up_description(self) -> str | None:
-        return codes.describe(codes.AAA_FOLLOW_UP_ACTIONS, self.follow_up_action)
-
-    def to_json(self) -> dict[str, str | None]:
-        return {"code": self.reason_code, "description": self.description, "level": self.level,
-                "follow_up_action": self.follow_up_action}
+def aaa(code: str, follow_up_action: str | None = None, *, valid_request: bool = True,
+        level: str = "subscriber") -> AaaEntry:
+    """An AAA as the domain keeps it, described from the code table."""
+    return AaaEntry(code, codes.describe(codes.AAA_REJECT_REASONS, code), level, follow_up_action, valid_request)
 
 
 @dataclass(frozen=True)
@@ -114,7 +99,7 @@ class BenefitRow:
     procedure: Procedure | None = None  # EB13
     references: tuple[Reference, ...] = ()
     dates: tuple[DateInfo, ...] = ()
-    aaa_errors: tuple[AaaError, ...] = ()
+    aaa_errors: tuple[AaaEntry, ...] = ()
     messages: tuple[str, ...] = ()
     additional_info: tuple[tuple[str, str], ...] = ()  # III01, III02 (ZZ = place of service)
     entities: tuple[Entity, ...] = ()
@@ -149,7 +134,7 @@ class Member:
     trace_numbers: tuple[TraceNumber, ...] = ()
     references: tuple[Reference, ...] = ()
     dates: tuple[DateInfo, ...] = ()
-    aaa_errors: tuple[AaaError, ...] = ()
+    aaa_errors: tuple[AaaEntry, ...] = ()
     benefits: tuple[BenefitRow, ...] = ()
 
     def date(self, *qualifiers: str) -> DateInfo | None:
@@ -169,7 +154,7 @@ class Parsed271:
     receiver: Entity | None
     subscriber: Member | None
     dependent: Member | None
-    aaa_errors: tuple[AaaError, ...]  # every AAA, any level, in document order
+    aaa_errors: tuple[AaaEntry, ...]  # every AAA, any level, in document order
     # What was read around rather than refused (a benefit row with a bad date): codes and positions only.
     warnings: tuple[str, ...] = ()
     dropped_benefits: tuple[BenefitRow, ...] = ()  # those rows, as far as they were read
@@ -237,8 +222,8 @@ class EligibilityResponse:
     benefits: tuple[BenefitRow, ...] = ()  # of the patient (2110C, or 2110D for a dependent)
     dates: tuple[DateInfo, ...] = ()  # of the patient (2100C/D DTP): plan begin/end, eligibility
     references: tuple[Reference, ...] = ()  # of the subscriber (2100C REF): plan or group number
-    information_source_errors: tuple[AaaError, ...] = ()  # 2100A
-    information_receiver_errors: tuple[AaaError, ...] = ()  # 2100B
-    subscriber_errors: tuple[AaaError, ...] = ()  # 2100C
-    dependent_errors: tuple[AaaError, ...] = ()  # 2100D
+    information_source_errors: tuple[AaaEntry, ...] = ()  # 2100A
+    information_receiver_errors: tuple[AaaEntry, ...] = ()  # 2100B
+    subscriber_errors: tuple[AaaEntry, ...] = ()  # 2100C
+    dependent_errors: tuple[AaaEntry, ...] = ()  # 2100D
     source_trace: TraceNumber | None = None  # the payer's own TRN*1, beside the echoed TRN*2

@@ -31,22 +31,22 @@ class RosterConnector:
 
     def respond(self, payer_id: str, inquiry: EligibilityInquiry) -> EligibilityResponse:
         from ...x12.inquiry import is_valid_npi
-        from ...x12.response import AaaError, BenefitRow, DateInfo, EligibilityResponse
+        from ...x12.response import BenefitRow, DateInfo, EligibilityResponse, aaa
 
         if not is_valid_npi(inquiry.provider_npi):
             return EligibilityResponse(inquiry, information_receiver_errors=(
-                AaaError("43", "C", valid_request=False, level="information_receiver"),))
+                aaa("43", "C", valid_request=False, level="information_receiver"),))
         if inquiry.dependent is None and inquiry.birth_date is None:
-            return EligibilityResponse(inquiry, subscriber_errors=(AaaError("58", "C", valid_request=False),))
+            return EligibilityResponse(inquiry, subscriber_errors=(aaa("58", "C", valid_request=False),))
         member = self.roster.get_member(payer_id, inquiry.member_id)
         if member is None:
-            return EligibilityResponse(inquiry, subscriber_errors=(AaaError("75", "C"),))
+            return EligibilityResponse(inquiry, subscriber_errors=(aaa("75", "C"),))
         if member.last_name.upper() != inquiry.last_name.upper():
-            return EligibilityResponse(inquiry, subscriber_errors=(AaaError("73", "C", valid_request=False),))
+            return EligibilityResponse(inquiry, subscriber_errors=(aaa("73", "C", valid_request=False),))
         if inquiry.dependent is not None:
-            return EligibilityResponse(inquiry, dependent_errors=(AaaError("67", "C", level="dependent"),))
+            return EligibilityResponse(inquiry, dependent_errors=(aaa("67", "C", level="dependent"),))
         if inquiry.birth_date != member.birth_date:
-            return EligibilityResponse(inquiry, subscriber_errors=(AaaError("71", "C"),))
+            return EligibilityResponse(inquiry, subscriber_errors=(aaa("71", "C"),))
         dates = (DateInfo("346", member.active_from),
                  *((DateInfo("347", member.active_to),) if member.active_to else ()))
         plan = (member.plan_name or "")[:50] or None

@@ -13,10 +13,8 @@ from zoneinfo import ZoneInfo
 from ...domain.eligibility import (
     AaaEntry,
     AckEntry,
-    Benefits,
     CheckRequest,
     PayerAnswer,
-    ReferTo,
     Rejection,
     places_of_service,
 )
@@ -169,18 +167,8 @@ def answer_from_parsed(parsed: Parsed271, request: CheckRequest, trace: str | No
         return PayerAnswer("error", aaa_errors=(AaaEntry("TRACE", "The 271 does not echo our TRN", "envelope"),))
     places = places_of_service(payer.policy.terms, request.modality, request.patient_location_type) if payer \
         else ()
-    s = summarize_benefits(parsed, request.service_type_codes, provider_in_network=request.provider_in_network,
-                           procedure_code=request.service, places_of_service=places)
-    if s.warnings:
-        logger.info("271 read around", extra={"warnings": list(s.warnings)})
-    b = s.benefits_json()
-    return PayerAnswer(
-        status=s.status, plan_name=s.plan_name, plan_begin=s.plan_begin, plan_end=s.plan_end,
-        benefits=Benefits(b["copay"], b["coinsurance"], b["deductible_remaining"],  # type: ignore[arg-type]
-                          b["out_of_pocket_remaining"], s.in_network),  # type: ignore[arg-type]
-        benefit_network=s.benefit_network, service_covered=s.service_covered,
-        aaa_errors=tuple(AaaEntry(e.reason_code, e.description, e.level, e.follow_up_action)
-                         for e in s.aaa_errors),
-        retryable=s.retryable, carve_out=s.carve_out,
-        refer_to=tuple(ReferTo(e.entity_code, e.name, e.id_qualifier, e.id, e.phone) for e in s.refer_to),
-        warnings=s.warnings)
+    answer = summarize_benefits(parsed, request.service_type_codes, provider_in_network=request.provider_in_network,
+                                procedure_code=request.service, places_of_service=places)
+    if answer.warnings:
+        logger.info("271 read around", extra={"warnings": list(answer.warnings)})
+    return answer
