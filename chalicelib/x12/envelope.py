@@ -11,14 +11,14 @@ from . import codes
 from .syntax import (
     Segment,
     Separators,
+    Value,
     X12Error,
-    _check_length,
     _check_no_separators,
-    _d8,
-    _hhmm,
-    _parse_date_time,
     _render_segment,
-    _Value,
+    check_length,
+    d8,
+    hhmm,
+    parse_date_time,
     tokenize,
 )
 
@@ -82,14 +82,14 @@ class EnvelopeInfo:
         )
 
 
-def _render_interchange(transaction: str, functional_id: str, body: list[list[_Value]],
+def render_interchange(transaction: str, functional_id: str, body: list[list[Value]],
                         envelope: Envelope) -> str:
     seps = envelope.separators
     created = envelope.created_at
     tcn = envelope.transaction_control_number
-    segments: list[list[_Value]] = [
+    segments: list[list[Value]] = [
         ["GS", functional_id, envelope.application_sender_code or envelope.sender_id,
-         envelope.application_receiver_code or envelope.receiver_id, _d8(created.date()), _hhmm(created),
+         envelope.application_receiver_code or envelope.receiver_id, d8(created.date()), hhmm(created),
          str(envelope.group_control_number), "X", codes.IMPLEMENTATION_REFERENCE],
         ["ST", transaction, tcn, codes.IMPLEMENTATION_REFERENCE],
         *body,
@@ -107,7 +107,7 @@ def _isa(envelope: Envelope) -> str:
         "ISA", "00", " " * 10, "00", " " * 10,
         envelope.sender_qualifier, envelope.sender_id.ljust(15),
         envelope.receiver_qualifier, envelope.receiver_id.ljust(15),
-        envelope.created_at.strftime("%y%m%d"), _hhmm(envelope.created_at),
+        envelope.created_at.strftime("%y%m%d"), hhmm(envelope.created_at),
         seps.repetition, codes.ISA_VERSION, f"{envelope.interchange_control_number:09d}",
         "1" if envelope.acknowledgment_requested else "0", envelope.usage_indicator, seps.component,
     ]
@@ -117,14 +117,14 @@ def _isa(envelope: Envelope) -> str:
     return seps.element.join(fields)
 
 
-def _check_envelope(envelope: Envelope) -> None:
-    _check_length(envelope.sender_id, "ISA06", 1, 15)
-    _check_length(envelope.receiver_id, "ISA08", 1, 15)
-    _check_length(envelope.sender_qualifier, "ISA05", 2, 2)
-    _check_length(envelope.receiver_qualifier, "ISA07", 2, 2)
-    _check_length(envelope.application_sender_code or envelope.sender_id, "GS02", 2, 15)
-    _check_length(envelope.application_receiver_code or envelope.receiver_id, "GS03", 2, 15)
-    _check_length(envelope.transaction_control_number, "ST02", 4, 9)
+def check_envelope(envelope: Envelope) -> None:
+    check_length(envelope.sender_id, "ISA06", 1, 15)
+    check_length(envelope.receiver_id, "ISA08", 1, 15)
+    check_length(envelope.sender_qualifier, "ISA05", 2, 2)
+    check_length(envelope.receiver_qualifier, "ISA07", 2, 2)
+    check_length(envelope.application_sender_code or envelope.sender_id, "GS02", 2, 15)
+    check_length(envelope.application_receiver_code or envelope.receiver_id, "GS03", 2, 15)
+    check_length(envelope.transaction_control_number, "ST02", 4, 9)
     if not 1 <= envelope.interchange_control_number <= 999_999_999:
         raise X12Error("ELEMENT_INVALID", "must be 1 to 999999999", segment="ISA", element="ISA13")
     if not 1 <= envelope.group_control_number <= 999_999_999:
@@ -201,7 +201,7 @@ def _read_group(segments: list[Segment], i: int) -> tuple[FunctionalGroup, int]:
     gs = segments[i]
     if not gs.get(6).isdigit():
         raise X12Error("ELEMENT_INVALID", "must be a number", position=gs.position, element="GS06")
-    created_at = _parse_date_time(gs, 4, 5)
+    created_at = parse_date_time(gs, 4, 5)
     transactions: list[TransactionSet] = []
     i += 1
     while i < len(segments) and segments[i].id == "ST":
@@ -255,7 +255,7 @@ def _expect_count(segment: Segment, n: int, actual: int, code: str, what: str) -
                        position=segment.position, element=element)
 
 
-def _single_transaction(text: str, transaction: str, functional_id: str
+def single_transaction(text: str, transaction: str, functional_id: str
                         ) -> tuple[EnvelopeInfo, TransactionSet]:
     interchange = read_interchange(text)
     if len(interchange.groups) != 1 or len(interchange.groups[0].transactions) != 1:

@@ -11,7 +11,7 @@ from ..domain.eligibility import AaaEntry
 from . import codes
 from .inquiry import EligibilityInquiry
 from .response import BenefitRow, DateInfo, Entity, Member, Reference, TraceNumber, aaa
-from .syntax import Segment, Separators, X12Error, _d8, _parse_d8, _repeats, _Value
+from .syntax import Segment, Separators, Value, X12Error, d8, parse_d8, repeats
 
 
 def default_originator_id(interchange_id: str) -> str:
@@ -20,9 +20,9 @@ def default_originator_id(interchange_id: str) -> str:
     return "9" + cleaned[:9].ljust(9, "0")
 
 
-def _source_and_receiver(inquiry: EligibilityInquiry) -> list[list[_Value]]:
+def source_and_receiver(inquiry: EligibilityInquiry) -> list[list[Value]]:
     if inquiry.provider_first_name:
-        provider: list[_Value] = ["NM1", "1P", "1", inquiry.provider_name, inquiry.provider_first_name,
+        provider: list[Value] = ["NM1", "1P", "1", inquiry.provider_name, inquiry.provider_first_name,
                                   "", "", "", "XX", inquiry.provider_npi]
     else:
         provider = ["NM1", "1P", "2", inquiry.provider_name, "", "", "", "", "XX", inquiry.provider_npi]
@@ -34,43 +34,43 @@ def _source_and_receiver(inquiry: EligibilityInquiry) -> list[list[_Value]]:
     ]
 
 
-def _aaa_segments(errors: Sequence[AaaEntry]) -> list[list[_Value]]:
+def aaa_segments(errors: Sequence[AaaEntry]) -> list[list[Value]]:
     return [["AAA", "Y" if e.valid_request else "N", "", e.code, e.follow_up_action or ""]
             for e in errors]
 
 
-def _ref_segments(refs: Sequence[Reference]) -> list[list[_Value]]:
+def ref_segments(refs: Sequence[Reference]) -> list[list[Value]]:
     return [["REF", r.qualifier, r.value, r.description or ""] for r in refs]
 
 
-def _date_segments(dates: Sequence[DateInfo]) -> list[list[_Value]]:
-    out: list[list[_Value]] = []
+def date_segments(dates: Sequence[DateInfo]) -> list[list[Value]]:
+    out: list[list[Value]] = []
     for d in dates:
         if d.end is None:
-            out.append(["DTP", d.qualifier, "D8", _d8(d.start)])
+            out.append(["DTP", d.qualifier, "D8", d8(d.start)])
         else:
-            out.append(["DTP", d.qualifier, "RD8", f"{_d8(d.start)}-{_d8(d.end)}"])
+            out.append(["DTP", d.qualifier, "RD8", f"{d8(d.start)}-{d8(d.end)}"])
     return out
 
 
-def _parse_dtp(segment: Segment) -> DateInfo | None:
+def parse_dtp(segment: Segment) -> DateInfo | None:
     fmt, value = segment.get(2), segment.get(3)
     if fmt == "D8":
-        return DateInfo(segment.get(1), _parse_d8(value, segment, "DTP03"))
+        return DateInfo(segment.get(1), parse_d8(value, segment, "DTP03"))
     if fmt == "RD8":
         start, sep, end = value.partition("-")
         if not sep:
             raise X12Error("ELEMENT_INVALID", "is not a CCYYMMDD-CCYYMMDD range", position=segment.position,
                            element="DTP03")
-        return DateInfo(segment.get(1), _parse_d8(start, segment, "DTP03"), _parse_d8(end, segment, "DTP03"))
+        return DateInfo(segment.get(1), parse_d8(start, segment, "DTP03"), parse_d8(end, segment, "DTP03"))
     return None  # other formats carry nothing this product uses
 
 
-def _aaa(segment: Segment, level: str) -> AaaEntry:
+def read_aaa(segment: Segment, level: str) -> AaaEntry:
     return aaa(segment.get(3), segment.opt(4), valid_request=segment.get(1) != "N", level=level)
 
 
-def _entity(segment: Segment) -> Entity:
+def read_entity(segment: Segment) -> Entity:
     return Entity(entity_code=segment.get(1), entity_type=segment.get(2), name=segment.get(3),
                   first_name=segment.opt(4), id_qualifier=segment.opt(8), id=segment.opt(9))
 
@@ -88,7 +88,7 @@ _PARENT_LEVEL = {
 }
 
 
-def _walk_levels(segments: Sequence[Segment]) -> Iterator[tuple[str, str, Segment]]:
+def walk_levels(segments: Sequence[Segment]) -> Iterator[tuple[str, str, Segment]]:
     """Yield (HL03 level code, HL01 id, segment) for every segment after BHT, checking the HL tree."""
     if not segments or segments[0].id != "BHT":
         position = segments[0].position if segments else None
@@ -125,7 +125,7 @@ def _check_hl(segment: Segment, levels: dict[str, str]) -> str:
     return level
 
 
-class _MemberDraft:
+class MemberDraft:
     """A member loop while it is being read; frozen into ``Member`` at the end."""
 
     def __init__(self, level: Literal["subscriber", "dependent"]) -> None:
@@ -151,7 +151,7 @@ class _MemberDraft:
         )
 
 
-def _member_segment(draft: _MemberDraft, segment: Segment, seps: Separators) -> None:
+def member_segment(draft: MemberDraft, segment: Segment, seps: Separators) -> None:
     """Segments of 2000C/2100C (2000D/2100D) outside any EB row."""
     if segment.id == "TRN":
         draft.trace_numbers.append(_trn(segment))
@@ -160,15 +160,15 @@ def _member_segment(draft: _MemberDraft, segment: Segment, seps: Separators) -> 
                        "id": segment.opt(9)}
     elif segment.id == "DMG":
         if segment.get(2):
-            draft.birth_date = _parse_d8(segment.get(2), segment, "DMG02")
+            draft.birth_date = parse_d8(segment.get(2), segment, "DMG02")
         draft.gender = segment.opt(3)
     elif segment.id == "INS":
         draft.relationship = segment.opt(2)
     elif segment.id == "REF":
         draft.references.append(Reference(segment.get(1), segment.get(2), segment.opt(3)))
     elif segment.id == "DTP":
-        info = _parse_dtp(segment)
+        info = parse_dtp(segment)
         if info:
             draft.dates.append(info)
     elif segment.id == "EQ":
-        draft.eq_codes.extend(_repeats(segment.get(1), seps))
+        draft.eq_codes.extend(repeats(segment.get(1), seps))

@@ -69,4 +69,4 @@ def is_valid_npi(npi: str) -> bool:
     return (10 - total % 10) % 10 == int(npi[9])
 
 
-_SERVICE_TYPE = re.compile(r"[0-9A-Z]{1,3}")
+SERVICE_TYPE = re.compile(r"[0-9A-Z]{1,3}")

@@ -6,9 +6,9 @@ from datetime import date
 from typing import Literal
 
 from . import codes
-from .envelope import _single_transaction
-from .hierarchy import _entity, _member_segment, _MemberDraft, _walk_levels
-from .inquiry import _SERVICE_TYPE, Dependent, EligibilityInquiry, Parsed270
+from .envelope import single_transaction
+from .hierarchy import MemberDraft, member_segment, read_entity, walk_levels
+from .inquiry import SERVICE_TYPE, Dependent, EligibilityInquiry, Parsed270
 from .response import Entity
 from .syntax import Segment, X12Error
 
@@ -19,26 +19,26 @@ def parse_270(text: str, *, default_date_of_service: date | None = None) -> Pars
     A 270 without DTP*291 asks about the payer's processing date: pass it as
     ``default_date_of_service`` (this module reads no clock).
     """
-    envelope, tx = _single_transaction(text, "270", codes.FUNCTIONAL_ID_270)
+    envelope, tx = single_transaction(text, "270", codes.FUNCTIONAL_ID_270)
     seps = envelope.separators
     parties: dict[str, Entity] = {}
-    drafts: dict[str, _MemberDraft] = {}
+    drafts: dict[str, MemberDraft] = {}
     hl_seen: dict[str, str] = {}
-    for level, hl_id, segment in _walk_levels(tx.segments):
+    for level, hl_id, segment in walk_levels(tx.segments):
         if hl_seen.setdefault(level, hl_id) != hl_id:
             raise X12Error("UNSUPPORTED_BATCH", "more than one payer, provider or member in one 270",
                            position=segment.position)
         if level in (codes.LEVEL_INFORMATION_SOURCE, codes.LEVEL_INFORMATION_RECEIVER):
             if segment.id == "NM1":
-                parties[level] = _entity(segment)
+                parties[level] = read_entity(segment)
             continue
         name: Literal["subscriber", "dependent"] = (
             "subscriber" if level == codes.LEVEL_SUBSCRIBER else "dependent")
-        _member_segment(drafts.setdefault(name, _MemberDraft(name)), segment, seps)
+        member_segment(drafts.setdefault(name, MemberDraft(name)), segment, seps)
     return Parsed270(_inquiry_from(parties, drafts, tx.segments[0], default_date_of_service), envelope)
 
 
-def _inquiry_from(parties: dict[str, Entity], drafts: dict[str, _MemberDraft], bht: Segment,
+def _inquiry_from(parties: dict[str, Entity], drafts: dict[str, MemberDraft], bht: Segment,
                   default_date_of_service: date | None) -> EligibilityInquiry:
     payer = parties.get(codes.LEVEL_INFORMATION_SOURCE)
     provider = parties.get(codes.LEVEL_INFORMATION_RECEIVER)
@@ -50,7 +50,7 @@ def _inquiry_from(parties: dict[str, Entity], drafts: dict[str, _MemberDraft], b
     patient = dependent_draft or subscriber
     if not patient.eq_codes:
         raise X12Error("MISSING_SEGMENT", "the patient's loop has no EQ", segment="EQ")
-    if not all(_SERVICE_TYPE.fullmatch(code) for code in patient.eq_codes):
+    if not all(SERVICE_TYPE.fullmatch(code) for code in patient.eq_codes):
         # A code the 271 must echo (EB03) that holds a separator or other text could never be written back.
         raise X12Error("ELEMENT_INVALID", "service type codes are 1 to 3 letters or digits", segment="EQ",
                        element="EQ01")

@@ -55,7 +55,7 @@ class Separators:
 
 
 # Internal helpers are plain slotted classes: a frozen dataclass costs ~1 ms of import each.
-class _Rep:
+class Rep:
     """A repeated element (EQ01, EB03)."""
 
     __slots__ = ("values",)
@@ -64,7 +64,7 @@ class _Rep:
         self.values = values
 
 
-class _Comp:
+class Comp:
     """A composite element (EB13)."""
 
     __slots__ = ("values",)
@@ -73,17 +73,17 @@ class _Comp:
         self.values = values
 
 
-_Value = str | _Rep | _Comp
+Value = str | Rep | Comp
 
 
-def _render_segment(segment: list[_Value], seps: Separators) -> str:
+def _render_segment(segment: list[Value], seps: Separators) -> str:
     seg_id = str(segment[0])
     rendered = [seg_id]
     for i, value in enumerate(segment[1:], start=1):
-        if isinstance(value, _Rep):
+        if isinstance(value, Rep):
             parts = [_checked(v, seps, seg_id, i) for v in value.values]
             rendered.append(seps.repetition.join(parts))
-        elif isinstance(value, _Comp):
+        elif isinstance(value, Comp):
             parts = [_checked(v, seps, seg_id, i) for v in value.values]
             while parts and parts[-1] == "":
                 parts.pop()
@@ -106,7 +106,7 @@ def _check_no_separators(value: str, seps: Separators, seg_id: str, index: int) 
                        segment=seg_id, element=f"{seg_id}{index:02d}")
 
 
-def _x12_decimal(value: Decimal | None) -> str:
+def x12_decimal(value: Decimal | None) -> str:
     """X12 "R" type: no exponent, no trailing zeros, no leading zero before the point."""
     if value is None:
         return ""
@@ -118,16 +118,16 @@ def _x12_decimal(value: Decimal | None) -> str:
     return text
 
 
-def _d8(day: date) -> str:
+def d8(day: date) -> str:
     # Not strftime("%Y..."): glibc does not zero-pad years before 1000 ("420328" for 0042-03-28).
     return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
-def _hhmm(moment: datetime) -> str:
+def hhmm(moment: datetime) -> str:
     return moment.strftime("%H%M")
 
 
-def _check_length(value: str | None, element: str, low: int, high: int) -> None:
+def check_length(value: str | None, element: str, low: int, high: int) -> None:
     if value is None or not low <= len(value) <= high:
         raise X12Error("ELEMENT_INVALID", f"must be {low} to {high} characters",
                        segment=element[:-2], element=element)
@@ -226,7 +226,7 @@ def tokenize(text: str) -> tuple[Separators, list[Segment]]:
     return seps, segments
 
 
-def _parse_d8(value: str, segment: Segment, element: str) -> date:
+def parse_d8(value: str, segment: Segment, element: str) -> date:
     try:
         if len(value) != 8 or not value.isdigit():
             raise ValueError
@@ -236,8 +236,8 @@ def _parse_d8(value: str, segment: Segment, element: str) -> date:
                        element=element) from None
 
 
-def _parse_date_time(segment: Segment, date_n: int, time_n: int) -> datetime:
-    day = _parse_d8(segment.get(date_n), segment, f"{segment.id}{date_n:02d}")
+def parse_date_time(segment: Segment, date_n: int, time_n: int) -> datetime:
+    day = parse_d8(segment.get(date_n), segment, f"{segment.id}{date_n:02d}")
     hhmm = segment.get(time_n)
     element = f"{segment.id}{time_n:02d}"
     if len(hhmm) < 4 or not hhmm[:4].isdigit():
@@ -252,7 +252,7 @@ def _parse_date_time(segment: Segment, date_n: int, time_n: int) -> datetime:
 _DECIMAL = re.compile(r"-?(\d+\.?\d*|\.\d+)")
 
 
-def _parse_decimal(segment: Segment, n: int) -> Decimal | None:
+def parse_decimal(segment: Segment, n: int) -> Decimal | None:
     value = segment.get(n)
     if value == "":
         return None
@@ -266,8 +266,8 @@ def _parse_decimal(segment: Segment, n: int) -> Decimal | None:
                        element=f"{segment.id}{n:02d}") from None
 
 
-def _parse_percent(segment: Segment, n: int) -> Decimal | None:
-    value = _parse_decimal(segment, n)
+def parse_percent(segment: Segment, n: int) -> Decimal | None:
+    value = parse_decimal(segment, n)
     if value is not None and value > 1:
         # EB08 is a fraction (0.2 = 20 %). Some payers send percentage points (20); read those as
         # the fraction they mean rather than as 2000 %.
@@ -275,5 +275,5 @@ def _parse_percent(segment: Segment, n: int) -> Decimal | None:
     return value
 
 
-def _repeats(value: str, seps: Separators) -> tuple[str, ...]:
+def repeats(value: str, seps: Separators) -> tuple[str, ...]:
     return tuple(v for v in value.split(seps.repetition) if v) if value else ()
