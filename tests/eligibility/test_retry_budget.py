@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from chalicelib.adapters.dynamo.x12_control import ControlNumbers
 from chalicelib.domain.access import Caller
 from chalicelib.domain.eligibility import CheckRequest, Owner, PayerCallFailed
 from chalicelib.domain.model import Modality
@@ -17,7 +16,7 @@ from chalicelib.rules.bundle import rulebook
 from chalicelib.services.eligibility.service import EligibilityService
 from chalicelib.settings import EligibilitySettings
 
-pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("aws")]  # the control-number counter is a DynamoDB item
+pytestmark = pytest.mark.unit
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 
 
@@ -73,6 +72,17 @@ class Checks:
     def add_check(self, check: Any) -> Any:
         self.items[check.check_id] = check
         return check
+
+
+class ControlNumbers:
+    """The sender's ISA13 counter (a DynamoDB item in production): counts up from 1."""
+
+    def __init__(self) -> None:
+        self.issued = 0
+
+    def next(self, sender_qualifier: str, sender_id: str) -> int:
+        self.issued += 1
+        return self.issued
 
 
 class Audit:
