@@ -5,6 +5,11 @@ Never raises and never rolls anything back: a payer problem leaves the status ``
 so schedulers can read the check; a pending check that a later GET completes updates the visit
 (``settle``, which bootstrap hands to the checks as their ``on_settled``).
 
+Known cost: booking commits the visit, then ``record`` saves it once more with the status and the
+history event (a second write of the appointment). Folding the outcome into booking's own write
+means booking.py asking before its transaction (a payer call before the answer) or a stream
+consumer making the one update; both change booking.py, so it is left to that work (issue 12).
+
 The eligibility service is reached through ``service()``: bootstrap builds it on first use, and a
 booking of a patient without coverage never builds it. This module is made at every cold start, so
 it imports the eligibility domain (a dozen dataclasses) only when a visit has a payer to ask.
