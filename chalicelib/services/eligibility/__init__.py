@@ -9,7 +9,7 @@ A check, step by step:
    ``cache_ttl_seconds``, expiry checked in code): a hit sends no 270.
 4. Otherwise the connector: ``x12_http`` POSTs the 270 to the payer's URL (its raw 271 is read by
    the 271 reader); ``roster`` answers the same inquiry from the members the payer uploaded, in
-   process (roster.py), and its answer is summarized like a 271's, without 271 text.
+   process (roster.py): its answer is read directly, never from text (its 271 is written once, to keep).
 5. Time budget and retries: each attempt gets at most ``attempt_timeout_seconds``; a timeout, a
    network error, 5xx/408/429 or AAA 42/80 is retried with capped exponential backoff and full
    jitter while the request's budget (``budget_seconds``, 8 s; booking ``booking_budget_seconds``)

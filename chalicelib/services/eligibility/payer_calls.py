@@ -108,17 +108,25 @@ class PayerCalls:
 
     def _ask_roster(self, payer: ResolvedPayer, request: CheckRequest, inquiry: EligibilityInquiry,
                     trace: str) -> Outcome:
-        """The roster answers the inquiry in process: no 270 or 271 text, so no raw 271 is kept."""
+        """The roster answers the inquiry in process and the answer is read from it directly, never from
+        text. Its 271 is still written once, to keep beside the check like any payer's (?include=raw271)."""
         from ...x12.answer_in_process import as_read
         from ...x12.syntax import X12Error
         from ...x12.write_270 import check_inquiry
+        from ...x12.write_271 import write_271
 
+        now = self.clock()
         try:
             check_inquiry(inquiry)  # what a 270 could not carry is refused alike
+            envelope = x12_mapping.envelope_for(payer, now, self.settings, self.control_numbers)
+            # A 270 sends no INS (X12 RFI 922): the roster answers the inquiry as a payer would receive it.
+            sent = replace(inquiry, dependent=replace(inquiry.dependent, relationship=None)) if inquiry.dependent \
+                else inquiry
+            response = self.roster.respond(payer.payer_id, sent)
+            raw = write_271(response, x12_mapping.reply_envelope(envelope, now))
         except X12Error as exc:
             return Outcome("error", None, None, 1, f"x12_request_invalid:{exc.code}")
-        parsed = as_read(self.roster.respond(payer.payer_id, inquiry))
-        return _outcome(x12_mapping.answer_from_parsed(parsed, request, trace, payer=payer), None)
+        return _outcome(x12_mapping.answer_from_parsed(as_read(response), request, trace, payer=payer), raw)
 
 
 def _outcome(answer: PayerAnswer, raw: str | None) -> Outcome:

@@ -119,6 +119,19 @@ def envelope_for(payer: ResolvedPayer, now: datetime, settings: EligibilitySetti
                     created_at=now.astimezone(ZoneInfo("UTC")).replace(tzinfo=None))
 
 
+def reply_envelope(sent: Envelope, created_at: datetime) -> Envelope:
+    """The envelope of the answer to ``sent``: sender and receiver swapped, same control number and usage."""
+    from ...x12.envelope import Envelope
+
+    return Envelope(sender_id=sent.receiver_id, receiver_id=sent.sender_id, sender_qualifier=sent.receiver_qualifier,
+                    receiver_qualifier=sent.sender_qualifier,
+                    application_sender_code=sent.application_receiver_code or sent.receiver_id,
+                    application_receiver_code=sent.application_sender_code or sent.sender_id,
+                    interchange_control_number=sent.interchange_control_number,
+                    group_control_number=sent.group_control_number, created_at=created_at,
+                    usage_indicator=sent.usage_indicator, separators=sent.separators)
+
+
 def is_x12(raw: str) -> bool:
     """A 271, or the clearinghouse's TA1/999 rejection of our 270 (read for its codes): anything else that
     answers 200 (an HTML page, JSON, another service) is not a payer answer and is never stored."""
