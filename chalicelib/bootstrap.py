@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .services.booking import BookingService
     from .services.confirmations import ConfirmationService
     from .services.directory import DirectoryService
-    from .services.eligibility import EligibilityService
+    from .services.eligibility.service import EligibilityService
     from .services.licensure import LicensureService
     from .services.reminders import ReminderService
     from .services.routing import RoutingService
@@ -84,7 +84,6 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .services.booking import BookingService
     from .services.care_gate import CareGate
     from .services.directory import DirectoryService
-    from .services.eligibility_lazy import wire_eligibility
     from .services.licensure import LicensureService
     from .services.routing import RoutingService
     from .services.tenant_settings import TenantSettingsService
@@ -96,7 +95,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     directory_repo = DirectoryRepository()
     appointments = AppointmentRepository(connection)
     audit = DynamoAuditTrail(clock, connection)
-    eligibility, recorder = wire_eligibility(settings, clock, new_id, directory_repo, audit, rulebook, appointments)
+    eligibility, recorder = _eligibility(settings, clock, directory_repo, audit, appointments)
     tenant_settings = TenantSettingsRepository()
     # Settings change a few times a year: read once a minute per process, invalidated here on a write.
     settings_cache = TtlCache(tenant_settings.get, timedelta(seconds=60), clock)
@@ -197,6 +196,50 @@ def _events(settings: Settings) -> Callable[[], SnsEvents]:
         return made[0]
 
     return get
+
+
+def _eligibility(settings: Settings, clock: Clock, directory: Any, audit: AuditTrail,
+                 appointments: Any) -> tuple[EligibilityService, Any]:
+    """Eligibility is composed on first use, not in build(): most requests never ask a payer, and its
+    modules (X12 codec, payer HTTP with ssl, repositories) would add ~60 ms to every cold start.
+    Booking's hook (light) is made now and reaches the service through `get`, built once under a lock;
+    the routes get a stand-in that forwards to the same service."""
+    import threading
+    from typing import cast
+
+    from .services.eligibility.booking_hook import AppointmentEligibility
+
+    lock = threading.Lock()
+    made: list[EligibilityService] = []
+
+    def get() -> EligibilityService:
+        if not made:
+            with lock:
+                if not made:
+                    from .adapters.dynamo.payers import EligibilityRepository, PayerRepository, Pseudonyms
+                    from .adapters.dynamo.x12_control import ControlNumbers
+                    from .adapters.payer_http import DnsResolver, UrlPolicy, X12HttpConnector
+                    from .rules.bundle import rulebook
+                    from .services.eligibility.service import EligibilityService
+
+                    pseudonym = Pseudonyms(settings.eligibility.pseudonym_key)
+                    url_policy = UrlPolicy(settings.is_local, DnsResolver(), settings.own_endpoints)
+                    made.append(EligibilityService(
+                        PayerRepository(pseudonym), EligibilityRepository(), directory, rulebook, clock, new_id,
+                        audit, settings.eligibility, url_policy, pseudonym, http=X12HttpConnector(url_policy),
+                        control_numbers=ControlNumbers(), on_settled=hook.settle))
+        return made[0]
+
+    hook = AppointmentEligibility(get, appointments, clock, new_id)
+
+    class Deferred:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(get(), name)
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            setattr(get(), name, value)
+
+    return cast("EligibilityService", Deferred()), hook
 
 
 def _payer_coverage(eligibility: EligibilityService,

@@ -34,7 +34,7 @@ class Settings:
     own_endpoints: tuple[str, ...]
     # bucket -> (requests, window seconds) per caller, e.g. "booking=30/60,availability=120/60"
     rate_limits: dict[str, tuple[int, int]]
-    eligibility: EligibilitySettings  # payer time budgets, retries, cache (services/eligibility.py)
+    eligibility: EligibilitySettings  # payer time budgets, retries, cache (services/eligibility/)
     # Crisis escalations are published here (SNS). Locally: moto, topic made on first use.
     escalation_topic_arn: str | None = None
     sns_endpoint: str | None = None

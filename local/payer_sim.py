@@ -29,112 +29,70 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from chalicelib.adapters.x12 import (
-    AaaError,
-    BenefitRow,
-    DateInfo,
-    Dependent,
-    EligibilityInquiry,
-    EligibilityResponse,
-    X12Error,
-    is_valid_npi,
-    parse_270,
-    write_271,
-)
-from chalicelib.adapters.x12_codes import RETRYABLE_REASONS
-from chalicelib.domain.x12_text import transliterate
+from chalicelib.domain.eligibility import RosterBenefits, RosterDependent, RosterMember
+from chalicelib.x12.codes import RETRYABLE_REASONS
+from chalicelib.x12.inquiry import Dependent, EligibilityInquiry, is_valid_npi
+from chalicelib.x12.read_270 import parse_270
+from chalicelib.x12.response import BenefitRow, DateInfo, EligibilityResponse, aaa
+from chalicelib.x12.syntax import X12Error
+from chalicelib.x12.text import transliterate
+from chalicelib.x12.write_271 import write_271
 
 EDI_CONTENT_TYPE = "application/edi-x12"
 MAX_BODY_BYTES = 1_000_000
 GENERIC = "30"
 
 
-@dataclass(frozen=True)
-class Benefits:
-    """Cost share of one network tier. Money in dollars, coinsurance as a fraction (0.2)."""
+def _benefits(data: Mapping[str, Any] | None) -> RosterBenefits:
+    """A tier in the API.md shape; numbers or decimal strings."""
+    data = data or {}
 
-    copay: Decimal | None = None
-    coinsurance: Decimal | None = None
-    deductible_remaining: Decimal | None = None
-    out_of_pocket_remaining: Decimal | None = None
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any] | None) -> Benefits:
-        data = data or {}
-
-        def money(key: str) -> Decimal | None:
-            value = data.get(key)
-            return None if value is None else Decimal(str(value))
-        return cls(money("copay"), money("coinsurance"), money("deductible_remaining"),
-                   money("out_of_pocket_remaining"))
+    def money(key: str) -> str | None:
+        value = data.get(key)
+        return None if value is None else str(Decimal(str(value)))
+    return RosterBenefits(money("copay"), money("coinsurance"), money("deductible_remaining"),
+                          money("out_of_pocket_remaining"))
 
 
-@dataclass(frozen=True)
-class RosterDependent:
-    first_name: str = field(repr=False)
-    last_name: str = field(repr=False)
-    birth_date: date = field(repr=False)
-    relationship: str = "19"
-
-
-@dataclass(frozen=True)
-class RosterMember:
-    member_id: str = field(repr=False)
-    first_name: str = field(repr=False)
-    last_name: str = field(repr=False)
-    birth_date: date = field(repr=False)
-    plan_name: str
-    active_from: date
-    active_to: date | None = None
-    benefits: Benefits = field(default_factory=Benefits)  # in-network, every service type
-    out_of_network: Benefits | None = None
-    service_benefits: Mapping[str, Benefits] = field(default_factory=dict)  # in-network, per STC
-    non_covered: frozenset[str] = frozenset()  # service types the plan excludes (EB*I)
-    dependents: tuple[RosterDependent, ...] = ()
-
-    def active_on(self, day: date) -> bool:
-        return self.active_from <= day and (self.active_to is None or day <= self.active_to)
-
-    @classmethod
-    def from_json(cls, member_id: str, data: Mapping[str, Any]) -> RosterMember:
-        """API.md roster shape, plus optional out_of_network_benefits, service_benefits,
-        non_covered_service_types and dependents."""
-        active_to = data.get("active_to")
-        oon = data.get("out_of_network_benefits")
-        return cls(
-            member_id=member_id, first_name=data["first_name"], last_name=data["last_name"],
-            birth_date=date.fromisoformat(data["birth_date"]),
-            plan_name=(data.get("plan") or {}).get("name") or "PLAN",
-            active_from=date.fromisoformat(data["active_from"]),
-            active_to=date.fromisoformat(active_to) if active_to else None,
-            benefits=Benefits.from_json(data.get("benefits")),
-            out_of_network=Benefits.from_json(oon) if oon else None,
-            service_benefits={k: Benefits.from_json(v) for k, v in (data.get("service_benefits") or {}).items()},
-            non_covered=frozenset(data.get("non_covered_service_types") or ()),
-            dependents=tuple(RosterDependent(d["first_name"], d["last_name"],
-                                             date.fromisoformat(d["birth_date"]), d.get("relationship", "19"))
-                             for d in data.get("dependents") or ()),
-        )
+def member_from_json(member_id: str, data: Mapping[str, Any]) -> RosterMember:
+    """API.md roster shape, plus optional out_of_network_benefits, service_benefits,
+    non_covered_service_types and dependents."""
+    active_to = data.get("active_to")
+    oon = data.get("out_of_network_benefits")
+    return RosterMember(
+        member_id=member_id, first_name=data["first_name"], last_name=data["last_name"],
+        birth_date=date.fromisoformat(data["birth_date"]),
+        plan_name=(data.get("plan") or {}).get("name") or "PLAN",
+        active_from=date.fromisoformat(data["active_from"]),
+        active_to=date.fromisoformat(active_to) if active_to else None,
+        benefits=_benefits(data.get("benefits")),
+        out_of_network=_benefits(oon) if oon else None,
+        service_benefits={k: _benefits(v) for k, v in (data.get("service_benefits") or {}).items()},
+        non_covered=frozenset(data.get("non_covered_service_types") or ()),
+        dependents=tuple(RosterDependent(d["first_name"], d["last_name"], date.fromisoformat(d["birth_date"]),
+                                         d.get("relationship", "19"))
+                         for d in data.get("dependents") or ()),
+    )
 
 
 DEMO_ROSTER: tuple[RosterMember, ...] = (
     RosterMember(
         member_id="HCO1000001", first_name="ALEX", last_name="RIVERA", birth_date=date(1990, 5, 17),
         plan_name="DEMO GOLD PPO", active_from=date(2026, 1, 1), active_to=date(2027, 12, 31),
-        benefits=Benefits(Decimal("25"), Decimal("0.2"), Decimal("350"), Decimal("2100")),
-        out_of_network=Benefits(Decimal("60"), Decimal("0.4"), Decimal("1500"), Decimal("6000")),
+        benefits=RosterBenefits("25", "0.2", "350", "2100"),
+        out_of_network=RosterBenefits("60", "0.4", "1500", "6000"),
         dependents=(RosterDependent("SAM", "RIVERA", date(2014, 9, 3)),),
     ),
     RosterMember(
         member_id="HCO1000002", first_name="JORDAN", last_name="LEE", birth_date=date(1978, 11, 2),
         plan_name="DEMO SILVER HMO", active_from=date(2024, 1, 1), active_to=date(2025, 12, 31),
-        benefits=Benefits(Decimal("40"), None, Decimal("0"), Decimal("900")),
+        benefits=RosterBenefits("40", None, "0", "900"),
     ),
 )
 
@@ -207,23 +165,23 @@ class PayerSimulator:
         if self.force_aaa:
             follow_up = "R" if self.force_aaa in RETRYABLE_REASONS else "C"
             return EligibilityResponse(inquiry, information_source_errors=(
-                AaaError(self.force_aaa, follow_up, level="information_source"),))
+                aaa(self.force_aaa, follow_up, level="information_source"),))
         if not is_valid_npi(inquiry.provider_npi):
             return EligibilityResponse(inquiry, information_receiver_errors=(
-                AaaError("43", "C", valid_request=False, level="information_receiver"),))
+                aaa("43", "C", valid_request=False, level="information_receiver"),))
         if inquiry.dependent is None and inquiry.birth_date is None:
-            return EligibilityResponse(inquiry, subscriber_errors=(AaaError("58", "C", valid_request=False),))
+            return EligibilityResponse(inquiry, subscriber_errors=(aaa("58", "C", valid_request=False),))
         member = self._members.get(inquiry.member_id.upper())
         if member is None:
-            return EligibilityResponse(inquiry, subscriber_errors=(AaaError("75", "C"),))
+            return EligibilityResponse(inquiry, subscriber_errors=(aaa("75", "C"),))
         if transliterate(member.last_name) != transliterate(inquiry.last_name):
-            return EligibilityResponse(inquiry, subscriber_errors=(AaaError("73", "C", valid_request=False),))
+            return EligibilityResponse(inquiry, subscriber_errors=(aaa("73", "C", valid_request=False),))
         if inquiry.dependent is None and inquiry.birth_date != member.birth_date:
-            return EligibilityResponse(inquiry, subscriber_errors=(AaaError("71", "C"),))
+            return EligibilityResponse(inquiry, subscriber_errors=(aaa("71", "C"),))
         if inquiry.dependent is not None:
             found = _find_dependent(member, inquiry.dependent)
             if found is None:
-                return EligibilityResponse(inquiry, dependent_errors=(AaaError("67", "C", level="dependent"),))
+                return EligibilityResponse(inquiry, dependent_errors=(aaa("67", "C", level="dependent"),))
             # The payer knows the relationship; the 271 returns it in 2100D INS.
             inquiry = replace(inquiry, dependent=replace(inquiry.dependent, relationship=found.relationship))
         dates = (DateInfo("346", member.active_from),
@@ -256,20 +214,15 @@ def _benefit_rows(member: RosterMember, inquiry: EligibilityInquiry) -> tuple[Be
     return tuple(rows)
 
 
-def _cost_rows(code: str, benefits: Benefits, network: str) -> list[BenefitRow]:
+def _cost_rows(code: str, benefits: RosterBenefits, network: str) -> list[BenefitRow]:
     rows = []
-    if benefits.copay is not None:
-        rows.append(BenefitRow("B", "IND", (code,), time_period="27", amount=benefits.copay,
-                               in_plan_network=network))
-    if benefits.coinsurance is not None:
-        rows.append(BenefitRow("A", "IND", (code,), time_period="27", percent=benefits.coinsurance,
-                               in_plan_network=network))
-    if benefits.deductible_remaining is not None:
-        rows.append(BenefitRow("C", "IND", (code,), time_period="29", amount=benefits.deductible_remaining,
-                               in_plan_network=network))
-    if benefits.out_of_pocket_remaining is not None:
-        rows.append(BenefitRow("G", "IND", (code,), time_period="29",
-                               amount=benefits.out_of_pocket_remaining, in_plan_network=network))
+    for eb, period, attr, value in (("B", "27", "amount", benefits.copay),
+                                    ("A", "27", "percent", benefits.coinsurance),
+                                    ("C", "29", "amount", benefits.deductible_remaining),
+                                    ("G", "29", "amount", benefits.out_of_pocket_remaining)):
+        if value is not None:
+            rows.append(replace(BenefitRow(eb, "IND", (code,), time_period=period, in_plan_network=network),
+                                **{attr: Decimal(value)}))
     return rows
 
 
@@ -323,7 +276,7 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             return
         try:
-            member = RosterMember.from_json(self.path[len(prefix):], body)
+            member = member_from_json(self.path[len(prefix):], body)
         except (KeyError, ValueError, TypeError, ArithmeticError):
             self._text(400, "invalid roster entry")
             return
@@ -439,7 +392,7 @@ def start_payer_sim(host: str = "127.0.0.1", port: int = 0,
     if roster is None:
         members: Iterable[RosterMember] = DEMO_ROSTER
     elif isinstance(roster, Mapping):
-        members = [RosterMember.from_json(k, v) for k, v in roster.items()]
+        members = [member_from_json(k, v) for k, v in roster.items()]
     else:
         members = roster
     simulator = PayerSimulator(members, clock=clock) if clock else PayerSimulator(members)

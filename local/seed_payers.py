@@ -13,7 +13,7 @@ import urllib.request
 from datetime import date
 from typing import Any
 
-from chalicelib.domain.eligibility import RosterBenefits, RosterMember, split_name
+from chalicelib.domain.eligibility import RosterBenefits, RosterMember, split_person_name
 from chalicelib.domain.payer_policy import Connector, PayerConfig
 from local.seed import demo_patients
 
@@ -32,7 +32,7 @@ def demo_roster() -> list[RosterMember]:
         for coverage in patient.coverages:
             if coverage.payer_id == PAYER_ID:
                 first, last = ((patient.given_name, patient.family_name) if patient.given_name and patient.family_name
-                               else split_name(patient.name))
+                               else split_person_name(patient.name))
                 members.append(RosterMember(coverage.member_id, first, last, patient.birth_date, PLAN, ACTIVE_FROM,
                                             ACTIVE_TO, BENEFITS))
     return members

@@ -24,7 +24,7 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from chalicelib.adapters.chime_regions import (  # re-exported: callers name the adapter, not its tables
@@ -36,6 +36,7 @@ from chalicelib.adapters.chime_regions import (  # re-exported: callers name the
 )
 from chalicelib.adapters.deadline import Deadline
 from chalicelib.domain.errors import VideoUnavailable
+from chalicelib.domain.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -116,31 +117,6 @@ class MeetingNotFound(LookupError):
     def __init__(self, operation: str, message: str) -> None:
         super().__init__(f"Chime {operation}: {message}")
         self.operation = operation
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Capped exponential backoff with full jitter: sleep U(0, min(cap, base * 2**n)).
-
-    `sleep` and `random` are injectable so tests run instantly and deterministically."""
-
-    max_attempts: int = 4
-    base_delay: float = 0.2
-    max_delay: float = 2.0
-    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
-    random: Callable[[], float] = field(default=random.random, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-
-    def delay(self, retry_number: int, retry_after: float | None = None) -> float:
-        ceiling = min(self.max_delay, self.base_delay * 2**retry_number)
-        jittered = self.random() * ceiling
-        if retry_after is not None:
-            # The server's Retry-After is a floor, but never past our own cap.
-            return max(jittered, min(retry_after, self.max_delay))
-        return jittered
 
 
 @dataclass(frozen=True)
@@ -230,9 +206,12 @@ class ChimeVideoRooms:
         retry: RetryPolicy | None = None,
         attempt_seconds: float = 4.0,
         control_region: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        random: Callable[[], float] = random.random,
     ) -> None:
         self._client = client
         self._retry = retry or RetryPolicy()
+        self._sleep, self._random = sleep, random  # injectable: tests run instantly and deterministically
         self.attempt_seconds = attempt_seconds
         self.control_region = control_region or getattr(getattr(client, "meta", None), "region_name", None)
 
@@ -332,7 +311,7 @@ class ChimeVideoRooms:
                     raise VideoUnavailable(
                         f"Chime {operation} failed {attempt} times; last error {failure.code}"
                     ) from error
-                delay = policy.delay(attempt - 1, failure.retry_after)
+                delay = policy.delay(attempt, self._random(), failure.retry_after)
                 if deadline is not None:
                     room = deadline.remaining() - self.attempt_seconds
                     if room < 0 or (failure.retry_after is not None and failure.retry_after > room):
@@ -340,7 +319,7 @@ class ChimeVideoRooms:
                         raise VideoUnavailable(f"Chime {operation}: {failure.code}, no time left to retry") from error
                     delay = min(delay, room)
                 log.warning("chime %s: %s, retry %d in %.3fs", operation, failure.code, attempt, delay)
-                policy.sleep(delay)
+                self._sleep(delay)
         raise AssertionError("unreachable: max_attempts must be >= 1")
 
 
@@ -412,10 +391,11 @@ def create_video_rooms(
     retry: RetryPolicy | None = None,
     connect_timeout: float = 1.0,
     read_timeout: float = 3.0,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> ChimeVideoRooms:
     region = control_region or control_region_for(stack_region)
     client = make_chime_client(region, endpoint_url, connect_timeout=connect_timeout, read_timeout=read_timeout)
     # One attempt's worst case: connect, then the read timeout, plus a little for the rest.
     return ChimeVideoRooms(
-        client, retry=retry, attempt_seconds=connect_timeout + read_timeout + 0.2, control_region=region
+        client, retry=retry, attempt_seconds=connect_timeout + read_timeout + 0.2, control_region=region, sleep=sleep
     )

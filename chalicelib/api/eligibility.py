@@ -10,7 +10,7 @@ from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
 from ..domain.errors import FieldError, ValidationFailed
-from ..domain.payer_policy import Connector, X12Partner
+from ..domain.payer_policy import Connector, PolicyOverride, X12Partner
 from ..schemas.eligibility import (
     CheckQuery,
     EligibilityCheckIn,
@@ -30,6 +30,7 @@ from .routing import MAX_BODY_BYTES, Call, endpoint, ok
 
 if TYPE_CHECKING:
     from ..domain.eligibility import EligibilityCheck, RosterMember
+    from ..services.eligibility.inputs import CheckInput
 
 eligibility = Blueprint(__name__)
 EDI_X12 = "application/edi-x12"
@@ -45,7 +46,8 @@ def put_payer(call: Call, payer_id: str) -> Response:
     body = call.body(PayerIn)
     _require_own_payer_path(call, payer_id)
     _valid_path("payer_id", payer_id, PayerId)
-    return ok(payer_json(services.eligibility.put_payer(call.caller, payer_id, body)))
+    name, connector, override = _payer_input(body)
+    return ok(payer_json(services.eligibility.put_payer(call.caller, payer_id, name, connector, override)))
 
 
 @endpoint(eligibility, "GET", "/v1/payers/{payer_id}", response=PayerOut,
@@ -60,7 +62,8 @@ def put_member(call: Call, payer_id: str, member_id: str) -> Response:
     body = call.body(MemberIn)
     _require_own_payer_path(call, payer_id)
     _valid_path("member_id", member_id, MemberId)
-    created, member = get_services().eligibility.put_member(call.caller, payer_id, member_id, body)
+    member = _roster_member(member_id, body)
+    created = get_services().eligibility.put_member(call.caller, payer_id, member)
     return ok(member_json(payer_id, member, created))
 
 
@@ -73,7 +76,7 @@ def create_check(call: Call) -> Response:
     body = call.body(EligibilityCheckIn)
     services.rate_limiter.hit_shared(call.caller, "eligibility", body.payer_id)
     return idempotent(call, "POST /v1/eligibility/checks",
-                      lambda: (200, check_json(services.eligibility.create_check(call.caller, body))))
+                      lambda: (200, check_json(services.eligibility.create_check(call.caller, _check_input(body)))))
 
 
 @endpoint(eligibility, "GET", "/v1/eligibility/checks/{check_id}", query=CheckQuery, response=EligibilityCheckOut,
@@ -122,6 +125,48 @@ def x12_exchange(call: Call) -> Response:
 # unauthenticated caller gets 401 before 415 (authentication first, on every route).
 record(replace(ROUTES["POST /v1/eligibility/x12"], content_types=(EDI_X12,), response=X12Text,
               extra={"response_content_type": EDI_X12}))
+
+
+# --- request bodies as the service's plain inputs --------------------------------------------------------
+
+def _payer_input(body: PayerIn) -> tuple[str, Connector, PolicyOverride]:
+    policy = body.telehealth_policy
+    modifiers = policy.modifiers if policy else None
+    override = PolicyOverride(
+        video_covered=policy.video.covered if policy and policy.video else None,
+        phone_covered=policy.phone.covered if policy and policy.phone else None,
+        place_of_service_home=policy.place_of_service_home if policy else None,
+        place_of_service_other=policy.place_of_service_other if policy else None,
+        modifiers_video=tuple(modifiers.video) if modifiers and modifiers.video is not None else None,
+        modifiers_phone=tuple(modifiers.phone) if modifiers and modifiers.phone is not None else None,
+    )
+    x12 = body.connector.x12
+    partner = X12Partner(**x12.model_dump(exclude_none=True)) if x12 else X12Partner()
+    return body.name, Connector(body.connector.kind, body.connector.url, partner), override
+
+
+def _roster_member(member_id: str, body: MemberIn) -> RosterMember:
+    from ..domain.eligibility import RosterBenefits, RosterMember
+
+    b = body.benefits
+    return RosterMember(
+        member_id=member_id, first_name=body.first_name, last_name=body.last_name, birth_date=body.birth_date,
+        plan_name=body.plan.name if body.plan else None, active_from=body.active_from, active_to=body.active_to,
+        benefits=RosterBenefits(b.copay, b.coinsurance, b.deductible_remaining, b.out_of_pocket_remaining))
+
+
+def _check_input(body: EligibilityCheckIn) -> CheckInput:
+    from ..domain.eligibility import DependentPatient
+    from ..services.eligibility.inputs import CheckInput, MemberRef
+
+    m, d = body.member, body.dependent
+    return CheckInput(
+        payer_id=body.payer_id, member=MemberRef(m.member_id, m.first_name, m.last_name, m.birth_date),
+        service=body.service, modality=body.modality, date_of_service=body.date_of_service,
+        dependent=DependentPatient(d.first_name, d.last_name, d.birth_date, d.relationship) if d else None,
+        provider_npi=body.provider_npi, provider_name=body.provider_name, discipline=body.discipline,
+        patient_jurisdiction=body.patient_jurisdiction, patient_location_type=body.patient_location_type,
+        clinician_id=body.clinician_id, patient_id=body.patient_id)
 
 
 # --- helpers and presenters ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ makes our Lambda open a connection. Two layers refuse anything that is not a pub
    is not globally routable, including IPv4 addresses embedded in IPv4-mapped, 6to4 and Teredo
    IPv6 addresses.
 
-Redirects are never followed (adapters/payers.py), so a 3xx cannot lead anywhere unchecked.
+Redirects are never followed (adapters/payer_http.py), so a 3xx cannot lead anywhere unchecked.
 """
 
 from __future__ import annotations

@@ -25,9 +25,6 @@ from datetime import date, datetime
 
 from .model import Modality
 from .payer_policy import TelehealthTerms
-from .x12_text import split_person_name, x12_text
-
-__all__ = ["split_name", "x12_text"]  # kept here for callers that predate domain/x12_text.py
 
 FINAL_STATUSES = frozenset({"active", "inactive", "not_found", "error"})
 CACHEABLE_STATUSES = frozenset({"active", "inactive", "not_found"})
@@ -48,7 +45,7 @@ class Owner:
 
 @dataclass(frozen=True)
 class RosterBenefits:
-    """In-network cost share. Money as decimal strings ("25.00"), coinsurance a fraction ("0.2")."""
+    """Cost share of one network tier. Money as decimal strings ("25.00"), coinsurance a fraction ("0.2")."""
 
     copay: str | None = None
     coinsurance: str | None = None
@@ -57,7 +54,18 @@ class RosterBenefits:
 
 
 @dataclass(frozen=True)
+class RosterDependent:
+    first_name: str = field(repr=False)
+    last_name: str = field(repr=False)
+    birth_date: date = field(repr=False)
+    relationship: str = "19"  # INS02: 01 spouse, 19 child, 34 other adult
+
+
+@dataclass(frozen=True)
 class RosterMember:
+    """One member a payer uploaded (PUT /v1/payers/{id}/members/{member_id}), or one of the local payer
+    simulator's (local/payer_sim.py), which also uses the tiers, exclusions and dependents below."""
+
     member_id: str = field(repr=False)
     first_name: str = field(repr=False)
     last_name: str = field(repr=False)
@@ -65,7 +73,11 @@ class RosterMember:
     plan_name: str | None
     active_from: date
     active_to: date | None = None
-    benefits: RosterBenefits = field(default_factory=RosterBenefits)
+    benefits: RosterBenefits = field(default_factory=RosterBenefits)  # in-network, every service type
+    out_of_network: RosterBenefits | None = None
+    service_benefits: dict[str, RosterBenefits] = field(default_factory=dict)  # in-network, per service type
+    non_covered: frozenset[str] = frozenset()  # service types the plan excludes (EB*I)
+    dependents: tuple[RosterDependent, ...] = ()
 
     def active_on(self, day: date) -> bool:
         return self.active_from <= day and (self.active_to is None or day <= self.active_to)
@@ -136,10 +148,14 @@ class Rejection:
 
 @dataclass(frozen=True)
 class AaaEntry:
-    code: str
+    """An AAA segment: the payer could not answer (part of) the request. ``level``: information_source |
+    information_receiver | subscriber | dependent | benefit (or envelope, for our own TRN check)."""
+
+    code: str  # AAA03
     description: str | None
     level: str
-    follow_up_action: str | None = None
+    follow_up_action: str | None = None  # AAA04
+    valid_request: bool = True  # AAA01 Y/N
 
 
 @dataclass(frozen=True)
@@ -153,7 +169,7 @@ class Benefits:
 
 @dataclass(frozen=True)
 class PayerAnswer:
-    """A 271 read for the asked service types (adapters/x12.summarize_benefits, as plain data)."""
+    """A payer's answer for the asked service types (x12/benefits.summarize_benefits reads it from a 271)."""
 
     status: str  # active | inactive | not_found | error
     plan_name: str | None = None
@@ -286,26 +302,35 @@ def needs_recheck(previous_status: str, before_modality: Modality, after_modalit
     return before_day.year != after_day.year
 
 
-# --- retries --------------------------------------------------------------------------------------
+# --- a call to a payer that failed ------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Capped exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter")."""
+class PayerCallFailed(Exception):
+    """One attempt at a payer failed: a short code (timeout, network, http_503, ...), never payer text or PHI."""
 
-    max_attempts: int = 4
-    base_seconds: float = 0.25
-    cap_seconds: float = 2.0
+    def __init__(self, code: str, retryable: bool) -> None:
+        super().__init__(code)
+        self.code = code
+        self.retryable = retryable
 
-    def delay(self, attempt: int, unit_random: float) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based); unit_random in [0, 1)."""
-        return unit_random * min(self.cap_seconds, self.base_seconds * 2 ** (attempt - 1))
 
+# --- re-polling a pending check ------------------------------------------------------------------
 
 def repoll_delay_seconds(polls: int, base_seconds: float, cap_seconds: float) -> float:
     """How long a pending check waits before the next read may ask the payer again."""
     return float(min(cap_seconds, base_seconds * 2 ** max(polls, 0)))
 
 
-# --- names in X12 ---------------------------------------------------------------------------------
+# --- names ----------------------------------------------------------------------------------------
 
-split_name = split_person_name
+def split_person_name(full_name: str) -> tuple[str, str]:
+    """(given, family) from a single name field: the last word is the family name.
+
+    Only for records that have no given/family fields (older patients, clinicians): a payer match on
+    "Maria de la Cruz" needs family_name "de la Cruz", which only the record itself can say.
+    """
+    words = full_name.split()
+    if not words:
+        return "UNKNOWN", "UNKNOWN"
+    if len(words) == 1:
+        return words[0], words[0]
+    return " ".join(words[:-1]), words[-1]

@@ -31,7 +31,7 @@ def test_extreme_date_times_are_400_on_every_route_that_takes_one(world, admin, 
 
 
 def test_a_270_for_a_birth_date_before_year_1000_has_an_eight_digit_date():
-    from chalicelib.adapters.x12 import _d8
+    from chalicelib.x12.syntax import d8
 
-    assert _d8(date(42, 3, 28)) == "00420328"
-    assert _d8(date(1988, 5, 17)) == "19880517"
+    assert d8(date(42, 3, 28)) == "00420328"
+    assert d8(date(1988, 5, 17)) == "19880517"

@@ -38,7 +38,7 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def rooms(chime: Any, recorder: Recorder) -> ChimeVideoRooms:
-    return ChimeVideoRooms(chime, retry=RetryPolicy(max_attempts=3, sleep=recorder.sleep, random=lambda: 0.5))
+    return ChimeVideoRooms(chime, retry=RetryPolicy(max_attempts=3), sleep=recorder.sleep, random=lambda: 0.5)
 
 
 def open_room(rooms: ChimeVideoRooms, generation: int = 0) -> MeetingInfo:
@@ -53,7 +53,7 @@ def test_concurrent_joins_by_patient_and_clinician_converge_on_one_meeting(
     results: dict[str, MeetingInfo] = {}
 
     def join(who: str) -> None:
-        rooms = ChimeVideoRooms(client_for(), retry=RetryPolicy(sleep=lambda _: None))
+        rooms = ChimeVideoRooms(client_for(), sleep=lambda _: None)
         barrier.wait()
         results[who] = open_room(rooms)
 
@@ -128,7 +128,7 @@ def test_read_timeout_is_retried_and_the_token_keeps_it_to_one_meeting(
 ) -> None:
     # GIVEN the first CreateMeeting answers after the client has stopped waiting
     impatient = ChimeVideoRooms(
-        client_for(read_timeout=0.3), retry=RetryPolicy(max_attempts=3, sleep=recorder.sleep, random=lambda: 0.5)
+        client_for(read_timeout=0.3), retry=RetryPolicy(max_attempts=3), sleep=recorder.sleep, random=lambda: 0.5
     )
     emulator.backend.inject_fault("CreateMeeting", None, delay_seconds=1.0)
 
@@ -151,7 +151,7 @@ def test_not_found_for_admit_and_end_of_an_ended_meeting(rooms: ChimeVideoRooms)
 
 
 def test_factory_builds_a_client_for_the_control_region(emulator: EmulatorServer) -> None:
-    rooms = create_video_rooms("ca-central-1", emulator.base_url, retry=RetryPolicy(sleep=lambda _: None))
+    rooms = create_video_rooms("ca-central-1", emulator.base_url, sleep=lambda _: None)
     media_region = choose_media_region("ca-central-1", "CA-ON")
 
     meeting = rooms.find_or_create_meeting("appt-ca", 0, "mtg-ca", media_region)

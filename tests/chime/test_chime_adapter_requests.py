@@ -90,8 +90,8 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def rooms(client: Any, recorder: Recorder) -> ChimeVideoRooms:
-    policy = RetryPolicy(max_attempts=3, base_delay=0.2, max_delay=2.0, sleep=recorder.sleep, random=recorder.random)
-    return ChimeVideoRooms(client, retry=policy)
+    policy = RetryPolicy(max_attempts=3, base_seconds=0.2, cap_seconds=2.0)
+    return ChimeVideoRooms(client, retry=policy, sleep=recorder.sleep, random=recorder.random)
 
 
 def create_params(token: str = "appt-token-1", generation: int = 0) -> dict[str, str]:
@@ -223,10 +223,10 @@ def test_throttling_is_retried_with_capped_full_jitter_backoff_then_succeeds(
 
 
 def test_backoff_is_capped_at_max_delay() -> None:
-    policy = RetryPolicy(base_delay=0.2, max_delay=2.0, random=lambda: 1.0)
-    assert [policy.delay(n) for n in range(6)] == pytest.approx([0.2, 0.4, 0.8, 1.6, 2.0, 2.0])
-    assert policy.delay(0, retry_after=5.0) == pytest.approx(2.0)
-    assert policy.delay(0, retry_after=0.5) == pytest.approx(0.5)
+    policy = RetryPolicy(base_seconds=0.2, cap_seconds=2.0)
+    assert [policy.delay(n, 1.0) for n in range(1, 7)] == pytest.approx([0.2, 0.4, 0.8, 1.6, 2.0, 2.0])
+    assert policy.delay(1, 1.0, retry_after=5.0) == pytest.approx(2.0)
+    assert policy.delay(1, 1.0, retry_after=0.5) == pytest.approx(0.5)
 
 
 def test_gives_up_after_max_attempts_with_video_unavailable(
@@ -442,7 +442,7 @@ def test_calls_sharing_one_deadline_stop_before_it_and_never_sleep_past_it(clien
         fake.sleep(seconds)
 
     rooms = ChimeVideoRooms(
-        client, retry=RetryPolicy(max_attempts=4, sleep=sleep, random=lambda: 1.0), attempt_seconds=4.0
+        client, retry=RetryPolicy(max_attempts=4), sleep=sleep, random=lambda: 1.0, attempt_seconds=4.0
     )
     deadline = Deadline(15.0, fake)
     original = client.get_meeting
@@ -468,7 +468,7 @@ def test_an_attempt_that_cannot_finish_before_the_deadline_is_not_started(client
     from chalicelib.adapters.deadline import Deadline
 
     fake = FakeTime(attempt_cost=0.0)
-    rooms = ChimeVideoRooms(client, retry=RetryPolicy(sleep=fake.sleep), attempt_seconds=4.0)
+    rooms = ChimeVideoRooms(client, sleep=fake.sleep, attempt_seconds=4.0)
     deadline = Deadline(15.0, fake)
     fake.now = 11.5  # 3.5 s left, one attempt may take 4
 

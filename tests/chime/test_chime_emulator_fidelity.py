@@ -55,8 +55,8 @@ def test_the_adapter_retries_a_conflict_and_both_joiners_get_one_meeting(slow_em
 
     def join() -> None:
         rooms = ChimeVideoRooms(chime_client(slow_emulator.base_url),
-                                retry=RetryPolicy(max_attempts=4, sleep=lambda s: (sleeps.append(s), _pause(0.4))[0],
-                                                  random=lambda: 0.5))
+                                retry=RetryPolicy(max_attempts=4), sleep=lambda s: (sleeps.append(s), _pause(0.4))[0],
+                                random=lambda: 0.5)
         found.append(rooms.find_or_create_meeting("appt-9", 0, "mtg-9", "us-east-1").meeting_id)
 
     threads = [threading.Thread(target=join) for _ in range(2)]
@@ -85,7 +85,7 @@ def test_the_account_quota_of_live_meetings_answers_limit_exceeded(clock: Manual
         with pytest.raises(ClientError) as raised:
             _create(chime, "t-4")
         assert raised.value.response["Error"]["Code"] == "LimitExceededException"
-        rooms = ChimeVideoRooms(chime, retry=RetryPolicy(sleep=lambda _: None))
+        rooms = ChimeVideoRooms(chime, sleep=lambda _: None)
         with pytest.raises(VideoUnavailable):  # the API's phone fallback, never a retry storm
             rooms.find_or_create_meeting("appt-5", 0, "mtg-5", "us-east-1")
         chime.delete_meeting(MeetingId=first["MeetingId"])

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from chalicelib.adapters.x12 import parse_271
+from chalicelib.x12.read_271 import parse_271
 from tests.eligibility.conftest import check_body, new_patient, roster_entry
 
 pytestmark = pytest.mark.api
@@ -194,6 +194,8 @@ def test_a_roster_payer_answers_from_the_members_it_uploaded(scheduler, payer, p
     assert video["telehealth"] == {"covered": True, "place_of_service": "10", "modifiers": ["95"]}
     assert phone["telehealth"] == {"covered": False, "place_of_service": "02", "modifiers": ["93"]}
     assert phone["benefits"]["in_network"] is None  # no clinician named: nobody knows
+    raw = scheduler.get(f"/v1/eligibility/checks/{video['check_id']}?include=raw271").json["raw_271"]
+    assert parse_271(raw).echoed_trace_numbers == (video["check_id"].replace("_", "").upper(),)  # kept, like a payer's
 
 
 def test_an_unconfigured_payer_and_bad_requests_are_refused_with_named_fields(scheduler):

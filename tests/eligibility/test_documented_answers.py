@@ -35,7 +35,7 @@ def _fits(document, path, method, response):
 
 
 def test_payer_member_check_and_x12_answers_fit_the_document(document, payer, payer_id, scheduler, x12_payer, sim):
-    from chalicelib.adapters.x12 import write_270
+    from chalicelib.x12.write_270 import write_270
     from tests.eligibility.test_x12_api import ENVELOPE
     from tests.x12.conftest import JANE_90834
 

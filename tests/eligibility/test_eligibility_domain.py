@@ -9,18 +9,18 @@ import pytest
 
 from chalicelib.domain.connector_url import ConnectorUrlNotAllowed, address_refusal, check_connector_url
 from chalicelib.domain.eligibility import (
-    RetryPolicy,
     TelehealthCoverage,
     appointment_status,
     needs_recheck,
-    split_name,
+    split_person_name,
     telehealth_coverage,
-    x12_text,
 )
 from chalicelib.domain.model import Modality
 from chalicelib.domain.payer_policy import PayerDefaults, PolicyOverride, TelehealthTerms, effective_policy
+from chalicelib.domain.retry import RetryPolicy
 from chalicelib.domain.ruleref import RuleRef
 from chalicelib.rules.bundle import RulesError, validate_sources
+from chalicelib.x12.text import x12_text
 from tests.rules._support import copy_sources, source_rulebook
 
 pytestmark = pytest.mark.unit
@@ -134,8 +134,8 @@ def test_the_api_policy_wins_field_by_field_over_the_rules_default():
 
 
 def test_names_for_x12():
-    assert split_name("Jordan Demo-Patient") == ("Jordan", "Demo-Patient")
-    assert split_name("Mary Ann van Dyke") == ("Mary Ann van", "Dyke")
+    assert split_person_name("Jordan Demo-Patient") == ("Jordan", "Demo-Patient")
+    assert split_person_name("Mary Ann van Dyke") == ("Mary Ann van", "Dyke")
     assert x12_text("O'Brien*~^:Jr", 60) == "O'BRIEN JR"
     assert x12_text("Dr. Ada Rivera", 5) == "DR. A" and x12_text("***", 10) == "UNKNOWN"
 

@@ -8,7 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from chalicelib.adapters.x12 import Envelope, write_270
+from chalicelib.x12.envelope import Envelope
+from chalicelib.x12.write_270 import write_270
 from tests.eligibility.conftest import roster_entry
 from tests.x12.conftest import JANE_90834
 

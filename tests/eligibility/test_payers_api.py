@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.adapters.payers import UrlPolicy
+from chalicelib.adapters.payer_http import UrlPolicy
 from tests.eligibility.conftest import roster_entry
 
 pytestmark = pytest.mark.api

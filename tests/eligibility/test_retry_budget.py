@@ -8,16 +8,15 @@ from typing import Any
 
 import pytest
 
-from chalicelib.adapters.payers import PayerCallFailed
 from chalicelib.domain.access import Caller
-from chalicelib.domain.eligibility import CheckRequest, Owner
+from chalicelib.domain.eligibility import CheckRequest, Owner, PayerCallFailed
 from chalicelib.domain.model import Modality
 from chalicelib.domain.payer_policy import Connector, PayerConfig
 from chalicelib.rules.bundle import rulebook
-from chalicelib.services.eligibility import EligibilityService
+from chalicelib.services.eligibility.service import EligibilityService
 from chalicelib.settings import EligibilitySettings
 
-pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("aws")]  # the control-number counter is a DynamoDB item
+pytestmark = pytest.mark.unit
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 
 
@@ -75,6 +74,17 @@ class Checks:
         return check
 
 
+class ControlNumbers:
+    """The sender's ISA13 counter (a DynamoDB item in production): counts up from 1."""
+
+    def __init__(self) -> None:
+        self.issued = 0
+
+    def next(self, sender_qualifier: str, sender_id: str) -> int:
+        self.issued += 1
+        return self.issued
+
+
 class Audit:
     def __init__(self) -> None:
         self.entries: list[tuple[str, str]] = []
@@ -93,7 +103,7 @@ def _service(time: Time, payer: SlowPayer, budget: float, unit_random: float = 0
     service = EligibilityService(
         Payers(), Checks(), None, rulebook, lambda: NOW, lambda prefix: f"{prefix}_1", audit,  # type: ignore[arg-type]
         settings, None, lambda *parts: "digest", http=payer, rng=lambda: unit_random,  # type: ignore[arg-type]
-        sleep=time.sleep, monotonic=time.monotonic)
+        sleep=time.sleep, monotonic=time.monotonic, control_numbers=ControlNumbers())
     return service, audit
 
 

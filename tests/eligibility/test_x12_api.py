@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import date, datetime
 
 import pytest
 
-from chalicelib.adapters.x12 import Envelope, Separators, parse_271, summarize_benefits, write_270
+from chalicelib.x12.benefits import summarize_benefits
+from chalicelib.x12.envelope import Envelope
+from chalicelib.x12.read_271 import parse_271
+from chalicelib.x12.syntax import Separators
+from chalicelib.x12.write_270 import write_270
 from tests.eligibility.conftest import roster_entry
 from tests.x12.conftest import JANE_90834
 
@@ -49,7 +53,7 @@ def test_a_270_gets_a_271_that_echoes_the_trace_and_carries_the_benefit_rows(pay
     assert "~EB*A*IND*MH^A6***27**.2****Y~" in text
     summary = summarize_benefits(parsed, ["MH", "A6"])
     assert summary.status == "active"
-    assert summary.benefits_json() == {"copay": "25.00", "coinsurance": "0.2", "deductible_remaining": "350.50",
+    assert asdict(summary.benefits) == {"copay": "25.00", "coinsurance": "0.2", "deductible_remaining": "350.50",
                                        "out_of_pocket_remaining": "2100.00", "in_network": None}
     assert (summary.plan_begin, summary.plan_end) == (date(2026, 1, 1), date(2026, 12, 31))
 
@@ -73,8 +77,8 @@ def test_roster_outcomes_as_aaa_errors(payer, roster_payer):
     later = parse_271(payer.post("/v1/eligibility/x12", raw=_270(roster_payer, date_of_service=date(2027, 1, 4)),
                                  headers=EDI).raw.decode())
 
-    assert [a.reason_code for a in unknown.aaa_errors] == ["75"]
-    assert [a.reason_code for a in wrong_birth.aaa_errors] == ["71"]
+    assert [a.code for a in unknown.aaa_errors] == ["75"]
+    assert [a.code for a in wrong_birth.aaa_errors] == ["71"]
     assert summarize_benefits(later, ["MH"]).status == "inactive"
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.x12_text import NotRepresentable, split_person_name, transliterate, x12_text
+from chalicelib.domain.eligibility import split_person_name
+from chalicelib.x12.text import NotRepresentable, transliterate, x12_text
 
 
 @pytest.mark.parametrize(("name", "basic"), [

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from chalicelib.adapters.x12 import Dependent, EligibilityInquiry, Envelope, EqStyle, Separators
-from local.payer_sim import Benefits, PayerSimServer, RosterDependent, RosterMember, start_payer_sim
+from chalicelib.domain.eligibility import RosterBenefits, RosterDependent, RosterMember
+from chalicelib.x12.envelope import Envelope
+from chalicelib.x12.inquiry import Dependent, EligibilityInquiry
+from chalicelib.x12.syntax import Separators
+from chalicelib.x12.write_270 import EqStyle
+from local.payer_sim import PayerSimServer, start_payer_sim
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SIM_NOW = datetime(2026, 3, 2, 9, 16)
@@ -105,22 +108,21 @@ def build_roster() -> tuple[RosterMember, ...]:
         RosterMember(
             member_id="W100200300", first_name="JANE", last_name="DOE", birth_date=date(1985, 4, 12),
             plan_name="GOLD PPO 500", active_from=date(2026, 1, 1), active_to=date(2026, 12, 31),
-            benefits=Benefits(Decimal("25"), Decimal("0.2"), Decimal("350.50"), Decimal("2100")),
-            out_of_network=Benefits(Decimal("60"), Decimal("0.4"), Decimal("1500"), Decimal("6000")),
-            service_benefits={"A6": Benefits(Decimal("30"), Decimal("0.2"), Decimal("350.50"),
-                                             Decimal("2100"))},
+            benefits=RosterBenefits("25", "0.2", "350.50", "2100"),
+            out_of_network=RosterBenefits("60", "0.4", "1500", "6000"),
+            service_benefits={"A6": RosterBenefits("30", "0.2", "350.50", "2100")},
             non_covered=frozenset({"BD"}),
         ),
         RosterMember(
             member_id="HCO1000001", first_name="ALEX", last_name="RIVERA", birth_date=date(1990, 5, 17),
             plan_name="FAMILY PPO", active_from=date(2026, 1, 1),
-            benefits=Benefits(Decimal("20"), Decimal("0.1"), Decimal("800"), Decimal("4000")),
+            benefits=RosterBenefits("20", "0.1", "800", "4000"),
             dependents=(RosterDependent("SAM", "RIVERA", date(2014, 9, 3)),),
         ),
         RosterMember(
             member_id="HCO1000002", first_name="JORDAN", last_name="LEE", birth_date=date(1978, 11, 2),
             plan_name="DEMO SILVER HMO", active_from=date(2024, 1, 1), active_to=date(2025, 12, 31),
-            benefits=Benefits(Decimal("40")),
+            benefits=RosterBenefits("40"),
         ),
     )
 

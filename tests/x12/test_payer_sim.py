@@ -7,14 +7,17 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 import requests
 
-from chalicelib.adapters.x12 import Envelope, parse_271, summarize_benefits, write_270
+from chalicelib.x12.benefits import summarize_benefits
+from chalicelib.x12.envelope import Envelope
+from chalicelib.x12.read_271 import parse_271
+from chalicelib.x12.write_270 import write_270
 from local.payer_sim import EDI_CONTENT_TYPE, start_payer_sim
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,7 +50,7 @@ def test_an_active_member_round_trips_over_http(payer_sim, http, jane_inquiry):
     assert (parsed.envelope.sender_id, parsed.envelope.receiver_id) == ("PAYERSIM", "HCORCH")
     summary = summarize_benefits(parsed, ["MH", "A6"])
     assert summary.status == "active"
-    assert summary.benefits_json() == {"copay": "25.00", "coinsurance": "0.2", "deductible_remaining": "350.50",
+    assert asdict(summary.benefits) == {"copay": "25.00", "coinsurance": "0.2", "deductible_remaining": "350.50",
                                        "out_of_pocket_remaining": "2100.00", "in_network": None}
     assert (summary.plan_name, summary.plan_begin, summary.plan_end) == ("GOLD PPO 500", date(2026, 1, 1),
                                                                          date(2026, 12, 31))
@@ -61,10 +64,10 @@ def test_each_service_type_gets_its_own_rows_and_equal_rows_share_one_eb(payer_s
 
     copays = [(r.service_type_codes, r.amount, r.in_plan_network) for r in parsed.benefits if r.code == "B"]
     assert copays == [(("MH",), 25, "Y"), (("A6",), 30, "Y"), (("MH", "A6"), 60, "N")]
-    assert summarize_benefits(parsed, ["A6", "MH"]).benefits_json()["copay"] == "30.00"
+    assert asdict(summarize_benefits(parsed, ["A6", "MH"]).benefits)["copay"] == "30.00"
     oon = summarize_benefits(parsed, ["MH"], provider_in_network=False)
-    assert oon.benefits_json()["copay"] == "60.00"
-    assert oon.benefits_json()["out_of_pocket_remaining"] == "6000.00"
+    assert asdict(oon.benefits)["copay"] == "60.00"
+    assert asdict(oon.benefits)["out_of_pocket_remaining"] == "6000.00"
 
 
 @pytest.mark.parametrize(("change", "status", "aaa"), [
@@ -81,8 +84,8 @@ def test_roster_outcomes(payer_sim, http, jane_inquiry, change, status, aaa):
 
     summary = summarize_benefits(parsed, ["MH", "A6"])
     assert summary.status == status
-    assert [(e.reason_code, e.description) for e in summary.aaa_errors] == aaa
-    assert summary.trace_numbers == ("CHK-90834-0001",)
+    assert [(e.code, e.description) for e in summary.aaa_errors] == aaa
+    assert parsed.echoed_trace_numbers == ("CHK-90834-0001",)
 
 
 def test_coverage_ended_before_the_date_of_service_is_inactive_with_plan_dates(payer_sim, http, jane_inquiry):
@@ -94,7 +97,7 @@ def test_coverage_ended_before_the_date_of_service_is_inactive_with_plan_dates(p
 
     assert [(r.code, r.service_type_codes) for r in parsed.benefits] == [("6", ("30",))]
     summary = summarize_benefits(parsed, ["MH"])
-    assert (summary.status, summary.plan_end, summary.copay) == ("inactive", date(2025, 12, 31), None)
+    assert (summary.status, summary.plan_end, summary.benefits.copay) == ("inactive", date(2025, 12, 31), None)
 
 
 def test_a_dependent_is_answered_in_the_dependent_loop(payer_sim, http, golden_270, read_fixture):
@@ -106,7 +109,7 @@ def test_a_dependent_is_answered_in_the_dependent_loop(payer_sim, http, golden_2
     parsed = parse_271(answer.text)
     assert (parsed.dependent.first_name, parsed.dependent.relationship) == ("SAM", "19")
     assert parsed.echoed_trace_numbers == ("CHK-DEP-0001",)
-    assert summarize_benefits(parsed, ["MH"]).benefits_json()["copay"] == "20.00"
+    assert asdict(summarize_benefits(parsed, ["MH"]).benefits)["copay"] == "20.00"
 
 
 def test_an_unknown_dependent_gets_aaa_67_in_the_dependent_loop(payer_sim, http, golden_270):
@@ -117,7 +120,7 @@ def test_an_unknown_dependent_gets_aaa_67_in_the_dependent_loop(payer_sim, http,
     summary = summarize_benefits(parse_271(_ask(http, base_url, stranger).text), ["MH"])
 
     assert summary.status == "not_found"
-    assert [(e.reason_code, e.level) for e in summary.aaa_errors] == [("67", "dependent")]
+    assert [(e.code, e.level) for e in summary.aaa_errors] == [("67", "dependent")]
 
 
 @pytest.mark.parametrize(("old", "new", "status", "code", "level"), [
@@ -137,8 +140,8 @@ def test_a_270_from_elsewhere_with_bad_identification_gets_aaa_not_a_crash(payer
     assert answer.status_code == 200
     summary = summarize_benefits(parse_271(answer.text), ["MH"])
     assert summary.status == status
-    assert [(e.reason_code, e.level) for e in summary.aaa_errors] == [(code, level)]
-    assert summary.trace_numbers == ("CHK-90834-0001",)
+    assert [(e.code, e.level) for e in summary.aaa_errors] == [(code, level)]
+    assert parse_271(answer.text).echoed_trace_numbers == ("CHK-90834-0001",)
 
 
 def test_a_service_the_plan_excludes_is_non_covered(payer_sim, http, jane_inquiry):
@@ -147,7 +150,7 @@ def test_a_service_the_plan_excludes_is_non_covered(payer_sim, http, jane_inquir
     parsed = parse_271(_ask(http, base_url, replace(jane_inquiry, service_type_codes=["BD"])).text)
 
     summary = summarize_benefits(parsed, ["BD"])
-    assert (summary.status, summary.service_covered, summary.copay) == ("active", False, None)
+    assert (summary.status, summary.service_covered, summary.benefits.copay) == ("active", False, None)
 
 
 def test_forced_aaa_42_answers_unable_to_respond_until_reset(payer_sim, http, jane_inquiry):
@@ -159,7 +162,7 @@ def test_forced_aaa_42_answers_unable_to_respond_until_reset(payer_sim, http, ja
     recovered = summarize_benefits(parse_271(_ask(http, base_url, jane_inquiry).text), ["MH"])
 
     assert (unavailable.status, unavailable.retryable) == ("error", True)
-    assert [(e.reason_code, e.level, e.follow_up_action) for e in unavailable.aaa_errors] == [
+    assert [(e.code, e.level, e.follow_up_action) for e in unavailable.aaa_errors] == [
         ("42", "information_source", "R")]
     assert recovered.status == "active"
 
@@ -201,7 +204,7 @@ def test_a_member_added_over_http_is_answered(payer_sim, http, jane_inquiry):
 
     assert put.status_code == 200
     assert summary.plan_name == "BRONZE EPO"
-    assert summary.benefits_json() == {"copay": "45.00", "coinsurance": "0.3", "deductible_remaining": "2000.00",
+    assert asdict(summary.benefits) == {"copay": "45.00", "coinsurance": "0.3", "deductible_remaining": "2000.00",
                                        "out_of_pocket_remaining": "7000.00", "in_network": None}
 
 

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from chalicelib.adapters.x12 import (
-    BenefitRow,
-    DateInfo,
-    Entity,
-    Procedure,
-    Reference,
-    Separators,
-    TraceNumber,
-    parse_271,
-    summarize_benefits,
-)
+from chalicelib.x12 import codes
+from chalicelib.x12.benefits import summarize_benefits
+from chalicelib.x12.read_271 import parse_271
+from chalicelib.x12.response import BenefitRow, DateInfo, Entity, Procedure, Reference, TraceNumber
+from chalicelib.x12.syntax import Separators
 
 
 def test_active_271_reads_payer_provider_member_and_plan(read_fixture):
@@ -63,17 +58,16 @@ def test_summary_prefers_the_in_network_individual_rows(read_fixture):
     summary = summarize_benefits(parse_271(read_fixture("271_active_mh.x12")), ["MH", "A6"])
 
     assert summary.status == "active"
-    assert summary.benefits_json() == {"copay": "25.00", "coinsurance": "0.2", "deductible_remaining": "350.50",
+    assert asdict(summary.benefits) == {"copay": "25.00", "coinsurance": "0.2", "deductible_remaining": "350.50",
                                        "out_of_pocket_remaining": "2100.00", "in_network": None}
     assert summary.benefit_network == "Y"
-    assert summary.trace_numbers == ("CHK-90834-0001",)
-    assert summary.to_json()["plan"] == {"name": "GOLD PPO 500"}
+    assert summary.plan_name == "GOLD PPO 500"
 
 
 def test_summary_for_a_provider_known_to_be_out_of_network_uses_the_out_of_network_rows(read_fixture):
     summary = summarize_benefits(parse_271(read_fixture("271_active_mh.x12")), ["MH"], provider_in_network=False)
 
-    assert summary.benefits_json() == {"copay": "60.00", "coinsurance": "0.4", "deductible_remaining": "1500.00",
+    assert asdict(summary.benefits) == {"copay": "60.00", "coinsurance": "0.4", "deductible_remaining": "1500.00",
                                        "out_of_pocket_remaining": "6000.00", "in_network": False}
     assert summary.benefit_network == "N"
 
@@ -83,7 +77,7 @@ def test_eb12_alone_never_claims_the_provider_is_in_network(read_fixture):
     summary = summarize_benefits(parse_271(read_fixture("271_dependent.x12")), ["MH"])
 
     assert summary.benefit_network == "Y"
-    assert summary.in_network is None
+    assert summary.benefits.in_network is None
 
 
 @pytest.mark.parametrize(("asked", "procedure", "copay", "network"), [
@@ -99,7 +93,7 @@ def test_copay_comes_from_the_first_asked_service_type_that_has_rows(read_fixtur
 
     summary = summarize_benefits(parsed, asked, procedure_code=procedure)
 
-    assert summary.benefits_json()["copay"] == copay
+    assert asdict(summary.benefits)["copay"] == copay
     assert summary.benefit_network == network
 
 
@@ -139,7 +133,7 @@ def test_inactive_coverage_reports_no_cost_share(read_fixture):
     summary = summarize_benefits(parsed, ["MH", "A6"])
 
     assert summary.status == "inactive"
-    assert summary.benefits_json() == {"copay": None, "coinsurance": None, "deductible_remaining": None,
+    assert asdict(summary.benefits) == {"copay": None, "coinsurance": None, "deductible_remaining": None,
                                        "out_of_pocket_remaining": None, "in_network": None}
     assert (summary.plan_name, summary.plan_begin, summary.plan_end) == ("DEMO SILVER HMO", date(2024, 1, 1),
                                                                          date(2025, 12, 31))
@@ -161,18 +155,18 @@ def test_aaa_errors_map_to_status_and_described_codes(read_fixture, name, status
     assert summary.status == status
     assert summary.retryable is retryable
     [error] = summary.aaa_errors
-    assert (error.reason_code, error.description, error.level) == (code, description, level)
+    assert (error.code, error.description, error.level) == (code, description, level)
     assert (error.follow_up_action, error.valid_request) == (follow_up, valid)
-    assert summary.to_json()["aaa_errors"] == [{"code": code, "description": description, "level": level,
-                                                "follow_up_action": follow_up}]
-    assert summary.benefits_json()["copay"] is None
+    assert [(e.code, e.description, e.level, e.follow_up_action) for e in summary.aaa_errors] == [
+        (code, description, level, follow_up)]
+    assert asdict(summary.benefits)["copay"] is None
     assert parsed.echoed_trace_numbers == (parsed.reference_id,)
 
 
 def test_follow_up_action_is_described(read_fixture):
     [error] = parse_271(read_fixture("271_aaa_42_payer_unavailable.x12")).aaa_errors
 
-    assert error.follow_up_description == "Resubmission Allowed"
+    assert codes.describe(codes.AAA_FOLLOW_UP_ACTIONS, error.follow_up_action) == "Resubmission Allowed"
 
 
 def test_dependent_271_answers_for_the_dependent(read_fixture):
@@ -187,7 +181,7 @@ def test_dependent_271_answers_for_the_dependent(read_fixture):
     assert parsed.echoed_trace_numbers == ("CHK-DEP-0001",)
     assert (parsed.plan_name, parsed.plan_begin, parsed.plan_end) == ("FAMILY PPO", date(2026, 1, 1), None)
     summary = summarize_benefits(parsed, ["MH", "A6"])
-    assert summary.benefits_json() == {"copay": "20.00", "coinsurance": "0.1", "deductible_remaining": "800.00",
+    assert asdict(summary.benefits) == {"copay": "20.00", "coinsurance": "0.1", "deductible_remaining": "800.00",
                                        "out_of_pocket_remaining": "4000.00", "in_network": None}
 
 
@@ -201,7 +195,7 @@ def test_separators_are_read_from_the_isa_not_assumed(read_fixture):
     assert copay.service_type_codes == ("MH", "A6", "22")
     assert copay.procedure == Procedure("HC", "90837", ("95",))
     summary = summarize_benefits(parsed, ["MH"], procedure_code="90837")
-    assert summary.benefits_json() == {"copay": "35.00", "coinsurance": "0.2", "deductible_remaining": "0.00",
+    assert asdict(summary.benefits) == {"copay": "35.00", "coinsurance": "0.2", "deductible_remaining": "0.00",
                                        "out_of_pocket_remaining": None, "in_network": None}
     assert (parsed.plan_begin, parsed.plan_end) == (date(2026, 1, 1), date(2026, 12, 31))
 

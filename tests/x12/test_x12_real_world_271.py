@@ -6,12 +6,13 @@ read nor give a confident answer the 271 does not support.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
-from chalicelib.adapters.x12 import Entity, X12Error, parse_271, summarize_benefits
-from chalicelib.adapters.x12_ack import read_acknowledgment
+from chalicelib.domain.eligibility import ReferTo
+from chalicelib.x12.ack import read_acknowledgment
+from chalicelib.x12.benefits import summarize_benefits
+from chalicelib.x12.read_271 import parse_271
+from chalicelib.x12.syntax import X12Error
 
 MH_A6 = ["MH", "A6"]
 
@@ -21,30 +22,29 @@ def test_a_behavioral_health_carve_out_names_who_to_ask_and_takes_nothing_from_p
 
     assert summary.status == "active"  # the medical plan is active ...
     assert summary.carve_out is True  # ... but mental health is someone else's benefit
-    assert summary.refer_to == (Entity("VN", "2", "MINDWELL BEHAVIORAL HEALTH", None, "PI", "MBH01",
-                                       phone="8005550199"),)
-    assert (summary.copay, summary.coinsurance) == (None, None)  # not the plan-level $20 / 10 %
+    assert summary.refer_to == (ReferTo("VN", "MINDWELL BEHAVIORAL HEALTH", "PI", "MBH01", phone="8005550199"),)
+    assert (summary.benefits.copay, summary.benefits.coinsurance) == (None, None)  # not the plan-level $20 / 10 %
     assert summary.service_covered is None
 
 
 def test_without_a_carve_out_the_plan_level_rows_still_apply(read_fixture):
     summary = summarize_benefits(parse_271(read_fixture("271_carve_out_behavioral_health.x12")), ["98"])
 
-    assert summary.carve_out is False and summary.copay == Decimal("20")
+    assert summary.carve_out is False and summary.benefits.copay == "20.00"
 
 
 @pytest.mark.parametrize(("places", "copay"), [
-    (("11",), Decimal("40")),  # office visit: the POS 11 row
-    (("10", "02"), Decimal("10")),  # video at home: the POS 02 telehealth row, never the office one
-    (("02", "10"), Decimal("10")),
-    ((), Decimal("40")),  # place unknown: the first in-network row, as before
+    (("11",), "40.00"),  # office visit: the POS 11 row
+    (("10", "02"), "10.00"),  # video at home: the POS 02 telehealth row, never the office one
+    (("02", "10"), "10.00"),
+    ((), "40.00"),  # place unknown: the first in-network row, as before
 ])
 def test_copay_rows_limited_by_place_of_service_are_chosen_by_the_visits_place(read_fixture, places, copay):
     parsed = parse_271(read_fixture("271_copay_by_place_of_service.x12"))
 
     summary = summarize_benefits(parsed, MH_A6, places_of_service=places)
 
-    assert summary.copay == copay
+    assert summary.benefits.copay == copay
     assert summary.benefit_network == "Y"
 
 
@@ -53,7 +53,7 @@ def test_an_out_of_network_office_only_row_never_prices_a_video_visit(read_fixtu
 
     summary = summarize_benefits(parsed, MH_A6, provider_in_network=False, places_of_service=("10", "02"))
 
-    assert summary.copay == Decimal("10")  # the only row that applies to telehealth (EB12 Y)
+    assert summary.benefits.copay == "10.00"  # the only row that applies to telehealth (EB12 Y)
     assert summary.benefit_network == "Y"
 
 
@@ -67,7 +67,7 @@ def test_a_payer_level_aaa_with_no_member_loop_is_read_as_the_code_says(read_fix
     summary = summarize_benefits(parsed, MH_A6)
 
     assert parsed.subscriber is None and parsed.echoed_trace_numbers == ()
-    assert [(e.reason_code, e.level) for e in summary.aaa_errors] == [(code, level)]
+    assert [(e.code, e.level) for e in summary.aaa_errors] == [(code, level)]
     assert (summary.status, summary.retryable) == ("error", retryable)
 
 
@@ -110,8 +110,8 @@ def test_a_bad_date_in_one_benefit_row_drops_that_row_with_a_warning_not_the_ans
     summary = summarize_benefits(parsed, MH_A6)
 
     assert [r.code for r in parsed.benefits] == ["1", "B", "C"]  # the EB*F with DTP 20261331 is gone
-    assert summary.status == "active" and summary.copay == Decimal("25")
-    assert summary.deductible_remaining == Decimal("350")
+    assert summary.status == "active" and summary.benefits.copay == "25.00"
+    assert summary.benefits.deductible_remaining == "350.00"
     assert len(summary.warnings) == 1 and "DTP03" in summary.warnings[0]
     assert "20261331" not in summary.warnings[0]
 
@@ -165,5 +165,5 @@ def test_a_dropped_copay_row_is_not_replaced_by_another_tiers_amount(read_fixtur
 
     summary = summarize_benefits(parsed, MH_A6)
 
-    assert summary.copay is None  # not the $60 out-of-network row
-    assert summary.coinsurance == Decimal(".2") and len(summary.warnings) == 1
+    assert summary.benefits.copay is None  # not the $60 out-of-network row
+    assert summary.benefits.coinsurance == "0.2" and len(summary.warnings) == 1

@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 
-from chalicelib.adapters.x12 import (
-    AaaError,
+from chalicelib.x12.benefits import format_fraction, format_money, summarize_benefits
+from chalicelib.x12.inquiry import Dependent
+from chalicelib.x12.read_270 import parse_270
+from chalicelib.x12.read_271 import parse_271
+from chalicelib.x12.response import (
     BenefitRow,
     DateInfo,
-    Dependent,
     EligibilityResponse,
     Procedure,
     Reference,
     TraceNumber,
-    format_fraction,
-    format_money,
-    merge_service_types,
-    parse_270,
-    parse_271,
-    summarize_benefits,
-    write_271,
+    aaa,
 )
+from chalicelib.x12.write_271 import merge_service_types, write_271
 from local.payer_sim import PayerSimulator
 
 ANSWERED_AT = datetime(2026, 3, 2, 9, 16)
@@ -74,7 +71,7 @@ def test_a_written_271_echoes_the_inquiry_and_reads_back(read_fixture):
     assert parsed.benefits[2].procedure == Procedure("HC", "90834", ("95",))
     assert parsed.benefits[2].additional_info == (("ZZ", "02"),)
     assert (parsed.plan_name, parsed.plan_end) == ("GOLD PPO 500", date(2026, 12, 31))
-    assert summarize_benefits(parsed, ["A6"], procedure_code="90834").benefits_json()["copay"] == "15.00"
+    assert asdict(summarize_benefits(parsed, ["A6"], procedure_code="90834").benefits)["copay"] == "15.00"
     assert (parsed.envelope.sender_id, parsed.envelope.receiver_id) == ("PAYERSIM", "HCORCH")
 
 
@@ -101,15 +98,15 @@ def test_merge_keeps_generic_rows_apart_from_service_specific_rows():
 def test_aaa_errors_are_written_at_their_loop(read_fixture):
     request, envelope = _reply_envelope(read_fixture)
     response = EligibilityResponse(request.inquiry,
-                                   information_source_errors=(AaaError("42", "R", level="information_source"),),
-                                   subscriber_errors=(AaaError("75", "C"),))
+                                   information_source_errors=(aaa("42", "R", level="information_source"),),
+                                   subscriber_errors=(aaa("75", "C"),))
 
     text = write_271(response, envelope)
     parsed = parse_271(text)
 
     assert "~NM1*PR*2*ACME HEALTH PLAN*****PI*99HCO~AAA*Y**42*R~HL*2*1*21*1~" in text
     assert "~NM1*IL*1*DOE*JANE****MI*W100200300~AAA*Y**75*C~DMG*D8*19850412~" in text
-    assert [(e.reason_code, e.level) for e in parsed.aaa_errors] == [("42", "information_source"),
+    assert [(e.code, e.level) for e in parsed.aaa_errors] == [("42", "information_source"),
                                                                      ("75", "subscriber")]
 
 

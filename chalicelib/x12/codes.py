@@ -1,4 +1,4 @@
-"""Code tables for X12 005010X279A1 (270/271) used by ``x12.py``.
+"""Code tables for X12 005010X279A1 (270/271) used by the chalicelib.x12 package.
 
 Sources: shared/facts/regulatory-and-billing.md section 5 (Stedi EDI reference, X12 element
 lists). Only the codes this product reads or writes are listed; an unknown code is kept as-is and

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .x12 import Segment, X12Error, tokenize
+from .syntax import Segment, X12Error, tokenize
 
 # TA104 interchange acknowledgment code.
 TA1_ACK_CODES = {"A": "Accepted", "E": "Accepted with errors", "R": "Rejected"}

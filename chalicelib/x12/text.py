@@ -70,17 +70,3 @@ def x12_text(value: str, max_length: int, charset: CharacterSet = "basic", *,
         text = "".join(" " if ch in forbidden else ch for ch in text)
     text = " ".join(text.split())
     return text[:max_length].rstrip() or "UNKNOWN"
-
-
-def split_person_name(full_name: str) -> tuple[str, str]:
-    """(given, family) from a single name field: the last word is the family name.
-
-    Only for records that have no given/family fields (older patients, clinicians): a payer match on
-    "Maria de la Cruz" needs family_name "de la Cruz", which only the record itself can say.
-    """
-    words = full_name.split()
-    if not words:
-        return "UNKNOWN", "UNKNOWN"
-    if len(words) == 1:
-        return words[0], words[0]
-    return " ".join(words[:-1]), words[-1]

@@ -1,6 +1,6 @@
-"""Talking to payers: the X12 HTTP connector (with its DNS-checked, pinned connection) and the roster.
+"""Talking to a payer over HTTP: the X12 connector (with its DNS-checked, pinned connection) and its URL policy.
 
-One attempt per call; the service (services/eligibility.py) owns the time budget, the retries and
+One attempt per call; the service (services/eligibility/payer_calls.py) owns the time budget, the retries and
 the backoff. Every failure is a ``PayerCallFailed`` with a short code (no PHI, no payer text):
 
 | code        | when                                                     | retryable |
@@ -23,10 +23,8 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
 from ..domain.connector_url import (
     REASON_MESSAGES,
@@ -36,21 +34,11 @@ from ..domain.connector_url import (
     check_connector_url,
     own_service_refusal,
 )
-from ..domain.eligibility import RosterMember
-
-if TYPE_CHECKING:
-    from .x12 import EligibilityInquiry, EligibilityResponse, Envelope, EnvelopeInfo
+from ..domain.eligibility import PayerCallFailed
 
 EDI_CONTENT_TYPE = "application/edi-x12"
 MAX_271_BYTES = 256 * 1024
 USER_AGENT = "hybrid-care-orchestrator/1 (X12 005010X279A1)"
-
-
-class PayerCallFailed(Exception):
-    def __init__(self, code: str, retryable: bool) -> None:
-        super().__init__(code)
-        self.code = code
-        self.retryable = retryable
 
 
 # --- DNS and the URL policy ------------------------------------------------------------------------
@@ -183,79 +171,3 @@ def _status_failure(status: int) -> PayerCallFailed:
     if status in (408, 429):
         return PayerCallFailed(f"http_{status}", True)
     return PayerCallFailed(f"http_{status}", False)
-
-
-# --- the roster connector ---------------------------------------------------------------------------
-
-GENERIC_SERVICE_TYPE = "30"
-
-
-class RosterLookup(Protocol):
-    def get_member(self, payer_id: str, member_id: str) -> RosterMember | None: ...
-
-
-class RosterConnector:
-    """Answers a 270 from the members a payer uploaded, as a real 271 (so one reader serves both).
-
-    The same matching as a clearinghouse: provider NPI check digit (AAA 43), subscriber birth
-    date present (58), member id (75), last name (73), birth date (71); a dependent is not on a
-    roster (67). Inactive on the date of service: EB*6. Active: EB*1 for 30 and the asked types,
-    then per asked type copay (B/27), coinsurance (A/27), deductible and out-of-pocket remaining
-    (C/29, G/29), all in-network rows (EB12 = Y).
-    """
-
-    def __init__(self, roster: RosterLookup) -> None:
-        self.roster = roster
-
-    def respond(self, payer_id: str, inquiry: EligibilityInquiry) -> EligibilityResponse:
-        from .x12 import AaaError, BenefitRow, DateInfo, EligibilityResponse, is_valid_npi
-
-        if not is_valid_npi(inquiry.provider_npi):
-            return EligibilityResponse(inquiry, information_receiver_errors=(
-                AaaError("43", "C", valid_request=False, level="information_receiver"),))
-        if inquiry.dependent is None and inquiry.birth_date is None:
-            return EligibilityResponse(inquiry, subscriber_errors=(AaaError("58", "C", valid_request=False),))
-        member = self.roster.get_member(payer_id, inquiry.member_id)
-        if member is None:
-            return EligibilityResponse(inquiry, subscriber_errors=(AaaError("75", "C"),))
-        if member.last_name.upper() != inquiry.last_name.upper():
-            return EligibilityResponse(inquiry, subscriber_errors=(AaaError("73", "C", valid_request=False),))
-        if inquiry.dependent is not None:
-            return EligibilityResponse(inquiry, dependent_errors=(AaaError("67", "C", level="dependent"),))
-        if inquiry.birth_date != member.birth_date:
-            return EligibilityResponse(inquiry, subscriber_errors=(AaaError("71", "C"),))
-        dates = (DateInfo("346", member.active_from),
-                 *((DateInfo("347", member.active_to),) if member.active_to else ()))
-        plan = (member.plan_name or "")[:50] or None
-        if not member.active_on(inquiry.date_of_service):
-            return EligibilityResponse(inquiry, dates=dates, benefits=(
-                BenefitRow("6", "IND", (GENERIC_SERVICE_TYPE,), plan_coverage=plan),))
-        asked = tuple(dict.fromkeys(inquiry.service_type_codes))
-        rows = [BenefitRow("1", "IND", tuple(dict.fromkeys((GENERIC_SERVICE_TYPE, *asked))), plan_coverage=plan)]
-        b = member.benefits
-        for code in asked:
-            for eb, period, attr, value in (("B", "27", "amount", b.copay), ("A", "27", "percent", b.coinsurance),
-                                            ("C", "29", "amount", b.deductible_remaining),
-                                            ("G", "29", "amount", b.out_of_pocket_remaining)):
-                number = _decimal(value)
-                if number is not None:
-                    rows.append(replace(BenefitRow(eb, "IND", (code,), time_period=period, in_plan_network="Y"),
-                                        **{attr: number}))
-        return EligibilityResponse(inquiry, dates=dates, benefits=tuple(rows))
-
-    def exchange(self, payer_id: str, x12_270: str, envelope_for: Callable[[EnvelopeInfo], Envelope],
-                 today: date) -> str:
-        """A 270 in, a 271 out; ``envelope_for(the 270's envelope)`` gives the reply envelope."""
-        from .x12 import parse_270, write_271
-
-        parsed = parse_270(x12_270, default_date_of_service=today)
-        return write_271(self.respond(payer_id, parsed.inquiry), envelope_for(parsed.envelope))
-
-
-def _decimal(value: str | None) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        return None
