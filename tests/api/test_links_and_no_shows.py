@@ -119,7 +119,8 @@ def test_after_n_no_shows_tenant_policy_requires_confirmation_of_new_bookings(ad
     assert r.status == 200, r.json
     patient = unique_patient(scheduler, tenant)
     first = book(scheduler, world, patient)
-    assert reminders(scheduler, first["appointment_id"])["confirmation"] == {"required": False, "status": None, "release_at": None}
+    assert reminders(scheduler, first["appointment_id"])["confirmation"] == {"required": False, "status": None,
+                                                                             "release_at": None}
     no_show(scheduler, first["appointment_id"])
     flags = scheduler.get(f"/v1/patients/{patient['patient_id']}/no-shows").json["policy"]
     assert flags == {"confirmation_required": True, "video_first": True}
