@@ -153,7 +153,7 @@ def _visit_followers(settings: Settings, clock: Clock, connection: Any, director
     reminders = ReminderService(repo, appointments, directory, settings_of, rulebook, clock, sender, audit,
                                 settings.link_signing_key, settings.link_base_url)
     confirmations = ConfirmationService(repo, appointments, booking, directory, settings_of, clock, audit,
-                                        settings.link_signing_key)
+                                        settings.link_signing_key, tell=reminders.tell)
     waitlist = WaitlistService(WaitlistRepository(connection), directory, appointments, booking, gate, rulebook,
                                settings_of, clock, new_id, audit, sender)
 

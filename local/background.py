@@ -32,10 +32,10 @@ def scheduled_event(rule: str) -> dict[str, Any]:
 def run_jobs_once(say: Callable[[str], None]) -> None:
     """Every scheduled handler once, as the deployed schedules invoke them, then what went out."""
     from chalicelib.adapters.notify import LOCAL_OUTBOX
-    from chalicelib.api.jobs import escalations_overdue, reminders_send, waitlist_offers
+    from chalicelib.api.jobs import confirmations_release, escalations_overdue, reminders_send, waitlist_offers
 
     for name, handler in (("escalations-overdue", escalations_overdue), ("reminders-send", reminders_send),
-                          ("waitlist-offers", waitlist_offers)):
+                          ("confirmations-release", confirmations_release), ("waitlist-offers", waitlist_offers)):
         try:
             result = handler(scheduled_event(name), None)
             if any(result.values()):

@@ -138,7 +138,8 @@ def reminders_json(p: ReminderPolicy) -> dict[str, object]:
     return {"offsets_minutes": list(p.offsets_minutes), "channels": list(p.channels), "quiet_start": p.quiet_start,
             "quiet_end": p.quiet_end, "link_ttl_hours": p.link_ttl_hours, "offer_hold_minutes": p.offer_hold_minutes,
             "no_shows": {"require_confirmation_after": p.no_shows.require_confirmation_after,
-                         "video_first_after": p.no_shows.video_first_after}}
+                         "video_first_after": p.no_shows.video_first_after,
+                         "release_unconfirmed_minutes_before": p.no_shows.release_unconfirmed_minutes_before}}
 
 
 def if_match(call: Call) -> int | None:

@@ -25,6 +25,12 @@ def reminders_send(event: Any) -> dict[str, Any]:
     return {"sent": sum(1 for s in sent if s.status == "sent"), "failed": sum(1 for s in sent if s.status == "failed")}
 
 
+@jobs.schedule(Rate(5, unit=Rate.MINUTES), name="confirmations-release")
+def confirmations_release(event: Any) -> dict[str, Any]:
+    """Visits that required confirmation and got none by their release time are released to the waitlist."""
+    return {"released": len(get_services().confirmations.release_unconfirmed())}
+
+
 @jobs.schedule(Rate(1, unit=Rate.MINUTES), name="waitlist-offers")
 def waitlist_offers(event: Any) -> dict[str, Any]:
     """Expired offers pass on; freed slots become offers that hold the slot."""

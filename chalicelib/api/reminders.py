@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -25,7 +26,8 @@ def list_reminders(call: Call, appointment_id: str) -> Response:
     items, confirmation = get_services().reminders.list(call.caller, appointment_id)
     return ok({"items": [reminder_json(r) for r in items],
                "confirmation": {"required": bool((confirmation or {}).get("required")),
-                                "status": (confirmation or {}).get("status")}})
+                                "status": (confirmation or {}).get("status"),
+                                "release_at": _release_at(confirmation)}})
 
 
 @endpoint(reminders, "POST", "/v1/appointments/{appointment_id}/confirm", body=LinkActionIn, response="LinkActionOut",
@@ -103,3 +105,8 @@ def _utc(moment: Any) -> str:
     from datetime import UTC
 
     return str(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _release_at(confirmation: dict[str, Any] | None) -> str | None:
+    at = (confirmation or {}).get("release_at")
+    return _utc(datetime.fromisoformat(at)) if at else None

@@ -41,6 +41,11 @@ class NoShowPolicy:
 
     require_confirmation_after: int | None = 2
     video_first_after: int | None = None
+    # A visit whose required confirmation has not come this long before its start is released (cancelled as
+    # `unconfirmed`, its slot offered to the waitlist, the patient told); None: it stays booked and flagged.
+    # 4 h: with the default reminders the patient has had the confirm link for about 20 h, and the freed slot
+    # still has hours to go to someone on the waitlist (a policy choice; no rule sets it).
+    release_unconfirmed_minutes_before: int | None = 240
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,8 @@ class ReminderPolicy:
 
     Defaults: 24 h and 2 h before (issue 18's minimum), SMS and email, no messages 21:00-08:00 in the
     patient's zone (the TCPA's 8 a.m.-9 p.m. calling window, 47 CFR 64.1200(c)(1)), links valid 72 h
-    (never past the visit), waitlist offers held 30 minutes, confirmation required after 2 no-shows.
+    (never past the visit), waitlist offers held 30 minutes, confirmation required after 2 no-shows, and a visit still
+    unconfirmed 4 h before its start released.
     """
 
     offsets_minutes: tuple[int, ...] = (1440, 120)

@@ -229,6 +229,8 @@ class TenantPublicationSettingsIn(Body):
 class TenantNoShowSettingsIn(Body):
     require_confirmation_after: Annotated[int, Field(ge=1, le=50)] | None = 2
     video_first_after: Annotated[int, Field(ge=1, le=50)] | None = None
+    # How long before the start a still-unconfirmed visit (confirmation required) is released; null: never.
+    release_unconfirmed_minutes_before: Annotated[int, Field(ge=30, le=10080)] | None = 240
 
 
 WallClock = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]

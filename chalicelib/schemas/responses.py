@@ -201,6 +201,7 @@ class TenantRoutingSettingsOut(Out):
 class TenantNoShowSettingsOut(Out):
     require_confirmation_after: int | None
     video_first_after: int | None
+    release_unconfirmed_minutes_before: int | None
 
 
 class TenantReminderSettingsOut(Out):
@@ -548,7 +549,9 @@ class ReminderOut(Out):
 
 class ConfirmationOut(Out):
     required: bool
-    status: Literal["pending", "confirmed", "declined"] | None
+    status: Literal["pending", "confirmed", "declined", "released"] | None
+    release_at: datetime | None = Field(default=None, description="When a required confirmation that has not "
+                                        "come releases the visit (tenant no-show policy); null: never")
 
 
 class ReminderList(Out):

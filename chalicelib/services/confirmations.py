@@ -7,23 +7,28 @@ so a token cannot be probed. Declining cancels through the booking service, whic
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain import links
 from ..domain.access import Caller
-from ..domain.errors import InvalidTransition, NotFound
+from ..domain.errors import Conflict, InvalidTransition, NotFound
 from ..domain.model import Appointment, Status
 from ..domain.ports import AuditTrail, Clock
 from ..domain.tenant_policy import TenantSettings
 
 NO_SUCH_LINK = "No such link, or it was used or has expired."
+RELEASE_LOOKBACK = timedelta(hours=24)  # a release pointer this late (job down a day) is still honoured
+RELEASED_REASON = "unconfirmed: no confirmation by the release time"
+log = logging.getLogger(__name__)
 
 
 class ConfirmationService:
     def __init__(self, repo: Any, appointments: Any, booking: Any, directory: Any,
                  settings_of: Callable[[str], TenantSettings], clock: Clock, audit: AuditTrail,
-                 link_key: str | None) -> None:
+                 link_key: str | None, tell: Callable[[Appointment, str], int] | None = None) -> None:
         self.repo = repo
         self.appointments = appointments
         self.booking = booking
@@ -32,6 +37,8 @@ class ConfirmationService:
         self.clock = clock
         self.audit = audit
         self.link_key = link_key.encode() if link_key else None
+        # Tells the patient of a change they did not make (ReminderService.tell): a released visit.
+        self.tell = tell or (lambda appointment, template: 0)
 
     def act(self, appointment_id: str, token: object, action: str) -> dict[str, str]:
         now = self.clock()
@@ -65,8 +72,60 @@ class ConfirmationService:
         elif change == "booked":
             count, _ = self.repo.no_shows(after.tenant_id, after.patient_id)
             if self.flags(after.tenant_id, count)["confirmation_required"]:
-                self.repo.set_confirmation(after.tenant_id, after.appointment_id, "pending", self.clock(),
-                                           required=True)
+                self.repo.require_confirmation(after.tenant_id, after.appointment_id, self.clock(),
+                                               self.release_at(after))
+        elif change in ("rescheduled", "modality") and before is not None and before.start != after.start:
+            current = self.repo.confirmation(after.tenant_id, after.appointment_id) or {}
+            if current.get("required") and current.get("status") == "pending":
+                self.repo.require_confirmation(after.tenant_id, after.appointment_id, self.clock(),
+                                               self.release_at(after))
+
+    def release_at(self, appointment: Appointment) -> datetime | None:
+        """When a visit still unconfirmed is released; None when policy keeps it, or when that time has
+        already passed at booking (a visit booked at short notice was just chosen: nothing to confirm)."""
+        minutes = self.settings_of(appointment.tenant_id).reminders.no_shows.release_unconfirmed_minutes_before
+        if minutes is None:
+            return None
+        at = appointment.start - timedelta(minutes=minutes)
+        return at if at > self.clock() else None
+
+    # --- the release job ---------------------------------------------------------------------
+    def release_unconfirmed(self) -> list[str]:
+        """Visits whose required confirmation did not come by their release time are cancelled (the slot goes
+        to the waitlist through the cancel's followers) and the patient is told. A pointer that no longer
+        matches (confirmed, declined, moved, ended) is dropped; a re-run finds nothing left to release."""
+        now = self.clock()
+        released = []
+        for tenant, appointment_id, at in self.repo.releases_due(now, RELEASE_LOOKBACK):
+            outcome = self._release(tenant, appointment_id, at, now)
+            if outcome is None:
+                continue  # a racing change: the pointer stays for the next run
+            if outcome:
+                released.append(appointment_id)
+            self.repo.drop_release(tenant, appointment_id, at)
+        return released
+
+    def _release(self, tenant: str, appointment_id: str, at: datetime, now: datetime) -> bool | None:
+        current = self.repo.confirmation(tenant, appointment_id) or {}
+        appointment = self.appointments.get(tenant, appointment_id)
+        due = current.get("release_at")
+        if (appointment is None or appointment.status is not Status.BOOKED or current.get("status") != "pending"
+                or not current.get("required") or due is None or datetime.fromisoformat(due) != at):
+            return False
+        caller = Caller("system:confirmations", tenant, frozenset({"scheduler"}))
+        try:
+            done = self.booking.cancel(caller, appointment_id, RELEASED_REASON)
+        except InvalidTransition:
+            return False  # it moved on between the read and the cancel
+        except Conflict:
+            return None
+        self.repo.set_confirmation(tenant, appointment_id, "released", now)
+        try:
+            self.tell(done, "released")
+        except Exception as exc:  # the release stands; a failed notice is logged, without PHI
+            log.warning("release notice failed", extra={"appointment_id": appointment_id,
+                                                        "error": type(exc).__name__})
+        return True
 
     def flags(self, tenant: str, count: int) -> dict[str, bool]:
         policy = self.settings_of(tenant).reminders.no_shows

@@ -19,7 +19,8 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "messages.jso
 DEFAULT_LANGUAGE = "en"
 PLACEHOLDERS = frozenset({"time", "place", "join", "join_link", "confirm_link", "decline_link", "expires"})
 KEYS = ("time_format", "place_video", "place_phone", "join", "reminder_sms", "reminder_email_subject",
-        "reminder_email_body", "offer_sms", "offer_email_subject", "offer_email_body")
+        "reminder_email_body", "offer_sms", "offer_email_subject", "offer_email_body",
+        "released_sms", "released_email_subject", "released_email_body")
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ def place_of(modality: str, site_name: str | None, language: str) -> str:
 
 
 def render(kind: str, channel: str, language: str, values: dict[str, str]) -> Message:
-    """kind: reminder | offer; channel: sms | email."""
+    """kind: reminder | offer | released; channel: sms | email."""
     table = templates()[language]
     join = table["join"].format(**values) if values.get("join_link") else ""
     filled = {k: "" for k in PLACEHOLDERS} | values | {"join": join}

@@ -168,6 +168,36 @@ class ReminderService:
             return self.sender().sms(to, message.text)
         return self.sender().email(to, message.subject, message.text)
 
+    def tell(self, appointment: Appointment, kind: str) -> int:
+        """A one-off notice of a change the patient did not make (kind: a template, e.g. `released`), on the
+        tenant's channels the patient has; returns how many went out. Audited like a reminder."""
+        from ..adapters.notify import SendFailed
+
+        patient = self.directory.get_patient(appointment.tenant_id, appointment.patient_id)
+        if patient is None:
+            return 0
+        language = messages.language_of(patient.preferred_language)
+        values = {"time": messages.local_time(appointment.start, appointment.timezone, language),
+                  "place": messages.place_of(appointment.modality.value, self._site_name(appointment), language)}
+        sent = 0
+        for channel in self.settings_of(appointment.tenant_id).reminders.channels:
+            to = patient.phone if channel == "sms" else patient.email
+            if not to:
+                continue
+            message = messages.render(kind, channel, language, values)
+            try:
+                if channel == "sms":
+                    self.sender().sms(to, message.text)
+                else:
+                    self.sender().email(to, message.subject, message.text)
+                sent += 1
+            except SendFailed:
+                continue
+        self.audit.record(system_caller(appointment.tenant_id), f"patient.notice.{kind}",
+                          f"appointment/{appointment.appointment_id}", appointment.patient_id,
+                          "success" if sent else "failure")
+        return sent
+
     def _site_name(self, appointment: Appointment) -> str | None:
         if not appointment.site_id:
             return None

@@ -74,4 +74,5 @@ def _reminders(body: TenantReminderSettingsIn) -> ReminderPolicy:
     n = body.no_shows
     return ReminderPolicy(tuple(sorted(body.offsets_minutes, reverse=True)), tuple(body.channels), body.quiet_start,
                           body.quiet_end, body.link_ttl_hours, body.offer_hold_minutes,
-                          NoShowPolicy(n.require_confirmation_after, n.video_first_after))
+                          NoShowPolicy(n.require_confirmation_after, n.video_first_after,
+                                       n.release_unconfirmed_minutes_before))

@@ -119,12 +119,14 @@ def test_after_n_no_shows_tenant_policy_requires_confirmation_of_new_bookings(ad
     assert r.status == 200, r.json
     patient = unique_patient(scheduler, tenant)
     first = book(scheduler, world, patient)
-    assert reminders(scheduler, first["appointment_id"])["confirmation"] == {"required": False, "status": None}
+    assert reminders(scheduler, first["appointment_id"])["confirmation"] == {"required": False, "status": None,
+                                                                             "release_at": None}
     no_show(scheduler, first["appointment_id"])
     flags = scheduler.get(f"/v1/patients/{patient['patient_id']}/no-shows").json["policy"]
     assert flags == {"confirmation_required": True, "video_first": True}
     second = book(scheduler, world, patient, start="2026-03-04T10:00:00-05:00")
-    assert reminders(scheduler, second["appointment_id"])["confirmation"] == {"required": True, "status": "pending"}
+    assert reminders(scheduler, second["appointment_id"])["confirmation"] == {"required": True, "status": "pending",
+                                                                        "release_at": "2026-03-04T11:00:00Z"}
 
 
 def test_after_n_no_shows_routing_puts_the_patient_on_video_first(admin, clock, scheduler, world, tenant):

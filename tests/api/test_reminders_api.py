@@ -51,7 +51,7 @@ def test_booking_schedules_sms_and_email_24_h_and_2_h_before(scheduler, world, p
         ("2026-03-03T13:00:00Z", "email"), ("2026-03-03T13:00:00Z", "sms")]
     listing = reminders(scheduler, apt["appointment_id"])
     assert all(i["reminder_id"].startswith("rem_") and i["sent_at"] is None for i in listing["items"])
-    assert listing["confirmation"] == {"required": False, "status": None}
+    assert listing["confirmation"] == {"required": False, "status": None, "release_at": None}
 
 
 def test_the_patient_sees_their_reminders_and_another_patient_gets_404(api, scheduler, world, patient, tenant):

@@ -29,6 +29,7 @@ Access patterns (pattern -> key / index -> operation):
 | reminders due, all tenants (job)          | pk=REMDUE#{yyyymmddHH}#{shard}, sk<={send_at}       | Query     |
 | link nonces of an appointment (single use)| pk=T#{t}#APPT#{id}, sk=LINK#{nonce} (TTL)           | Put / cond. Delete |
 | confirmation of an appointment            | pk=T#{t}#APPT#{id}, sk=CONFIRM                      | Get/Put   |
+| unconfirmed visits to release, all tenants| pk=CONFDUE#{yyyymmddHH}#{shard}, sk={release_at}#{t}#{id} | Query (job) |
 | a patient's no-show tally                 | pk=T#{t}#PAT#{id}, sk=NOSHOWS                       | Get / Update ADD |
 | waitlist entry (versioned)                | pk=T#{t}#WAIT, sk=ENTRY#{id}                        | Get/Put   |
 | waiting entries of a tenant, in order     | pk=T#{t}#WAITQ, sk={created}#{id} (sparse)          | Query (job) |

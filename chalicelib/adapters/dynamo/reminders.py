@@ -9,6 +9,7 @@ claims a reminder once: `scheduled -> sending` is the conditional write before t
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,6 +42,25 @@ def _due_pk(r: Reminder) -> str:
 
 def _due_sk(r: Reminder) -> str:
     return f"{stamp(r.send_at)}#{r.tenant_id}#{r.appointment_id}#{r.reminder_id}"
+
+
+def _release_pk(appointment_id: str, release_at: datetime) -> str:
+    return f"CONFDUE#{release_at.astimezone(UTC):%Y%m%d%H}#{shard(appointment_id)}"
+
+
+def _release_sk(tenant: str, appointment_id: str, release_at: datetime) -> str:
+    return f"{stamp(release_at)}#{tenant}#{appointment_id}"
+
+
+def _due_pointers(prefix: str, now: datetime, lookback: timedelta) -> Iterator[tuple[PointerItem, datetime]]:
+    """Pointers due by `now` in the hour buckets `{prefix}#{yyyymmddHH}#{shard}` from `now - lookback`."""
+    hour = (now - lookback).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    high = stamp(now) + "~"
+    while hour <= now:
+        for s in range(SHARDS):
+            for p in PointerItem.query(f"{prefix}#{hour:%Y%m%d%H}#{s}", PointerItem.sk <= high):
+                yield p, datetime.strptime(p.sk.split("#")[0], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        hour += timedelta(hours=1)
 
 
 def _failed(exc: Exception) -> bool:
@@ -104,15 +124,8 @@ class ReminderRepository:
 
     def due(self, now: datetime, lookback: timedelta) -> list[tuple[str, str, str, datetime]]:
         """(tenant, appointment, reminder, send_at) of pointers due by `now`, hour buckets back to `lookback`."""
-        found = []
-        hour = (now - lookback).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        high = stamp(now) + "~"
-        while hour <= now:
-            for s in range(SHARDS):
-                for p in PointerItem.query(f"REMDUE#{hour:%Y%m%d%H}#{s}", PointerItem.sk <= high):
-                    at = datetime.strptime(p.sk.split("#")[0], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-                    found.append((p.doc["tenant_id"], p.doc["appointment_id"], p.doc["reminder_id"], at))
-            hour += timedelta(hours=1)
+        found = [(p.doc["tenant_id"], p.doc["appointment_id"], p.doc["reminder_id"], at)
+                 for p, at in _due_pointers("REMDUE", now, lookback)]
         return sorted(found, key=lambda f: f[3])
 
     def _item(self, r: Reminder) -> StatusItem:
@@ -148,9 +161,37 @@ class ReminderRepository:
     def set_confirmation(self, tenant: str, appointment_id: str, status: str, at: datetime,
                          required: bool | None = None) -> None:
         current = self.confirmation(tenant, appointment_id) or {}
-        doc = {"at": at.isoformat(), "required": bool(current.get("required") if required is None else required)}
+        doc: dict[str, Any] = {"at": at.isoformat(),
+                               "required": bool(current.get("required") if required is None else required)}
+        if status in ("pending", "released") and current.get("release_at"):
+            doc["release_at"] = current["release_at"]
         StatusItem(keys.appointment_pk(tenant, appointment_id), CONFIRM_SK, kind="confirmation", status=status,
                    doc=doc).save()
+
+    def require_confirmation(self, tenant: str, appointment_id: str, at: datetime, release_at: datetime | None) -> None:
+        """Confirmation pending and, with a release time, a due pointer in that hour's bucket (no Scan): the
+        release job finds it there. A moved visit gets a new pointer; the job ignores the stale one."""
+        doc: dict[str, Any] = {"at": at.isoformat(), "required": True}
+        if release_at is not None:
+            doc["release_at"] = release_at.astimezone(UTC).isoformat()
+        item = StatusItem(keys.appointment_pk(tenant, appointment_id), CONFIRM_SK, kind="confirmation",
+                          status="pending", doc=doc)
+        if release_at is None:
+            item.save()
+            return
+        with TransactWrite(connection=self._connection) as tx:
+            tx.save(item)
+            tx.save(PointerItem(_release_pk(appointment_id, release_at), _release_sk(tenant, appointment_id,
+                                                                                     release_at),
+                                kind="confirmation_due", doc={"tenant_id": tenant, "appointment_id": appointment_id}))
+
+    def releases_due(self, now: datetime, lookback: timedelta) -> list[tuple[str, str, datetime]]:
+        """(tenant, appointment, release_at) of release pointers due by `now`, hour buckets back to `lookback`."""
+        found = [(p.doc["tenant_id"], p.doc["appointment_id"], at) for p, at in _due_pointers("CONFDUE", now, lookback)]
+        return sorted(found, key=lambda f: f[2])
+
+    def drop_release(self, tenant: str, appointment_id: str, release_at: datetime) -> None:
+        PointerItem(_release_pk(appointment_id, release_at), _release_sk(tenant, appointment_id, release_at)).delete()
 
     # --- no-shows ----------------------------------------------------------------------------
     def count_no_show(self, tenant: str, patient_id: str, appointment_id: str, at: datetime) -> None:
