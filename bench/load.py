@@ -343,6 +343,7 @@ def run(url: str, progress: Callable[[str], None], *, levels: tuple[int, ...] = 
         "callers": "one scheduler token per client (the API rate-limits per caller)",
         "request_timeout_seconds": timeout,
         "connections": "a new TCP connection per request (as curl or the README tour does)",
+        "server_active_requests": _active_requests(),
     }
 
 
@@ -413,6 +414,13 @@ def _verify(url: str, tenant: str) -> dict[str, Any]:
         return {"status": r.status_code, "available": r.status_code != 404}
     body = r.json()
     return {"status": 200, **{k: v for k, v in body.items() if k != "checked_at"}}
+
+
+def _active_requests() -> str:
+    from local.run import ACTIVE_REQUESTS
+
+    return (f"the local server runs at most {ACTIVE_REQUESTS} requests at once (local/run.py, "
+            "HCO_LOCAL_ACTIVE_REQUESTS); the other connections are held open, waiting")
 
 
 def _scheduler_per_client(tenant: str | None, run: str) -> Callable[[int], dict[str, str]] | None:

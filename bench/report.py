@@ -335,7 +335,7 @@ def markdown(r: dict[str, Any]) -> str:
           f"{d.get('search')} s (health {d.get('health')} s) or until their request cap "
           f"{load.get('request_caps')}; booking cells send a fixed number of bookings "
           f"{load.get('booking_requests_per_level')} by clients, at most {load.get('booking_seconds_cap')} s. "
-          f"Booking errors: {load.get('booking_errors_are')}. Search: "
+          f"Booking errors: {load.get('booking_errors_are')}. Server: {load.get('server_active_requests')}. Search: "
           f"`GET /v1/availability` of the README tour (demo tenant, every clinician, pat_ny, 7 days, 50 options). "
           f"Booking: {load.get('booking_request')}, each on its own free slot "
           f"({_get(load, 'booking_pool', 'slots')} prepared; "
@@ -372,10 +372,12 @@ def markdown(r: dict[str, Any]) -> str:
               f"chain verification (`GET /v1/audit/verify`): {_verification(audit.get('chain_verification'))}.")
         log = _get(r, "server", "server_log") or {}
         w(f"\nServer log: {log.get('lines')} lines; error records by message: {log.get('problems') or 'none'}.\n")
-        w("How to read it: the local server is Chalice's development server (a thread per connection) in one "
+        w("How to read it: the local server is Chalice's development server (a thread per connection, a "
+          "listen backlog of 512, a few requests admitted into the app at once) in one "
           "Python process together with moto, the Chime emulator and the payer simulator, so everything shares "
           "one GIL; every DynamoDB call of a request is an HTTP round trip to moto on loopback, served one at a "
-          "time behind moto's lock. Throughput is therefore bounded by the server's CPU per request (the CPU "
+          "time behind moto's lock (local/moto_transactions.py keeps a transaction's cost independent of the "
+          "table's size). Throughput is therefore bounded by the server's CPU per request (the CPU "
           "column, measured from /proc), and beyond a few clients latency is queueing: p50 grows with the "
           "number of clients while ok/s stays flat. The health route is the framework's floor on the same "
           "server. For this section the server runs with the two moto fixes of bench/moto_query.py "
