@@ -195,7 +195,7 @@ def markdown(r: dict[str, Any]) -> str:
     w(f"| `audit_entries_missing` | **{_fmt(s.get('audit_entries_missing'))}** | audited operations of the load "
       f"run without their entry in `GET /v1/audit` ({audit.get('operations_expected')} expected; "
       f"{audit.get('audit_entries_duplicated')} duplicated); chain verification: "
-      f"{_verification(audit.get('chain_verification'))} |")
+      f"{_verification(audit.get('chain_verification'))}{'; ' + audit['error'] if audit.get('error') else ''} |")
     w("")
 
     findings = _findings(r)
