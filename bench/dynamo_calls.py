@@ -7,6 +7,7 @@
     calls.counts()   # {"GetItem": 3, "PutItem": 1, "Query": 1, "TransactWriteItems": 1, "total": 6}
     calls.seconds    # wall time spent inside those botocore calls
     calls.targets()  # ["GetItem main T#·#PAT#·/PROFILE", "TransactWriteItems main [Put T#·#CLIN#·/BLOCK#· x4, ...]"]
+    calls.items_read # items DynamoDB read: ScannedCount of a Query/Scan, the items of a Get/BatchGet
 
 How it sees every call: PynamoDB builds its own botocore session per connection (and per
 thread), boto3 has its default session, and each session has its own event system. Handlers
@@ -54,6 +55,7 @@ class Call:
     ok: bool
     transport_seconds: float = 0.0
     target: str = ""
+    items_read: int = 0
 
 
 @dataclass(eq=False)
@@ -98,6 +100,11 @@ class DynamoCalls:
         return sum(c.transport_seconds for c in self.calls)
 
     @property
+    def items_read(self) -> int:
+        """Items DynamoDB read for these calls (what read capacity is charged on, before any filter)."""
+        return sum(c.items_read for c in self.calls)
+
+    @property
     def failed(self) -> int:
         """Calls that raised (conditional check failures, cancelled transactions, ...)."""
         return sum(1 for c in self.calls if not c.ok)
@@ -128,7 +135,24 @@ def _before_parse(**_: Any) -> None:
         _thread.sent = None
 
 
-def _on_end(ok: bool, model: Any = None, context: dict[str, Any] | None = None) -> None:
+def items_read(operation: str, parsed: Any) -> int:
+    """From a parsed response: ScannedCount (Query/Scan read that many before filtering), else Count,
+    else the items a GetItem, BatchGetItem or TransactGetItems returned."""
+    if not isinstance(parsed, dict):
+        return 0
+    for name in ("ScannedCount", "Count"):
+        if isinstance(parsed.get(name), int):
+            return int(parsed[name])
+    if operation == "GetItem":
+        return 1 if parsed.get("Item") else 0
+    if operation == "BatchGetItem":
+        return sum(len(rows) for rows in (parsed.get("Responses") or {}).values())
+    if operation == "TransactGetItems":
+        return sum(1 for row in parsed.get("Responses") or [] if row.get("Item"))
+    return 0
+
+
+def _on_end(ok: bool, model: Any = None, context: dict[str, Any] | None = None, parsed: Any = None) -> None:
     if context is None:
         return
     started = context.pop(_START, None)
@@ -136,17 +160,18 @@ def _on_end(ok: bool, model: Any = None, context: dict[str, Any] | None = None) 
         return
     elapsed = time.perf_counter() - started
     operation = getattr(model, "name", None) or str(context.get("operation_name", "?"))
-    call = Call(operation, elapsed, ok, getattr(_thread, "transport", 0.0), str(context.get(_TARGET, "")))
+    call = Call(operation, elapsed, ok, getattr(_thread, "transport", 0.0), str(context.get(_TARGET, "")),
+                items_read(operation, parsed) if ok else 0)
     _thread.transport = 0.0
     with _lock:
         for recorder in _active:
             recorder.calls.append(call)
 
 
-def _after_call(http_response: Any = None, model: Any = None, context: dict[str, Any] | None = None,
-                **_: Any) -> None:
+def _after_call(http_response: Any = None, parsed: Any = None, model: Any = None,
+                context: dict[str, Any] | None = None, **_: Any) -> None:
     status = getattr(http_response, "status_code", 200)
-    _on_end(status < 300, model, context)
+    _on_end(status < 300, model, context, parsed)
 
 
 def _after_call_error(context: dict[str, Any] | None = None, **_: Any) -> None:

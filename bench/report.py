@@ -17,7 +17,8 @@ def summary(r: dict[str, Any]) -> dict[str, Any]:
     calls = _get(r, "inprocess", "calls") or {}
     scale = _get(r, "inprocess", "scale") or {}
     race = _get(r, "server", "race") or {}
-    levels = _get(r, "server", "load", "levels") or {}
+    load = _get(r, "server", "load") or {}
+    levels = load.get("levels") or {}
     out: dict[str, Any] = {
         "cold_start_import_ratio": _get(r, "cold_start", "cold_start_import_ratio"),
         "booking_dynamodb_calls": calls.get("booking_dynamodb_calls"),
@@ -31,10 +32,16 @@ def summary(r: dict[str, Any]) -> dict[str, Any]:
         "availability_200_clinicians_p50_ms": scale.get("p50_ms"),
         "availability_200_clinicians_p95_ms": scale.get("p95_ms"),
         "availability_200_clinicians_dynamodb_calls_per_search": _get(scale, "dynamodb_calls_per_search", "total"),
+        "availability_200_clinicians_dynamodb_calls": _get(scale, "dynamodb_calls_per_search", "total"),
+        "availability_200_clinicians_items_read": scale.get("items_read_per_search"),
         "availability_200_clinicians_share_outside_dynamodb_calls": _get(
             scale, "time_shares", "outside_dynamodb_calls_our_code_pynamodb_pydantic"),
         "race_attempts": race.get("race_attempts"),
         "race_double_bookings": race.get("race_double_bookings"),
+        "load_booking_64_clients_errors": _get(levels, "64", "booking", "errors"),
+        "load_booking_64_over_1_throughput": _ratio(_get(levels, "64", "booking", "ok_rps"),
+                                                    _get(levels, "1", "booking", "ok_rps")),
+        "audit_entries_missing": _get(load, "audit", "audit_entries_missing"),
     }
     for clients, row in levels.items():
         for name in ("health", "search", "booking"):
@@ -42,6 +49,26 @@ def summary(r: dict[str, Any]) -> dict[str, Any]:
             out[f"load_{clients}_clients_{name}_p50_ms"] = _get(row, name, "p50_ms")
         out[f"load_{clients}_clients_search_p50_over_health_p50"] = _get(row, "ratios", "search_p50_over_health_p50")
     return out
+
+
+def _verification(value: Any) -> str:
+    if not isinstance(value, dict) or not value:
+        return "n/a"
+    parts = []
+    for tenant, v in value.items():
+        if not isinstance(v, dict) or v.get("status") != 200:
+            parts.append(f"{tenant}: not available ({v})")
+        else:
+            parts.append(f"{tenant}: ok={v.get('ok')}, entries {v.get('entries')}"
+                         + (f", parked {v.get('parked')}" if v.get("parked") else "")
+                         + (f", problem {v.get('problem')}" if v.get("problem") else ""))
+    return "; ".join(parts)
+
+
+def _ratio(a: Any, b: Any) -> float | None:
+    if not isinstance(a, int | float) or not isinstance(b, int | float) or not b:
+        return None
+    return round(a / b, 2)
 
 
 def _calls(value: Any) -> str:
@@ -135,15 +162,19 @@ def markdown(r: dict[str, Any]) -> str:
       "visit (patient in NY) |")
     w(f"| `cancel_dynamodb_calls` | {_calls(s.get('cancel_dynamodb_calls'))} | cancel of the in-person visit (its "
       "lock items are deleted in the same transaction as the appointment update) |")
-    w(f"| `eligibility_cache_hit_dynamodb_calls` | {_calls(s.get('eligibility_cache_hit_dynamodb_calls'))} | "
-      f"placeholder: {_get(s, 'eligibility_cache_hit_dynamodb_calls', 'note') or 'not built yet'} |")
+    hit = s.get("eligibility_cache_hit_dynamodb_calls") or {}
+    w(f"| `eligibility_cache_hit_dynamodb_calls` | {_calls(hit)} | "
+      f"{hit.get('note') or 'the whole `POST /v1/eligibility/checks` answered from a fresh cache'} |")
     shares = scale.get("time_shares", {})
     w(f"| `availability_200_clinicians_p50_ms` | **{_fmt(s.get('availability_200_clinicians_p50_ms'), ' ms')}** | "
       f"one search over 200 clinicians x 14 days, in-process on moto (n = {scale.get('runs')}) |")
     w(f"| `availability_200_clinicians_p95_ms` | **{_fmt(s.get('availability_200_clinicians_p95_ms'), ' ms')}** | "
       "same; with this few samples p95 is close to the slowest run |")
-    w(f"| DynamoDB calls per 200-clinician search | "
-      f"{_calls(scale.get('dynamodb_calls_per_search'))} | one Query per clinician, per site, the patient's blocks |")
+    w(f"| `availability_200_clinicians_dynamodb_calls` | "
+      f"{_calls(scale.get('dynamodb_calls_per_search'))} | DynamoDB calls of one 200-clinician search |")
+    w(f"| `availability_200_clinicians_items_read` | **{_fmt(s.get('availability_200_clinicians_items_read'))}** | "
+      "items DynamoDB read for one such search: `ScannedCount` of each Query/Scan (before any filter), items "
+      "returned by GetItem/BatchGetItem, counted from the responses with the same botocore hooks |")
     w(f"| share of search time inside DynamoDB calls | {_pct(shares.get('inside_dynamodb_calls_total'))} "
       f"(moto {_pct(shares.get('moto_request_handling'))}, botocore client "
       f"{_pct(shares.get('botocore_client_serialize_and_parse'))}) | measured with the same botocore hooks |")
@@ -155,6 +186,16 @@ def markdown(r: dict[str, Any]) -> str:
       f"{race.get('racers_per_round')} concurrent bookings of one slot, against the local server |")
     w(f"| `race_double_bookings` | **{_fmt(s.get('race_double_bookings'))}** | rounds with more than one 201, or "
       "more than one booked appointment stored at the slot (must be 0) |")
+    audit = _get(load, "audit") or {}
+    w(f"| `load_booking_64_clients_errors` | **{_fmt(s.get('load_booking_64_clients_errors'))}** | bookings at 64 "
+      "concurrent clients in one tenant (distinct slots) answered with anything but 201 or 409, or not answered "
+      "(refused, reset, timed out); the other levels are in section 5 |")
+    w(f"| `load_booking_64_over_1_throughput` | **{_fmt(s.get('load_booking_64_over_1_throughput'))}** | booking "
+      "ok/s at 64 clients over ok/s at 1 client (target >= 1) |")
+    w(f"| `audit_entries_missing` | **{_fmt(s.get('audit_entries_missing'))}** | audited operations of the load "
+      f"run without their entry in `GET /v1/audit` ({audit.get('operations_expected')} expected; "
+      f"{audit.get('audit_entries_duplicated')} duplicated); chain verification: "
+      f"{_verification(audit.get('chain_verification'))}{'; ' + audit['error'] if audit.get('error') else ''} |")
     w("")
 
     findings = _findings(r)
@@ -290,8 +331,11 @@ def markdown(r: dict[str, Any]) -> str:
     if load:
         d = load.get("duration_seconds", {})
         w(f"A threaded client (stdlib `http.client`; {load.get('connections')}) on the same 2-core "
-          f"machine as the server (client and server compete for the CPUs). Each cell ran for {d.get('search')} s "
-          f"(health {d.get('health')} s) or until its request cap {load.get('request_caps')}. Search: "
+          f"machine as the server (client and server compete for the CPUs). Health and search cells ran for "
+          f"{d.get('search')} s (health {d.get('health')} s) or until their request cap "
+          f"{load.get('request_caps')}; booking cells send a fixed number of bookings "
+          f"{load.get('booking_requests_per_level')} by clients, at most {load.get('booking_seconds_cap')} s. "
+          f"Booking errors: {load.get('booking_errors_are')}. Server: {load.get('server_active_requests')}. Search: "
           f"`GET /v1/availability` of the README tour (demo tenant, every clinician, pat_ny, 7 days, 50 options). "
           f"Booking: {load.get('booking_request')}, each on its own free slot "
           f"({_get(load, 'booking_pool', 'slots')} prepared; "
@@ -302,27 +346,38 @@ def markdown(r: dict[str, Any]) -> str:
           "of a cell finish and count. Order: health at 1/8/32/64 clients (1 = the uncontended baseline), "
           "then search, then booking; before each cell the "
           "benchmark waits (up to 30 s) until the server is idle again.\n")
-        w("| clients | route | ok/s | p50 ms | p95 ms | p99 ms | server CPU ms/request | requests | statuses |\n"
-          "|---|---|---|---|---|---|---|---|---|")
+        w("| clients | route | ok/s | p50 ms | p95 ms | p99 ms | server CPU ms/request | requests | statuses | "
+          "errors (no answer) |\n|---|---|---|---|---|---|---|---|---|---|")
         for clients, row in load.get("levels", {}).items():
             for name, label in (("health", "GET /v1/health"), ("search", "GET /v1/availability"),
                                 ("booking", "POST /v1/appointments")):
                 c = row.get(name, {})
                 w(f"| {clients} | {label} | {c.get('ok_rps')} | {c.get('p50_ms')} | {c.get('p95_ms')} | "
                   f"{c.get('p99_ms')} | {c.get('server_cpu_ms_per_request')} | {c.get('requests')} | "
-                  f"{c.get('statuses')} |")
+                  f"{c.get('statuses')} | {c.get('errors', 'n/a')} {c.get('no_answer') or ''} |")
         w("\n| clients | search p50 / health p50 | booking p50 / health p50 | search ok/s / health ok/s | "
           "booking ok/s / health ok/s |\n|---|---|---|---|---|")
         for clients, row in load.get("levels", {}).items():
             q = row.get("ratios", {})
             w(f"| {clients} | {q.get('search_p50_over_health_p50')} | {q.get('booking_p50_over_health_p50')} | "
               f"{q.get('search_ok_rps_over_health_ok_rps')} | {q.get('booking_ok_rps_over_health_ok_rps')} |")
+        audit = load.get("audit") or {}
+        if audit:
+            w("\nAudit after the load run (`GET /v1/audit` of the pool tenant and of the demo tenant):\n")
+            w("| action | expected | found |\n|---|---|---|")
+            for action, row in (audit.get("by_action") or {}).items():
+                w(f"| `{action}` | {row.get('expected')} | {row.get('found')} |")
+            w(f"\nMissing **{audit.get('audit_entries_missing')}**, duplicated "
+              f"{audit.get('audit_entries_duplicated')}; "
+              f"chain verification (`GET /v1/audit/verify`): {_verification(audit.get('chain_verification'))}.")
         log = _get(r, "server", "server_log") or {}
         w(f"\nServer log: {log.get('lines')} lines; error records by message: {log.get('problems') or 'none'}.\n")
-        w("How to read it: the local server is Chalice's development server (a thread per connection) in one "
+        w("How to read it: the local server is Chalice's development server (a thread per connection, a "
+          "listen backlog of 512, a few requests admitted into the app at once) in one "
           "Python process together with moto, the Chime emulator and the payer simulator, so everything shares "
           "one GIL; every DynamoDB call of a request is an HTTP round trip to moto on loopback, served one at a "
-          "time behind moto's lock. Throughput is therefore bounded by the server's CPU per request (the CPU "
+          "time behind moto's lock (local/moto_transactions.py keeps a transaction's cost independent of the "
+          "table's size). Throughput is therefore bounded by the server's CPU per request (the CPU "
           "column, measured from /proc), and beyond a few clients latency is queueing: p50 grows with the "
           "number of clients while ok/s stays flat. The health route is the framework's floor on the same "
           "server. For this section the server runs with the two moto fixes of bench/moto_query.py "
@@ -382,7 +437,8 @@ def _findings(r: dict[str, Any]) -> list[str]:
     levels = _get(r, "server", "load", "levels") or {}
     if levels:
         booking = ", ".join(f"{c} clients {_get(row, 'booking', 'ok_rps')} ok/s "
-                            f"({_get(row, 'booking', 'statuses')})" for c, row in levels.items())
+                            f"({_get(row, 'booking', 'statuses')}, errors {_get(row, 'booking', 'errors')})"
+                            for c, row in levels.items())
         out.append(f"Bookings under load (one tenant): {booking}.")
         problems = _get(r, "server", "server_log", "problems") or {}
         conflicting = problems.get("audit append kept conflicting")

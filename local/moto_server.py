@@ -3,6 +3,8 @@
 A plain moto server has no lock around its DynamoDB backend: racing conditional writes or
 TransactWriteItems can both succeed (checked on this machine: 2-3 winners in a few of 50 rounds
 of 20 threads). Real DynamoDB guarantees the atomicity; locally, serializing requests restores it.
+Because every request holds that lock, a transaction must not cost O(table): see
+local/moto_transactions.py.
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ class SerializedApp:
 def start_moto(host: str = "127.0.0.1", port: int = 0) -> tuple[BaseWSGIServer, str]:
     from moto.moto_server.threaded_moto_server import MotoRequestHandler
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from local.moto_transactions import journal_transactions
+
+    journal_transactions()
 
     class QuietHandler(MotoRequestHandler):  # type: ignore[misc, valid-type]
         def log_request(self, *args: Any, **kwargs: Any) -> None:

@@ -20,6 +20,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+# Requests that run the app at once (HCO_LOCAL_ACTIVE_REQUESTS); more connections wait their turn. 4 on
+# a 2-core machine: 64 booking clients kept 1-client throughput (8.1-8.7 vs 6.2-7.7 ok/s) where an
+# ungated server fell to 2.9-3.0 ok/s with timeouts (see _admit_at_most).
+ACTIVE_REQUESTS = 4
 
 
 def local_environment(dynamodb_endpoint: str) -> dict[str, str]:
@@ -105,6 +109,7 @@ class LocalStack:
         server.server.RequestHandlerClass = problem_handler(server.server.RequestHandlerClass, quiet=self.quiet)
         # http.server listens with a backlog of 5: a burst of concurrent clients would be reset.
         server.server.socket.listen(512)
+        _hold_many_clients(server.server)
         self.port = server.server.server_address[1]
         self.api_url = f"http://{HOST}:{self.port}"
         os.environ["HCO_API_URL"] = self.api_url
@@ -136,6 +141,51 @@ class LocalStack:
                 self._stops.pop()()
             except Exception as exc:  # keep stopping the rest
                 print(f"stop failed: {exc!r}", file=sys.stderr)
+
+
+def _hold_many_clients(httpd: Any) -> None:
+    """Chalice's dev server already runs a thread per connection; two things it lacks under load.
+
+    It sends a response's headers and body in two small writes, so on a kept-alive connection the
+    body waits for the client's delayed ACK (Nagle): ~40 ms per request. TCP_NODELAY sends at once.
+    A client that gave up (its timeout) before the answer left a BrokenPipeError traceback per
+    request in the log: one line says it without the request (its path may carry ids).
+    """
+    handler = getattr(httpd.RequestHandlerClass, "func", httpd.RequestHandlerClass)
+    handler.disable_nagle_algorithm = True
+    _admit_at_most(handler, int(os.environ.get("HCO_LOCAL_ACTIVE_REQUESTS", str(ACTIVE_REQUESTS))))
+    default = httpd.handle_error
+
+    def handle_error(request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            print("client closed the connection before the answer", file=sys.stderr, flush=True)
+            return
+        default(request, client_address)
+
+    httpd.handle_error = handle_error
+
+
+def _admit_at_most(handler: type, active: int) -> None:
+    """At most `active` requests run the app at once; the other connections wait, accepted, without work.
+
+    Every request's thread shares one GIL with moto, and each DynamoDB call is a loopback round trip
+    to moto's thread: with dozens of runnable request threads, moto (holding its lock) gets the GIL
+    a fraction of the time and every request waits behind it. Admitting a few at a time keeps the
+    server's throughput at many clients what it is at a few (as Lambda gives each request its own
+    sandbox). 0 admits every request at once. The price: at most this many requests reach DynamoDB
+    together, so contention on one item (the audit chain head) shows less here than in AWS.
+    """
+    if active <= 0:
+        return
+    gate = threading.BoundedSemaphore(active)
+    run = handler._generic_handle  # type: ignore[attr-defined]
+
+    def admitted(self: Any) -> None:
+        with gate:
+            run(self)
+
+    for method in ("GET", "PUT", "POST", "HEAD", "DELETE", "PATCH", "OPTIONS"):
+        setattr(handler, f"do_{method}", admitted)
 
 
 def _say(line: str) -> None:
