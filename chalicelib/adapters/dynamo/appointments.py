@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -150,27 +151,47 @@ def weeks_covering(start: datetime, end: datetime) -> list[str]:
     return weeks
 
 
+BATCH_KEYS = 100  # BatchGetItem's limit
+_READERS = 4
+_pool: ThreadPoolExecutor | None = None
+
+
+def _readers() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:  # lazily, once per process: most requests read one batch and need no thread
+        _pool = ThreadPoolExecutor(_READERS, thread_name_prefix="busy-weeks")
+    return _pool
+
+
 def read_weeks(connection: Connection, item_keys: Sequence[tuple[str, str]], *, attempts: int = 8,
                ) -> dict[tuple[str, str], dict[str, Any]]:
-    """Raw busy-week items by (pk, sk), consistent, 100 keys per BatchGetItem; unprocessed keys are retried
-    with backoff. Raw: the block attributes are named by position and no model can declare them."""
+    """Raw busy-week items by (pk, sk), consistent, 100 keys per BatchGetItem (the batches concurrently);
+    unprocessed keys are retried with backoff. Raw: the block attributes are named by position and no
+    model can declare them."""
+    client = connection.client
+    unique = list(dict.fromkeys(item_keys))
+    batches = [unique[i:i + BATCH_KEYS] for i in range(0, len(unique), BATCH_KEYS)]
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    answers = (_readers().map(lambda b: _read_batch(client, b, attempts), batches) if len(batches) > 1
+               else map(lambda b: _read_batch(client, b, attempts), batches))
+    for answer in answers:
+        found.update(answer)
+    return found
+
+
+def _read_batch(client: Any, batch: Sequence[tuple[str, str]], attempts: int) -> dict[tuple[str, str], dict[str, Any]]:
     table = BusyWeekItem.Meta.table_name
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    unique = list(dict.fromkeys(item_keys))
-    for offset in range(0, len(unique), 100):
-        pending: list[dict[str, Any]] = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in unique[offset:offset + 100]]
-        for attempt in range(attempts):
-            answer = connection.client.batch_get_item(
-                RequestItems={table: {"Keys": pending, "ConsistentRead": True}})
-            for raw in answer.get("Responses", {}).get(table, []):
-                found[(raw["pk"]["S"], raw["sk"]["S"])] = raw
-            pending = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
-            if not pending:
-                break
-            time.sleep(min(0.05 * 2 ** attempt, 1.0))  # DynamoDB throttled part of the batch: back off
-        else:
-            raise DependencyUnavailable("The booking store is busy; retry.", headers={"Retry-After": "1"})
-    return found
+    pending: list[dict[str, Any]] = [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in batch]
+    for attempt in range(attempts):
+        answer = client.batch_get_item(RequestItems={table: {"Keys": pending, "ConsistentRead": True}})
+        for raw in answer.get("Responses", {}).get(table, []):
+            found[(raw["pk"]["S"], raw["sk"]["S"])] = raw
+        pending = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+        if not pending:
+            return found
+        time.sleep(min(0.05 * 2 ** attempt, 1.0))  # DynamoDB throttled part of the batch: back off
+    raise DependencyUnavailable("The booking store is busy; retry.", headers={"Retry-After": "1"})
 
 
 def blocks_of(raw: dict[str, Any]) -> Iterator[tuple[datetime, str | None, str]]:
@@ -227,6 +248,13 @@ class _Labelled:
                             headers={"Retry-After": "1"})
         return DependencyUnavailable("The booking store did not accept the write; retry.",
                                      headers={"Retry-After": "1"})
+
+
+@dataclass(frozen=True)
+class BusyTime:
+    clinicians: dict[str, frozenset[datetime]]
+    rooms: dict[str, dict[datetime, frozenset[str]]]
+    patient: frozenset[datetime]
 
 
 def _everything(_: Appointment) -> bool:
@@ -286,6 +314,19 @@ class AppointmentRepository:
         pks = {keys.site_pk(tenant, s): s for s in site_ids}
         per_pk = self._blocks_of_many(list(pks), window)
         return {s: _rooms(per_pk.get(pk, ())) for pk, s in pks.items()}
+
+    def busy_time(self, tenant: str, window: Interval, *, clinician_ids: Sequence[str] = (),
+                  site_ids: Sequence[str] = (), patient_id: str | None = None) -> BusyTime:
+        """Everything an availability search needs in one batched read: clinicians' blocks, sites' rooms taken
+        and the patient's blocks (BatchGetItem of 100 week items per call)."""
+        clinicians = {keys.clinician_pk(tenant, c): c for c in clinician_ids}
+        sites = {keys.site_pk(tenant, s): s for s in site_ids}
+        patient = keys.patient_pk(tenant, patient_id) if patient_id else None
+        per_pk = self._blocks_of_many([*clinicians, *sites, *([patient] if patient else [])], window)
+        return BusyTime(
+            clinicians={c: frozenset(b for b, _ in per_pk.get(pk, ())) for pk, c in clinicians.items()},
+            rooms={s: _rooms(per_pk.get(pk, ())) for pk, s in sites.items()},
+            patient=frozenset(b for b, _ in per_pk.get(patient, ())) if patient else frozenset())
 
     def _blocks(self, pk: str, window: Interval) -> Iterator[tuple[datetime, str | None]]:
         yield from self._blocks_of_many([pk], window).get(pk, ())
