@@ -11,7 +11,8 @@ import pytest
 from pynamodb.expressions.operand import Path
 
 from chalicelib.adapters.dynamo import keys
-from chalicelib.adapters.dynamo.appointments import _Labelled, hold_value, week_updates
+from chalicelib.adapters.dynamo.appointments import _Labelled
+from chalicelib.adapters.dynamo.busy_weeks import hold_value, week_updates
 from chalicelib.adapters.dynamo.models import AppointmentItem, BusyWeekItem
 from chalicelib.adapters.dynamo.waitlist import HeldSlot, hold_locks
 from chalicelib.domain.access import Caller

@@ -20,7 +20,7 @@ from ...domain.errors import Conflict
 from ...domain.timeblocks import blocks_covering
 from ...domain.waitlist import FreedSlot, WaitlistEntry
 from . import keys
-from .appointments import Lock, block_lock, held_by_hold, hold_value, read_weeks, week_updates
+from .busy_weeks import Lock, block_lock, held_by_hold, hold_value, read_weeks, week_updates
 from .codec import from_doc, to_doc
 from .models import DocumentItem, PointerItem
 from .reminders import SHARDS, shard, stamp
