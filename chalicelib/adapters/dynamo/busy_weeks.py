@@ -74,9 +74,11 @@ def now_value(moment: datetime) -> str:
 
 
 def is_free(attr: str, now: str, hold_id: str | None = None) -> Any:
-    """Condition: the block is not held, or held by a hold that has expired, or (`hold_id`) by that hold."""
+    """Condition: the block is not held, or held by a hold that has expired, or (`hold_id`) by that hold.
+
+    Only a hold's value has a "|": an appointment id that happened to sort below `now` is never free."""
     path = Path([attr])
-    free = path.does_not_exist() | (path < now)
+    free = path.does_not_exist() | ((path < now) & path.contains("|"))
     return free | path.contains(f"|{hold_id}") if hold_id else free
 
 
