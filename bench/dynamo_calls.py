@@ -267,6 +267,12 @@ def describe(operation: str, params: Any) -> str:
                 key = body.get("Key") or body.get("Item") or {}
                 parts[f"{action} {_table(body.get('TableName'))}:{_key_shape(key)}"] += 1
         return "[" + ", ".join(f"{p}{f' x{n}' if n > 1 else ''}" for p, n in parts.items()) + "]"
+    if operation == "BatchGetItem":
+        got: Counter[str] = Counter()
+        for name, request in (params.get("RequestItems") or {}).items():
+            for key in request.get("Keys", []):
+                got[f"{_table(name)}:{_key_shape(key)}"] += 1
+        return "[" + ", ".join(f"{p}{f' x{n}' if n > 1 else ''}" for p, n in got.items()) + "]"
     table = _table(params.get("TableName"))
     if operation == "Query":
         values = params.get("ExpressionAttributeValues") or {}

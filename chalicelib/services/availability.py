@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from ..adapters.dynamo.appointments import AppointmentRepository
 from ..adapters.dynamo.directory import DirectoryRepository
@@ -66,14 +66,12 @@ class AvailabilityService:
 
         where = q.patient_jurisdiction
         home = where
-        patient_blocks: frozenset[datetime] = frozenset()
         if q.patient_id:
             require_patient_access(caller, q.patient_id)
             patient = self.directory.get_patient(caller.tenant_id, q.patient_id)
             if patient is None:
                 raise NotFound("No such patient.")
             where, home = where or patient.home_jurisdiction, patient.home_jurisdiction
-            patient_blocks = self.appointments.patient_blocks(caller.tenant_id, q.patient_id, q.window)
             if self.audit is not None:  # the patient's own busy time shapes the answer: a read of their record
                 self.audit.record(caller, "availability.search", f"patient/{q.patient_id}/availability",
                                   q.patient_id, "success")
@@ -89,13 +87,15 @@ class AvailabilityService:
                           modalities=modalities & service.modalities,
                           not_before=max(q.window.start, self.clock() + BLOCK),
                           step=timedelta(minutes=service.slot_step_minutes))
-        rooms = {s: self.appointments.rooms_taken(caller.tenant_id, s, q.window)
-                 for s in {r.site_id for c in clinicians for r in c.availability.rules if r.site_id} if s in sites}
+        # Busy time of the patient and of every clinician and site of the search in one batched read of their
+        # week items, not one query each.
+        site_ids = sorted({r.site_id for c in clinicians for r in c.availability.rules if r.site_id} & sites.keys())
+        taken = self.appointments.busy_time(caller.tenant_id, q.window, patient_id=q.patient_id, site_ids=site_ids,
+                                            clinician_ids=[c.clinician_id for c in clinicians])
 
         options: list[Option] = []
         for clinician in clinicians:
-            busy = Busy(self.appointments.clinician_blocks(caller.tenant_id, clinician.clinician_id, q.window),
-                        patient_blocks, rooms)
+            busy = Busy(taken.clinicians.get(clinician.clinician_id, frozenset()), taken.patient, taken.rooms)
             options += self._lawful(caller.tenant_id, clinician, sites, clinician_slots(clinician, sites, query, busy),
                                     whereabouts, service, policy)
         options.sort(key=lambda o: _slot_key(o.slot))

@@ -1,15 +1,23 @@
-"""Booking transactions on moto: the losing write stores nothing; moves and cancels keep locks exact."""
+"""Booking transactions on moto: the losing write stores nothing; moves and cancels keep busy-week items exact."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from pynamodb.expressions.operand import Path
 
 from chalicelib.adapters.dynamo import keys
-from chalicelib.adapters.dynamo.models import AppointmentItem, LockItem
+from chalicelib.adapters.dynamo.appointments import _Labelled
+from chalicelib.adapters.dynamo.busy_weeks import hold_value, week_updates
+from chalicelib.adapters.dynamo.models import AppointmentItem, BusyWeekItem
+from chalicelib.adapters.dynamo.waitlist import HeldSlot, hold_locks
 from chalicelib.domain.access import Caller
 from chalicelib.domain.errors import Conflict, PatientBusy, RoomUnavailable, SlotTaken
+from chalicelib.domain.model import Appointment, Billing, Interval, Modality, Status
 from chalicelib.schemas.appointments import BookingIn, RescheduleIn
 from chalicelib.schemas.directory import AvailabilityIn, ClinicianIn, PatientIn, SiteIn
 from tests.support import VALID_NPIS, clinician_body, patient_body, site_body, weekday_rules
@@ -50,26 +58,46 @@ def book(services, sched, setup, *, clinician=0, patient=0, start=TUE_15, modali
         service="90834", start=start, modality=modality, site_id=site_id, patient_jurisdiction="US-NY"))
 
 
-def items_of(tenant, setup):
-    """Raw storage of this test's tenant: every appointment item and every lock item, read by key."""
-    appts = [i for c in setup["clinicians"]
-             for i in AppointmentItem.by_clinician.query(keys.clinician_pk(tenant, c.clinician_id))]
+def week_items(tenant, setup):
+    """Raw busy-week items of this test's clinicians, patients and site: {(pk, sk): {attribute: holder}}."""
     partitions = ([keys.clinician_pk(tenant, c.clinician_id) for c in setup["clinicians"]]
                   + [keys.patient_pk(tenant, p.patient_id) for p in setup["patients"]]
                   + [keys.site_pk(tenant, setup["site"].site_id)])
-    locks = [i for pk in partitions for i in LockItem.query(pk, LockItem.sk.startswith("BLOCK#"))]
-    return appts, locks
+    client = BusyWeekItem._get_connection().connection.client
+    found = {}
+    for pk in partitions:
+        answer = client.query(TableName=BusyWeekItem.Meta.table_name, ConsistentRead=True,
+                              KeyConditionExpression="pk = :pk AND begins_with(sk, :w)",
+                              ExpressionAttributeValues={":pk": {"S": pk}, ":w": {"S": "WEEK#"}})
+        for raw in answer["Items"]:
+            found[(pk, raw["sk"]["S"])] = {k: v["S"] for k, v in raw.items() if k[0] in "br" and k[1].isdigit()}
+    return found
 
 
-def test_booking_writes_the_appointment_and_one_lock_per_block(services, sched, setup, tenant):
+def blocks(tenant, setup):
+    """Every held block as (partition kind, sk, attribute, holder), sorted."""
+    return sorted((pk.split("#")[2], sk, attr, holder)
+                  for (pk, sk), attrs in week_items(tenant, setup).items() for attr, holder in attrs.items())
+
+
+def items_of(tenant, setup):
+    appts = [i for c in setup["clinicians"]
+             for i in AppointmentItem.by_clinician.query(keys.clinician_pk(tenant, c.clinician_id))]
+    return appts, blocks(tenant, setup)
+
+
+def test_booking_writes_the_appointment_and_its_blocks_on_one_week_item_per_holder(services, sched, setup, tenant):
     a = book(services, sched, setup)
-    appts, locks = items_of(tenant, setup)
+    appts, held = items_of(tenant, setup)
     assert [i.pk for i in appts] == [f"T#{tenant}#APPT#{a.appointment_id}"]
-    holders = sorted((lk.holder, lk.sk) for lk in locks)
-    # 45-minute visit + 15-minute buffer = 4 clinician blocks; the patient holds the 3 blocks of the visit
-    assert [h for h, _ in holders].count("clinician") == 4
-    assert [h for h, _ in holders].count("patient") == 3
-    assert all(lk.appointment_id == a.appointment_id for lk in locks)
+    # 45-minute visit + 15-minute buffer = 4 clinician blocks (Tuesday = ISO day 2, UTC); the patient holds the
+    # 3 blocks of the visit; all on the items of the UTC week starting Monday 2 March
+    assert [(kind, attr) for kind, _, attr, _ in held if kind == "CLIN"] == [
+        ("CLIN", "b21500"), ("CLIN", "b21515"), ("CLIN", "b21530"), ("CLIN", "b21545")]
+    assert [attr for kind, _, attr, _ in held if kind == "PAT"] == ["b21500", "b21515", "b21530"]
+    assert {sk for _, sk, _, _ in held} == {"WEEK#2026-03-02"}
+    assert {holder for *_, holder in held} == {a.appointment_id}
+    assert len(week_items(tenant, setup)) == 2  # one clinician item, one patient item
 
 
 def test_second_booking_for_an_overlapping_block_is_rejected_and_writes_nothing(services, sched, setup, tenant):
@@ -77,10 +105,10 @@ def test_second_booking_for_an_overlapping_block_is_rejected_and_writes_nothing(
     before = items_of(tenant, setup)
     with pytest.raises(SlotTaken):
         book(services, sched, setup, patient=1, start=datetime(2026, 3, 3, 15, 30, tzinfo=UTC))
-    appts, locks = items_of(tenant, setup)
+    appts, held = items_of(tenant, setup)
     assert [a.pk for a in appts] == [a.pk for a in before[0]]
-    assert {lk.appointment_id for lk in locks} == {first.appointment_id}
-    assert len(locks) == len(before[1])
+    assert {holder for *_, holder in held} == {first.appointment_id}
+    assert held == before[1]  # not even the loser's free blocks (its patient's, its 16:00 block) were written
 
 
 def test_the_buffer_after_a_visit_blocks_the_next_start(services, sched, setup):
@@ -108,16 +136,31 @@ def test_a_site_with_one_room_takes_one_in_person_visit_at_a_time(services, sche
     assert video.room is None
 
 
-def test_reschedule_by_fifteen_minutes_moves_the_locks_in_one_transaction(services, sched, setup, tenant):
+def test_in_person_visits_hold_room_blocks_on_the_site_week_item(services, sched, setup, tenant):
     a = book(services, sched, setup, modality="in_person")
+    rooms = [attr for kind, _, attr, holder in blocks(tenant, setup) if kind == "SITE" and holder == a.appointment_id]
+    assert rooms == ["r21500#only-room", "r21515#only-room", "r21530#only-room"]
+    window = Interval(TUE_15, TUE_15 + timedelta(hours=1))
+    taken = services.booking.appointments.rooms_taken(tenant, setup["site"].site_id, window)
+    assert taken == {TUE_15 + timedelta(minutes=m): frozenset({"only-room"}) for m in (0, 15, 30)}
+
+
+def test_reschedule_by_fifteen_minutes_moves_only_the_blocks_that_change(services, sched, setup, tenant, monkeypatch):
+    a = book(services, sched, setup, modality="in_person")
+    sent = spy_updates(monkeypatch)
     moved = services.booking.reschedule(sched, a.appointment_id,
                                         RescheduleIn(start=datetime(2026, 3, 3, 15, 15, tzinfo=UTC)))
     assert moved.start == datetime(2026, 3, 3, 15, 15, tzinfo=UTC) and moved.room == "only-room"
-    _, locks = items_of(tenant, setup)
-    clinician_blocks = sorted(lk.sk for lk in locks if lk.holder == "clinician")
-    # 10:15-11:00 local plus the 15-minute buffer: the last held block starts at 16:00 UTC
-    assert clinician_blocks[0].endswith("15:15Z") and clinician_blocks[-1].endswith("16:00Z")
-    assert sorted(lk.sk for lk in locks if lk.holder == "room")[0].startswith("BLOCK#2026-03-03T15:15Z")
+    held = blocks(tenant, setup)
+    # 10:15-11:00 local plus the 15-minute buffer: the clinician holds 15:15-16:15 UTC
+    assert [attr for kind, _, attr, _ in held if kind == "CLIN"] == ["b21515", "b21530", "b21545", "b21600"]
+    assert [attr for kind, _, attr, _ in held if kind == "SITE"] == [
+        "r21515#only-room", "r21530#only-room", "r21545#only-room"]
+    assert {holder for *_, holder in held} == {a.appointment_id}
+    # one update per busy-week item, naming only the blocks that changed: 15:00 leaves, the last one arrives
+    weeks = [(pk.split("#")[2], names) for pk, sk, names in sent if sk.startswith("WEEK#")]
+    assert sorted(weeks) == [("CLIN", {"b21500", "b21600"}), ("PAT", {"b21500", "b21545"}),
+                             ("SITE", {"r21500#only-room", "r21545#only-room"})]
     # the freed 10:00 block is bookable again by someone else
     assert book(services, sched, setup, clinician=1, patient=1, start=TUE_15).status.value == "booked"
 
@@ -130,25 +173,168 @@ def test_reschedule_into_a_taken_slot_changes_nothing(services, sched, setup, te
         services.booking.reschedule(sched, a.appointment_id, RescheduleIn(start=datetime(2026, 3, 3, 17, 0,
                                                                                           tzinfo=UTC)))
     after = items_of(tenant, setup)
-    assert sorted((lk.pk, lk.sk, lk.appointment_id) for lk in after[1]) == sorted(
-        (lk.pk, lk.sk, lk.appointment_id) for lk in before[1])
+    assert after[1] == before[1]
     assert services.booking.get(sched, a.appointment_id).start == TUE_15
 
 
-def test_cancel_deletes_every_lock_and_keeps_the_record(services, sched, setup, tenant):
+def test_cancel_frees_every_block_and_keeps_the_record(services, sched, setup, tenant):
     a = book(services, sched, setup, modality="in_person")
     services.booking.cancel(sched, a.appointment_id, "patient request")
-    appts, locks = items_of(tenant, setup)
-    assert locks == []
+    appts, held = items_of(tenant, setup)
+    assert held == []
     assert appts[0].status == "cancelled"
+    window = Interval(TUE_15 - timedelta(days=1), TUE_15 + timedelta(days=1))
+    assert services.booking.appointments.clinician_blocks(
+        tenant, setup["clinicians"][0].clinician_id, window) == frozenset()
 
 
 def test_a_stale_update_is_a_conflict(services, sched, setup):
     a = book(services, sched, setup)
     stale = services.booking.get(sched, a.appointment_id)
     services.booking.cancel(sched, a.appointment_id, None)
-    from dataclasses import replace
-
     with pytest.raises(Conflict):
         services.booking.appointments.update(stale, replace(stale, cancel_reason="x"), "tx-stale",
                                              release_locks=False)
+
+
+def spy_updates(monkeypatch):
+    """(pk, sk, attribute names) of every update the repository puts into a transaction."""
+    sent = []
+    original = _Labelled.update
+
+    def update(self, item, actions, label, condition=None):
+        names = {p for a in actions for p in a.values[0].path if p != "kind"}
+        sent.append((item.pk, item.sk, names))
+        return original(self, item, actions, label, condition)
+
+    monkeypatch.setattr(_Labelled, "update", update)
+    return sent
+
+
+# --- the repository directly: races, waitlist holds, week boundaries, daylight saving -------------------------
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def visit(tenant, setup, start, *, apt="apt_direct", minutes=45, buffer=15, clinician=0, patient=0,
+          zone="America/New_York"):
+    return Appointment(tenant, apt, setup["patients"][patient].patient_id, setup["clinicians"][clinician].clinician_id,
+                       "90834", start, start + timedelta(minutes=minutes), Modality.VIDEO, None, None, "US-NY", "home",
+                       zone, Status.BOOKED, Billing("10", ("95",)), None, buffer_minutes=buffer, created_at=NOW)
+
+
+def hold(tenant, setup, start, end, hold_id, expires):
+    """A waitlist hold on clinician 0's blocks, written as WaitlistRepository.offer writes it."""
+    locks = hold_locks(tenant, setup["clinicians"][0].clinician_id, start, end)
+    takes = [(lk, Path([lk.attr]).does_not_exist()) for lk in locks]
+    for week, actions, _, condition in week_updates(takes, hold_value(int(expires.timestamp()), hold_id)):
+        week.update(actions=actions, condition=condition)
+    return HeldSlot(hold_id, locks)
+
+
+def clinician_attrs(tenant, setup, holder=None):
+    return [attr for kind, _, attr, h in blocks(tenant, setup) if kind == "CLIN" and holder in (None, h)]
+
+
+def test_racing_bookings_for_overlapping_blocks_one_wins_and_nothing_of_the_losers_is_stored(services, setup, tenant,
+                                                                                            monkeypatch):
+    # moto's in-process backend is not thread-safe (it deep-copies tables during a transaction); DynamoDB runs
+    # transactions serializably, so the racers' commits go through one lock, in whatever order threads arrive.
+    from moto.dynamodb.models import DynamoDBBackend
+
+    serial = threading.Lock()
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, *args, **kwargs):
+        with serial:
+            return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "transact_write_items", transact_write_items)
+    repo = services.booking.appointments
+    racers = 6
+    barrier = threading.Barrier(racers)
+
+    def attempt(n):
+        a = visit(tenant, setup, TUE_15 + timedelta(minutes=15 * (n % 2)), apt=f"apt_race{n}", patient=n % 2)
+        barrier.wait()
+        try:
+            return repo.book(a).appointment_id
+        except (SlotTaken, PatientBusy, Conflict):
+            return None
+
+    with ThreadPoolExecutor(racers) as pool:
+        won = [w for w in pool.map(attempt, range(racers)) if w]
+    assert len(won) == 1
+    assert {h for *_, h in blocks(tenant, setup)} == set(won)
+    appts, _ = items_of(tenant, setup)
+    assert [i.pk for i in appts] == [keys.appointment_pk(tenant, won[0])]
+
+
+def test_an_expired_hold_is_free_and_a_live_one_is_not(services, setup, tenant):
+    repo = services.booking.appointments
+    hold(tenant, setup, TUE_15, TUE_15 + timedelta(hours=1), "hold_live", NOW + timedelta(minutes=1))
+    with pytest.raises(SlotTaken):
+        repo.book(visit(tenant, setup, TUE_15))
+    later = TUE_15 + timedelta(hours=2)
+    hold(tenant, setup, later, later + timedelta(hours=1), "hold_old", NOW - timedelta(seconds=1))
+    booked = repo.book(visit(tenant, setup, later, apt="apt_after_expiry"))
+    assert clinician_attrs(tenant, setup, booked.appointment_id) == ["b21700", "b21715", "b21730", "b21745"]
+    assert len(clinician_attrs(tenant, setup)) == 8  # the live hold's 4 blocks stay
+
+
+def test_a_booking_takes_over_its_own_hold_and_frees_what_it_does_not_need(services, setup, tenant):
+    repo = services.booking.appointments
+    held = hold(tenant, setup, TUE_15, TUE_15 + timedelta(minutes=90), "hold_mine", NOW + timedelta(minutes=30))
+    with pytest.raises(SlotTaken):  # someone else's hold (another id) does not pass
+        repo.book(visit(tenant, setup, TUE_15, apt="apt_other"), hold=HeldSlot("hold_theirs", held.locks))
+    a = repo.book(visit(tenant, setup, TUE_15), hold=held)
+    # the visit (45 min + 15 buffer) keeps 4 of the 6 held blocks; 16:00 and 16:15 are free again
+    assert clinician_attrs(tenant, setup) == ["b21500", "b21515", "b21530", "b21545"]
+    assert set(clinician_attrs(tenant, setup, a.appointment_id)) == set(clinician_attrs(tenant, setup))
+    services.waitlist.repo.release_hold(_offered(tenant, setup, held))  # a late release must not free the visit
+    assert clinician_attrs(tenant, setup, a.appointment_id) == ["b21500", "b21515", "b21530", "b21545"]
+
+
+def _offered(tenant, setup, held):
+    from chalicelib.domain.waitlist import Offer, WaitlistEntry
+
+    offer = Offer(TUE_15, TUE_15 + timedelta(minutes=45), setup["clinicians"][0].clinician_id, Modality.VIDEO, None,
+                  NOW + timedelta(minutes=30), held.hold_id, TUE_15 + timedelta(minutes=90), "slot")
+    return WaitlistEntry(tenant, "wl_1", setup["patients"][0].patient_id, "90834", (Modality.VIDEO,), "US-NY",
+                         NOW, NOW + timedelta(days=7), None, "offered", NOW, offer=offer)
+
+
+def test_a_visit_across_the_utc_week_boundary_touches_two_items_per_holder(services, setup, tenant, monkeypatch):
+    repo = services.booking.appointments
+    sunday_late = datetime(2026, 3, 8, 23, 30, tzinfo=UTC)
+    sent = spy_updates(monkeypatch)
+    a = repo.book(visit(tenant, setup, sunday_late))
+    held = blocks(tenant, setup)
+    assert [(kind, sk, attr) for kind, sk, attr, _ in held] == [
+        ("CLIN", "WEEK#2026-03-02", "b72330"), ("CLIN", "WEEK#2026-03-02", "b72345"),
+        ("CLIN", "WEEK#2026-03-09", "b10000"), ("CLIN", "WEEK#2026-03-09", "b10015"),
+        ("PAT", "WEEK#2026-03-02", "b72330"), ("PAT", "WEEK#2026-03-02", "b72345"),
+        ("PAT", "WEEK#2026-03-09", "b10000")]
+    assert len([s for s in sent if s[1].startswith("WEEK#")]) == 4
+    monday = Interval(datetime(2026, 3, 9, tzinfo=UTC), datetime(2026, 3, 9, 1, tzinfo=UTC))
+    assert repo.clinician_blocks(tenant, a.clinician_id, monday) >= {
+        sunday_late, datetime(2026, 3, 9, 0, 15, tzinfo=UTC)}  # the Sunday blocks count: the read widens by a day
+    repo.update(a, replace(a, status=Status.CANCELLED), "tx-cancel-cross", release_locks=True)
+    assert blocks(tenant, setup) == []
+
+
+@pytest.mark.parametrize("local_midnight", [
+    datetime(2026, 3, 8, 8, 0, tzinfo=UTC),  # 00:00 PST on the day clocks spring forward
+    datetime(2026, 11, 1, 7, 0, tzinfo=UTC),  # 00:00 PDT on the day clocks fall back
+])
+def test_a_visit_at_local_midnight_on_a_dst_change_day_books_and_cancels(services, setup, tenant, local_midnight):
+    repo = services.booking.appointments
+    a = repo.book(visit(tenant, setup, local_midnight, minutes=60, buffer=0, zone="America/Los_Angeles"))
+    held = repo.clinician_blocks(tenant, a.clinician_id, Interval(local_midnight, local_midnight + timedelta(hours=1)))
+    assert held == {local_midnight + timedelta(minutes=m) for m in (0, 15, 30, 45)}
+    assert {sk for _, sk, _, _ in blocks(tenant, setup)} == {keys.week_sk(keys.week_of(local_midnight))}
+    with pytest.raises(SlotTaken):
+        repo.book(visit(tenant, setup, local_midnight + timedelta(minutes=30), apt="apt_second", patient=1,
+                        zone="America/Los_Angeles"))
+    repo.update(a, replace(a, status=Status.CANCELLED), "tx-cancel-dst", release_locks=True)
+    assert blocks(tenant, setup) == []
+    assert repo.book(visit(tenant, setup, local_midnight, apt="apt_again", zone="America/Los_Angeles"))

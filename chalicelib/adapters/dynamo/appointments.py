@@ -1,15 +1,19 @@
-"""Appointments and the lock items that make double booking impossible.
+"""Appointments and the busy-week items that make double booking impossible.
 
-A booking is one TransactWriteItems: the appointment plus one lock item per 15-minute block it
-covers for the clinician (visit + buffer), the patient, and the room for in-person visits, each
-put with attribute_not_exists(pk). The losing write of a race is cancelled whole: nothing of it
-is stored. Reschedule and cancel move or free the locks in the same transaction.
+Busy time lives in one item per holder (clinician, patient, site) and UTC ISO week
+(sk=WEEK#{monday}); each held 15-minute block is an attribute named by its place in the week
+(keys.block_attr) whose value is the holder: an appointment id, or "{expires:010d}|{hold id}" for a
+waitlist hold. A booking is one TransactWriteItems: the appointment plus ONE update per busy-week
+item it touches, SETting its blocks under the condition that each is free (absent, or an expired
+hold, or the booking's own hold). The losing write of a race is cancelled whole: nothing of it is
+stored. Reschedule and cancel REMOVE blocks conditioned on still holding them, in the same
+transaction. Availability reads a handful of week items (BatchGetItem) instead of every block.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -27,12 +31,23 @@ from ...domain.errors import (
     RoomUnavailable,
     SlotTaken,
 )
-from ...domain.model import Appointment, Interval, Modality
+from ...domain.model import Appointment, Interval
 from ...domain.practice_days import PracticeDay, practice_day
-from ...domain.timeblocks import blocks_covering, parse_block_key
 from . import keys
+from .busy_weeks import (
+    Lock,
+    blocks_of,
+    held_by,
+    held_by_hold,
+    is_free,
+    locks_for,
+    now_value,
+    read_weeks,
+    week_updates,
+    weeks_covering,
+)
 from .codec import from_doc, to_doc
-from .models import AppointmentItem, LockItem, PracticeLedgerItem, ReviewItem
+from .models import AppointmentItem, BusyWeekItem, PracticeLedgerItem, ReviewItem
 
 _CONFLICT_FOR = {"clinician": SlotTaken, "patient": PatientBusy, "room": RoomUnavailable,
                  "practice_days": PracticeDaysChanged}
@@ -43,29 +58,6 @@ _MESSAGES = {
     "appointment": "The appointment changed while this request ran; read it again and retry.",
     "practice_days": "The temporary-practice days changed while this request ran.",
 }
-
-
-@dataclass(frozen=True)
-class Lock:
-    holder: str  # clinician | patient | room
-    pk: str
-    sk: str
-    room: str | None = None
-
-
-def locks_for(appointment: Appointment) -> list[Lock]:
-    """Every lock item an active appointment holds."""
-    t = appointment.tenant_id
-    held_until = appointment.end + timedelta(minutes=appointment.buffer_minutes)
-    locks = [Lock("clinician", keys.clinician_pk(t, appointment.clinician_id), keys.block_sk(b))
-             for b in blocks_covering(appointment.start, held_until)]
-    locks += [Lock("patient", keys.patient_pk(t, appointment.patient_id), keys.block_sk(b))
-              for b in blocks_covering(appointment.start, appointment.end)]
-    if appointment.modality is Modality.IN_PERSON and appointment.site_id and appointment.room:
-        locks += [Lock("room", keys.site_pk(t, appointment.site_id), keys.block_sk(b, appointment.room),
-                       appointment.room)
-                  for b in blocks_covering(appointment.start, appointment.end)]
-    return locks
 
 
 class _Labelled:
@@ -79,15 +71,15 @@ class _Labelled:
         self.tx = TransactWrite(connection=connection, client_request_token=token)
         self.labels: dict[str, list[str]] = defaultdict(list)
 
-    def put(self, item: AppointmentItem | LockItem, label: str, condition: object = None) -> None:
+    def put(self, item: AppointmentItem, label: str, condition: object = None) -> None:
         self.tx.save(item, condition=condition)  # type: ignore[arg-type]
         self.labels["put"].append(label)
 
-    def delete(self, item: LockItem, label: str, condition: object = None) -> None:
+    def delete(self, item: AppointmentItem, label: str, condition: object = None) -> None:
         self.tx.delete(item, condition=condition)  # type: ignore[arg-type]
         self.labels["delete"].append(label)
 
-    def update(self, item: AppointmentItem | PracticeLedgerItem, actions: list[object], label: str,
+    def update(self, item: AppointmentItem | PracticeLedgerItem | BusyWeekItem, actions: list[object], label: str,
                condition: object = None) -> None:
         self.tx.update(item, actions=actions, condition=condition)  # type: ignore[arg-type]
         self.labels["update"].append(label)
@@ -113,6 +105,13 @@ class _Labelled:
                             headers={"Retry-After": "1"})
         return DependencyUnavailable("The booking store did not accept the write; retry.",
                                      headers={"Retry-After": "1"})
+
+
+@dataclass(frozen=True)
+class BusyTime:
+    clinicians: dict[str, frozenset[datetime]]
+    rooms: dict[str, dict[datetime, frozenset[str]]]
+    patient: frozenset[datetime]
 
 
 def _everything(_: Appointment) -> bool:
@@ -157,36 +156,63 @@ class AppointmentRepository:
         return frozenset(b for b, _ in self._blocks(keys.patient_pk(tenant, patient_id), window))
 
     def rooms_taken(self, tenant: str, site_id: str, window: Interval) -> dict[datetime, frozenset[str]]:
-        per_block: dict[datetime, set[str]] = defaultdict(set)
-        for block, room in self._blocks(keys.site_pk(tenant, site_id), window):
-            if room:
-                per_block[block].add(room)
-        return {b: frozenset(r) for b, r in per_block.items()}
+        return _rooms(self._blocks(keys.site_pk(tenant, site_id), window))
+
+    def busy_of_clinicians(self, tenant: str, clinician_ids: Sequence[str], window: Interval,
+                           ) -> dict[str, frozenset[datetime]]:
+        """clinician_blocks of many clinicians at once: their week items in batches of 100 keys."""
+        pks = {keys.clinician_pk(tenant, c): c for c in clinician_ids}
+        per_pk = self._blocks_of_many(list(pks), window)
+        return {c: frozenset(b for b, _ in per_pk.get(pk, ())) for pk, c in pks.items()}
+
+    def rooms_taken_of_sites(self, tenant: str, site_ids: Sequence[str], window: Interval,
+                             ) -> dict[str, dict[datetime, frozenset[str]]]:
+        """rooms_taken of many sites at once (one batched read)."""
+        pks = {keys.site_pk(tenant, s): s for s in site_ids}
+        per_pk = self._blocks_of_many(list(pks), window)
+        return {s: _rooms(per_pk.get(pk, ())) for pk, s in pks.items()}
+
+    def busy_time(self, tenant: str, window: Interval, *, clinician_ids: Sequence[str] = (),
+                  site_ids: Sequence[str] = (), patient_id: str | None = None) -> BusyTime:
+        """Everything an availability search needs in one batched read: clinicians' blocks, sites' rooms taken
+        and the patient's blocks (BatchGetItem of 100 week items per call)."""
+        clinicians = {keys.clinician_pk(tenant, c): c for c in clinician_ids}
+        sites = {keys.site_pk(tenant, s): s for s in site_ids}
+        patient = keys.patient_pk(tenant, patient_id) if patient_id else None
+        per_pk = self._blocks_of_many([*clinicians, *sites, *([patient] if patient else [])], window)
+        return BusyTime(
+            clinicians={c: frozenset(b for b, _ in per_pk.get(pk, ())) for pk, c in clinicians.items()},
+            rooms={s: _rooms(per_pk.get(pk, ())) for pk, s in sites.items()},
+            patient=frozenset(b for b, _ in per_pk.get(patient, ())) if patient else frozenset())
 
     def _blocks(self, pk: str, window: Interval) -> Iterator[tuple[datetime, str | None]]:
-        """Blocks held in `window`, widened by a day so buffers that reach into it count."""
-        low = keys.block_sk(window.start - timedelta(days=1))
-        high = keys.block_sk(window.end + timedelta(days=1)) + "~"
-        for item in LockItem.query(pk, LockItem.sk.between(low, high), consistent_read=True):
-            yield parse_block_key(item.sk.split("#")[1]), item.room
+        yield from self._blocks_of_many([pk], window).get(pk, ())
+
+    def _blocks_of_many(self, pks: Sequence[str], window: Interval) -> dict[str, list[tuple[datetime, str | None]]]:
+        """Blocks held in `window`, widened by a day so buffers that reach into it count, per partition."""
+        low, high = window.start - timedelta(days=1), window.end + timedelta(days=1)
+        weeks = weeks_covering(low, high)
+        raw = read_weeks(self._connection, [(pk, sk) for pk in pks for sk in weeks])
+        out: dict[str, list[tuple[datetime, str | None]]] = defaultdict(list)
+        for (pk, _), item in raw.items():
+            out[pk] += [(block, room) for block, room, _ in blocks_of(item) if low <= block < high]
+        return out
 
     # --- writes ------------------------------------------------------------------------------
     def book(self, appointment: Appointment, hold: Any = None) -> Appointment:
         """`hold` (waitlist.HeldSlot): blocks a waitlist offer holds for this patient pass to the booking in the
         same transaction; held blocks the visit does not need are freed."""
         tx = _Labelled(self._connection, appointment.appointment_id)
-        held = {(lk.pk, lk.sk) for lk in hold.locks} if hold is not None else set()
-        # A waitlist hold past its expiry no longer blocks anyone, even before the job or TTL removes it.
-        now = int((appointment.created_at or appointment.start).timestamp())
-        for lock in locks_for(appointment):
-            free = LockItem.pk.does_not_exist() | (Path("expires_at") < now)
-            if (lock.pk, lock.sk) in held:
-                free = free | (LockItem.appointment_id == hold.hold_id)
-            tx.put(_lock_item(lock, appointment.appointment_id), lock.holder, free)
-        needed = {(lk.pk, lk.sk) for lk in locks_for(appointment)}
-        for lock in hold.locks if hold is not None else ():
-            if (lock.pk, lock.sk) not in needed:
-                tx.delete(_lock_item(lock, hold.hold_id), "clinician", LockItem.appointment_id == hold.hold_id)
+        held = {lk.key for lk in hold.locks} if hold is not None else set()
+        # A waitlist hold past its expiry no longer blocks anyone, even before the job releases it.
+        now = now_value(appointment.created_at or appointment.start)
+        needed = locks_for(appointment)
+        takes = [(lk, is_free(lk.attr, now, hold.hold_id if lk.key in held else None)) for lk in needed]
+        wanted = {lk.key for lk in needed}
+        releases = [(lk, held_by_hold(lk.attr, hold.hold_id))
+                    for lk in (hold.locks if hold is not None else ()) if lk.key not in wanted]
+        for week, actions, label, condition in week_updates(takes, appointment.appointment_id, releases, "clinician"):
+            tx.update(week, actions, label, condition)
         item = _to_item(appointment)
         tx.put(item, "appointment", AppointmentItem.pk.does_not_exist())
         self._ledger(tx, appointment.tenant_id, appointment.clinician_id, None, practice_day(appointment))
@@ -199,16 +225,16 @@ class AppointmentRepository:
 
         Blocks both visits share stay where they are (one transaction may not touch an item twice).
         """
-        old_locks = {(lk.pk, lk.sk): lk for lk in locks_for(old)}
-        new_locks = {(lk.pk, lk.sk): lk for lk in locks_for(new)}
+        old_locks = {lk.key: lk for lk in locks_for(old)}
+        new_locks = {lk.key: lk for lk in locks_for(new)}
+        now = now_value(new.updated_at or new.created_at or new.start)
         tx = _Labelled(self._connection, token)
-        for key in old_locks.keys() - new_locks.keys():
-            lock = old_locks[key]
-            tx.delete(_lock_item(lock, old.appointment_id), "appointment",
-                      LockItem.appointment_id == old.appointment_id)
-        for key in new_locks.keys() - old_locks.keys():
-            lock = new_locks[key]
-            tx.put(_lock_item(lock, new.appointment_id), lock.holder, LockItem.pk.does_not_exist())
+        releases = [(old_locks[k], held_by(old_locks[k].attr, old.appointment_id))
+                    for k in old_locks.keys() - new_locks.keys()]
+        takes = [(new_locks[k], is_free(new_locks[k].attr, now)) for k in new_locks.keys() - old_locks.keys()]
+        for week, actions, label, condition in week_updates(sorted(takes, key=_by_key), new.appointment_id,
+                                                             sorted(releases, key=_by_key)):
+            tx.update(week, actions, label, condition)
         item = _to_item(new)
         tx.put(item, "appointment")  # VersionAttribute adds version = old.version to the condition
         self._ledger(tx, new.tenant_id, new.clinician_id, practice_day(old), practice_day(new))
@@ -220,9 +246,9 @@ class AppointmentRepository:
         """Status changes; cancel and no-show style changes free the blocks in the same transaction."""
         tx = _Labelled(self._connection, token)
         if release_locks:
-            for lock in locks_for(old):
-                tx.delete(_lock_item(lock, old.appointment_id), "appointment",
-                          LockItem.appointment_id == old.appointment_id)
+            releases = [(lk, held_by(lk.attr, old.appointment_id)) for lk in locks_for(old)]
+            for week, actions, label, condition in week_updates((), old.appointment_id, releases):
+                tx.update(week, actions, label, condition)
         item = _to_item(new)
         tx.put(item, "appointment")
         self._ledger(tx, new.tenant_id, new.clinician_id, practice_day(old), practice_day(new))
@@ -356,8 +382,16 @@ def _range_high(moment: datetime) -> str:
     return keys.schedule_sk(moment, "")
 
 
-def _lock_item(lock: Lock, appointment_id: str) -> LockItem:
-    return LockItem(lock.pk, lock.sk, holder=lock.holder, appointment_id=appointment_id, room=lock.room)
+def _by_key(change: tuple[Lock, Any]) -> tuple[str, str, str]:
+    return change[0].key
+
+
+def _rooms(blocks: Iterable[tuple[datetime, str | None]]) -> dict[datetime, frozenset[str]]:
+    per_block: dict[datetime, set[str]] = defaultdict(set)
+    for block, room in blocks:
+        if room:
+            per_block[block].add(room)
+    return {b: frozenset(r) for b, r in per_block.items()}
 
 
 def _to_item(appointment: Appointment) -> AppointmentItem:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ...domain.errors import FieldError, ValidationFailed
@@ -45,8 +45,40 @@ def schedule_sk(start: datetime, appointment_id: str) -> str:
     return f"{block_key(start)}#{appointment_id}"
 
 
-def block_sk(block: datetime, room: str | None = None) -> str:
-    return f"BLOCK#{block_key(block)}" + (f"#ROOM#{room}" if room else "")
+def week_of(moment: datetime) -> date:
+    """The Monday of the UTC ISO week `moment` falls in (UTC: daylight saving never moves a block)."""
+    day = moment.astimezone(UTC).date()
+    return day - timedelta(days=day.weekday())
+
+
+def week_sk(monday: date) -> str:
+    return f"WEEK#{monday:%Y-%m-%d}"
+
+
+def block_attr(block: datetime, room: str | None = None) -> str:
+    """The attribute of a busy-week item that holds one 15-minute block: b{isoweekday}{HHMM}, or for a
+    room on the site's item r{isoweekday}{HHMM}#{room}."""
+    moment = block.astimezone(UTC)
+    position = f"{moment.isoweekday()}{moment:%H%M}"
+    return f"r{position}#{room}" if room else f"b{position}"
+
+
+def parse_block_attr(monday: date, name: str) -> tuple[datetime, str | None] | None:
+    """(block start, room) of a busy-week attribute name; None for any other attribute (pk, sk, kind)."""
+    if len(name) < 6 or name[0] not in "br" or not name[1:6].isdigit() or not "1" <= name[1] <= "7":
+        return None
+    room = None
+    if name[0] == "r":
+        if len(name) < 8 or name[6] != "#":
+            return None
+        room = name[7:]
+    elif len(name) != 6:
+        return None
+    hour, minute = int(name[2:4]), int(name[4:6])
+    if hour > 23 or minute > 59:
+        return None
+    day = monday + timedelta(days=int(name[1]) - 1)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC), room
 
 
 def payer_pk(payer_id: str) -> str:

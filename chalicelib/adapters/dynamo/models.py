@@ -10,10 +10,13 @@ Access patterns (pattern -> key / index -> operation):
 | get an appointment                        | pk=T#{t}#APPT#{id}, sk=APPT                         | GetItem   |
 | a clinician's appointments in a range     | GSI1 gsi1pk=T#{t}#CLIN#{id}, gsi1sk between starts  | Query     |
 | a patient's appointments in a range       | GSI2 gsi2pk=T#{t}#PAT#{id}, gsi2sk between starts   | Query     |
-| clinician blocks taken in a range         | pk=T#{t}#CLIN#{id}, sk between BLOCK#{from}..{to}   | Query     |
-| patient blocks taken in a range           | pk=T#{t}#PAT#{id}, sk between BLOCK#{from}..{to}    | Query     |
-| site rooms taken in a range               | pk=T#{t}#SITE#{id}, sk between BLOCK#{from}..{to}   | Query     |
-| book / reschedule / cancel                | appointment + lock items                            | TransactWriteItems |
+| a clinician's busy time in a UTC ISO week | pk=T#{t}#CLIN#{id}, sk=WEEK#{monday} (attrs b{d}{HHMM}) | BatchGetItem |
+| a patient's busy time in a UTC ISO week   | pk=T#{t}#PAT#{id}, sk=WEEK#{monday} (attrs b{d}{HHMM})  | BatchGetItem |
+| a site's rooms taken in a UTC ISO week    | pk=T#{t}#SITE#{id}, sk=WEEK#{monday} (r{d}{HHMM}#{room}) | BatchGetItem |
+  (many clinicians / sites: all their week items in one BatchGetItem per 100 keys; d = ISO weekday 1-7)
+| book / reschedule / cancel                | appointment + one update per busy-week item touched | TransactWriteItems |
+  (a block attribute's value is its holder: the appointment id, or "{expires epoch:010d}|{hold id}" for a
+   waitlist hold, so an expired hold is free by a string comparison: "0…" < str(now) < "apt_…")
 | temporary-practice days (PSYPACT TAP)     | pk=T#{t}#CLIN#{id}, sk=TPD#{ledger}#{year}          | Get; Update in tx |
 | visits whose licensure needs review       | pk=T#{t}#REVIEW, sk={start}#{appointment id}        | Query     |
 | tenant settings                           | pk=T#{t}#DIR, sk=SETTINGS                           | Get/Put   |
@@ -35,7 +38,7 @@ Access patterns (pattern -> key / index -> operation):
 | waiting entries of a tenant, in order     | pk=T#{t}#WAITQ, sk={created}#{id} (sparse)          | Query (job) |
 | freed slots to offer, all tenants (job)   | pk=FREED#{shard}, sk={freed_at}#{t}#{id}            | Query (job) |
 | open offers by expiry, all tenants (job)  | pk=OFFERS#{shard}, sk={expires_at}#{t}#{entry}      | Query (job) |
-| a slot held for an offer                  | clinician lock items, appointment_id=hold_{id} (TTL)| TransactWriteItems |
+| a slot held for an offer                  | clinician busy-week item(s), value {expiry}|{hold}  | TransactWriteItems |
   (job indexes are sharded by a hash of the id, so no one partition takes every write: no hot key)
 """
 
@@ -95,13 +98,14 @@ class AppointmentItem(_MainTable):
     by_patient = PatientScheduleIndex()
 
 
-class LockItem(_MainTable):
-    """One 15-minute block held by one appointment, for a clinician, a patient or a room."""
+class BusyWeekItem(_MainTable):
+    """The 15-minute blocks one clinician, patient or site (rooms) holds in one UTC ISO week.
 
-    kind = UnicodeAttribute(default="lock")
-    holder = UnicodeAttribute()  # "clinician" | "patient" | "room"
-    appointment_id = UnicodeAttribute()
-    room = UnicodeAttribute(null=True)
+    Blocks are top-level attributes named by their place in the week (keys.block_attr), which a model
+    cannot declare: they are written with Path(name) updates and read raw (appointments.py).
+    """
+
+    kind = UnicodeAttribute(default="busy_week")
 
 
 class PracticeLedgerItem(_MainTable):
@@ -175,16 +179,6 @@ class ExpiringItem(_MainTable):
     expires_at = NumberAttribute()
 
 
-class HoldLockItem(_MainTable):
-    """A LockItem held for a waitlist offer (appointment_id = the hold id) that TTL also sweeps."""
-
-    kind = UnicodeAttribute(default="lock")
-    holder = UnicodeAttribute()
-    appointment_id = UnicodeAttribute()
-    room = UnicodeAttribute(null=True)
-    expires_at = NumberAttribute()
-
-
 class StatusItem(_MainTable):
     """An item whose life is a few conditional status changes (reminders, links, no-show tallies)."""
 
@@ -195,7 +189,7 @@ class StatusItem(_MainTable):
 
 
 MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
-    _MainTable, DocumentItem, AppointmentItem, LockItem, ExpiringItem, AuditEntryItem, AuditHeadItem,
-    RateCounterItem, PracticeLedgerItem, ReviewItem, PointerItem, StatusItem, HoldLockItem)
+    _MainTable, DocumentItem, AppointmentItem, BusyWeekItem, ExpiringItem, AuditEntryItem, AuditHeadItem,
+    RateCounterItem, PracticeLedgerItem, ReviewItem, PointerItem, StatusItem)
 # The model whose schema (keys and indexes) creates the table.
 TABLE_SCHEMA_MODEL = AppointmentItem

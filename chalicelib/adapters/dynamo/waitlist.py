@@ -1,6 +1,7 @@
 """Waitlist entries, the queue of waiting entries, freed slots, open offers and slot holds.
 
-An offer is one transaction: the hold's lock items (each put only if the block is free), the entry
+An offer is one transaction: the hold's blocks on the clinician's busy-week item(s) (each set only if
+the block is free; value "{expires:010d}|{hold id}", see appointments.py), the entry
 (version-checked, `waiting -> offered`), its queue pointer removed and its expiry pointer added. Two
 freed-slot runs racing for one slot cannot both hold it; one entry cannot get two offers at once.
 """
@@ -11,16 +12,17 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.operand import Path
 from pynamodb.transactions import TransactWrite
 
 from ...domain.errors import Conflict
 from ...domain.timeblocks import blocks_covering
 from ...domain.waitlist import FreedSlot, WaitlistEntry
 from . import keys
-from .appointments import Lock
+from .busy_weeks import Lock, block_lock, held_by_hold, hold_value, read_weeks, week_updates
 from .codec import from_doc, to_doc
-from .models import DocumentItem, HoldLockItem, LockItem, PointerItem
+from .models import DocumentItem, PointerItem
 from .reminders import SHARDS, shard, stamp
 
 HOLD_TTL_GRACE = timedelta(hours=1)
@@ -36,7 +38,7 @@ class HeldSlot:
 
 def hold_locks(tenant: str, clinician_id: str, start: datetime, held_until: datetime) -> tuple[Lock, ...]:
     pk = keys.clinician_pk(tenant, clinician_id)
-    return tuple(Lock("clinician", pk, keys.block_sk(b)) for b in blocks_covering(start, held_until))
+    return tuple(block_lock("clinician", pk, b) for b in blocks_covering(start, held_until))
 
 
 def _entry_pk(tenant: str) -> str:
@@ -93,15 +95,18 @@ class WaitlistRepository:
         return found
 
     def offer(self, old: WaitlistEntry, new: WaitlistEntry, hold_until_epoch: int) -> bool:
-        """Hold the slot and make the offer, all or nothing; False when the slot or the entry was taken."""
+        """Hold the slot and make the offer, all or nothing; False when the slot or the entry was taken.
+
+        The hold blocks bookings until `hold_until_epoch` (after it a booking may take the blocks even before
+        the expiry job releases them); another offer needs the blocks absent, as before."""
         assert new.offer is not None
         o = new.offer
+        takes = [(lk, Path([lk.attr]).does_not_exist())
+                 for lk in hold_locks(new.tenant_id, o.clinician_id, o.start, o.held_until)]
         try:
             with TransactWrite(connection=self._connection, client_request_token=o.hold_id) as tx:
-                for lock in hold_locks(new.tenant_id, o.clinician_id, o.start, o.held_until):
-                    tx.save(HoldLockItem(lock.pk, lock.sk, holder="clinician", appointment_id=o.hold_id,
-                                         expires_at=hold_until_epoch),
-                            condition=HoldLockItem.pk.does_not_exist())
+                for week, actions, _, condition in week_updates(takes, hold_value(hold_until_epoch, o.hold_id)):
+                    tx.update(week, actions=actions, condition=condition)
                 tx.save(_entry_item(new, old.version))
                 tx.delete(PointerItem(_queue_pk(old.tenant_id), _queue_sk(old)))
                 tx.save(_offer_pointer(new))
@@ -129,11 +134,13 @@ class WaitlistRepository:
     def release_hold(self, entry: WaitlistEntry) -> None:
         o = entry.offer
         assert o is not None
-        for lock in hold_locks(entry.tenant_id, o.clinician_id, o.start, o.held_until):
-            try:  # a block a booking took over (or TTL removed) is not ours to delete
-                LockItem(lock.pk, lock.sk).delete(condition=LockItem.appointment_id == o.hold_id)
-            except DeleteError:
-                continue
+        locks = hold_locks(entry.tenant_id, o.clinician_id, o.start, o.held_until)
+        for lock in locks:  # one block at a time: a block a booking took over is not ours to free
+            for week, actions, _, condition in week_updates((), "", [(lock, held_by_hold(lock.attr, o.hold_id))]):
+                try:
+                    week.update(actions=actions, condition=condition)
+                except UpdateError:
+                    continue
 
     def save(self, old: WaitlistEntry, new: WaitlistEntry) -> WaitlistEntry:
         try:
@@ -166,11 +173,12 @@ class WaitlistRepository:
         return [(p.doc["tenant_id"], p.doc["waitlist_id"])
                 for s in range(SHARDS) for p in PointerItem.query(f"OFFERS#{s}", PointerItem.sk < high, limit=limit)]
 
-    def lock_owner(self, pk: str, sk: str) -> str | None:
-        try:
-            return str(LockItem.get(pk, sk, consistent_read=True).appointment_id)
-        except DoesNotExist:
-            return None
+    def lock_owner(self, pk: str, block: datetime, room: str | None = None) -> str | None:
+        """Who holds one block of a busy-week partition: an appointment id, or "{expiry}|{hold id}"."""
+        lock = block_lock("clinician", pk, block, room)
+        raw = read_weeks(self._connection, [lock.item]).get(lock.item, {})
+        value = raw.get(lock.attr, {}).get("S")
+        return str(value) if value is not None else None
 
 
 def epoch(moment: datetime) -> int:
