@@ -13,6 +13,20 @@ from datetime import datetime, timedelta
 from .model import Modality
 
 WAITING, OFFERED, BOOKED, CANCELLED = "waiting", "offered", "booked", "cancelled"
+# Held blocks outlive their offer by this much before TTL may delete them (the code checks expiry itself).
+HOLD_TTL_GRACE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class HeldSlot:
+    """The clinician blocks an offer holds (start up to held_until), owned by `hold_id`: a booking that
+    accepts the offer takes them over in its own write (AppointmentStore.book)."""
+
+    hold_id: str
+    tenant_id: str
+    clinician_id: str
+    start: datetime
+    held_until: datetime
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,24 @@ from ..domain.availability import slot_fits_rules
 from ..domain.care import PatientWhereabouts
 from ..domain.errors import DomainError, FieldError, InvalidTransition, NotFound, ValidationFailed
 from ..domain.model import Appointment, Interval
-from ..domain.ports import AuditTrail, Clock, IdFactory
+from ..domain.ports import AuditTrail, BusyTime, Clock, DirectoryReader, IdFactory, SendFailed, WaitlistStore
 from ..domain.rulebook import RuleBook
 from ..domain.tenant_policy import TenantSettings
-from ..domain.waitlist import BOOKED, CANCELLED, OFFERED, WAITING, FreedSlot, Offer, WaitlistEntry, may_match
-from ..schemas.appointments import BookingIn
+from ..domain.waitlist import (
+    BOOKED,
+    CANCELLED,
+    HOLD_TTL_GRACE,
+    OFFERED,
+    WAITING,
+    FreedSlot,
+    HeldSlot,
+    Offer,
+    WaitlistEntry,
+    may_match,
+)
 from . import messages
+from .booking import BookingRequest
+from .care_gate import CareGate
 
 
 class OfferExpired(DomainError):
@@ -32,7 +44,8 @@ class OfferExpired(DomainError):
 
 
 class WaitlistService:
-    def __init__(self, repo: Any, directory: Any, appointments: Any, booking: Any, gate: Any,
+    def __init__(self, repo: WaitlistStore, directory: DirectoryReader, appointments: BusyTime, booking: Any,
+                 gate: CareGate,
                  rules: Callable[[], RuleBook], settings_of: Callable[[str], TenantSettings], clock: Clock,
                  new_id: IdFactory, audit: AuditTrail, sender: Callable[[], Any]) -> None:
         self.repo = repo
@@ -80,12 +93,10 @@ class WaitlistService:
                                     extra={"current_status": entry.status})
         if offer.expires_at <= self.clock():  # TTL deletes lazily: the expiry is checked here
             raise OfferExpired("The offer has expired; the slot passes to the next entry.")
-        from ..adapters.dynamo.waitlist import HeldSlot, hold_locks
-
-        held = HeldSlot(offer.hold_id, hold_locks(entry.tenant_id, offer.clinician_id, offer.start, offer.held_until))
-        body = BookingIn(patient_id=entry.patient_id, clinician_id=offer.clinician_id, service=entry.service,
-                         start=offer.start, modality=offer.modality, site_id=offer.site_id,
-                         patient_jurisdiction=entry.patient_jurisdiction)
+        held = HeldSlot(offer.hold_id, entry.tenant_id, offer.clinician_id, offer.start, offer.held_until)
+        body = BookingRequest(patient_id=entry.patient_id, clinician_id=offer.clinician_id, service=entry.service,
+                              start=offer.start, modality=offer.modality, site_id=offer.site_id,
+                              patient_jurisdiction=entry.patient_jurisdiction)
         booked = self.booking.book(caller, body, hold=held)
         done = self.repo.settle(entry, replace(entry, status=BOOKED, appointment_id=booked.appointment_id),
                                 release=False)
@@ -183,10 +194,8 @@ class WaitlistService:
             offer = self._lawful_offer(entry, slot, clinician, service, duration, policy.offer_hold_minutes)
             if offer is None:
                 continue
-            from ..adapters.dynamo.waitlist import HOLD_TTL_GRACE, epoch
-
             new = replace(entry, status=OFFERED, offer=offer)
-            if self.repo.offer(entry, new, epoch(offer.expires_at + HOLD_TTL_GRACE)):
+            if self.repo.offer(entry, new, int((offer.expires_at + HOLD_TTL_GRACE).timestamp())):
                 self._notify(new)
                 return True
             reread = self.repo.get(entry.tenant_id, entry.waitlist_id)
@@ -227,8 +236,6 @@ class WaitlistService:
 
     def _notify(self, entry: WaitlistEntry) -> None:
         """The offer goes out the way reminders do (SMS, email); a failed send leaves the offer standing."""
-        from ..adapters.notify import SendFailed
-
         offer = entry.offer
         patient = self.directory.get_patient(entry.tenant_id, entry.patient_id)
         if offer is None or patient is None:

@@ -8,6 +8,8 @@ import pytest
 
 from chalicelib.adapters.dynamo import keys
 from chalicelib.adapters.dynamo.models import AppointmentItem, LockItem
+from chalicelib.api.appointment_inputs import booking_request, reschedule
+from chalicelib.api.directory_inputs import availability, clinician_draft, patient_draft, site_draft
 from chalicelib.domain.access import Caller
 from chalicelib.domain.errors import Conflict, PatientBusy, RoomUnavailable, SlotTaken
 from chalicelib.schemas.appointments import BookingIn, RescheduleIn
@@ -31,23 +33,24 @@ def sched(tenant):
 @pytest.fixture
 def setup(services, admin, sched):
     d = services.directory
-    site = d.create_site(admin, SiteIn.model_validate(site_body(rooms=["only-room"])))
+    site = d.create_site(admin, site_draft(SiteIn.model_validate(site_body(rooms=["only-room"]))))
     clinicians = []
     for i in range(2):
-        c = d.create_clinician(admin, ClinicianIn.model_validate(
-            clinician_body(f"Dr {i}", npi=VALID_NPIS[i], site_ids=[site.site_id])))
-        d.set_availability(admin, c.clinician_id, AvailabilityIn.model_validate(
-            {"rules": weekday_rules(site_id=site.site_id), "buffer_minutes": 15}))
+        c = d.create_clinician(admin, clinician_draft(ClinicianIn.model_validate(
+            clinician_body(f"Dr {i}", npi=VALID_NPIS[i], site_ids=[site.site_id]))))
+        d.set_availability(admin, c.clinician_id, availability(AvailabilityIn.model_validate(
+            {"rules": weekday_rules(site_id=site.site_id), "buffer_minutes": 15})))
         clinicians.append(c)
-    patients = [d.create_patient(sched, PatientIn.model_validate(patient_body(f"P {i}"))) for i in range(2)]
+    patients = [d.create_patient(sched, patient_draft(PatientIn.model_validate(patient_body(f"P {i}"))))
+                for i in range(2)]
     return {"site": site, "clinicians": clinicians, "patients": patients}
 
 
 def book(services, sched, setup, *, clinician=0, patient=0, start=TUE_15, modality="video"):
     site_id = setup["site"].site_id if modality == "in_person" else None
-    return services.booking.book(sched, BookingIn(
+    return services.booking.book(sched, booking_request(BookingIn(
         patient_id=setup["patients"][patient].patient_id, clinician_id=setup["clinicians"][clinician].clinician_id,
-        service="90834", start=start, modality=modality, site_id=site_id, patient_jurisdiction="US-NY"))
+        service="90834", start=start, modality=modality, site_id=site_id, patient_jurisdiction="US-NY")))
 
 
 def items_of(tenant, setup):
@@ -111,7 +114,7 @@ def test_a_site_with_one_room_takes_one_in_person_visit_at_a_time(services, sche
 def test_reschedule_by_fifteen_minutes_moves_the_locks_in_one_transaction(services, sched, setup, tenant):
     a = book(services, sched, setup, modality="in_person")
     moved = services.booking.reschedule(sched, a.appointment_id,
-                                        RescheduleIn(start=datetime(2026, 3, 3, 15, 15, tzinfo=UTC)))
+                                        reschedule(RescheduleIn(start=datetime(2026, 3, 3, 15, 15, tzinfo=UTC))))
     assert moved.start == datetime(2026, 3, 3, 15, 15, tzinfo=UTC) and moved.room == "only-room"
     _, locks = items_of(tenant, setup)
     clinician_blocks = sorted(lk.sk for lk in locks if lk.holder == "clinician")
@@ -127,8 +130,8 @@ def test_reschedule_into_a_taken_slot_changes_nothing(services, sched, setup, te
     book(services, sched, setup, patient=1, start=datetime(2026, 3, 3, 17, 0, tzinfo=UTC))
     before = items_of(tenant, setup)
     with pytest.raises(SlotTaken):
-        services.booking.reschedule(sched, a.appointment_id, RescheduleIn(start=datetime(2026, 3, 3, 17, 0,
-                                                                                          tzinfo=UTC)))
+        services.booking.reschedule(sched, a.appointment_id, reschedule(RescheduleIn(start=datetime(2026, 3, 3, 17, 0,
+                                                                                          tzinfo=UTC))))
     after = items_of(tenant, setup)
     assert sorted((lk.pk, lk.sk, lk.appointment_id) for lk in after[1]) == sorted(
         (lk.pk, lk.sk, lk.appointment_id) for lk in before[1])

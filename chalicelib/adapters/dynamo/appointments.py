@@ -30,6 +30,7 @@ from ...domain.errors import (
 from ...domain.model import Appointment, Interval, Modality
 from ...domain.practice_days import PracticeDay, practice_day
 from ...domain.timeblocks import blocks_covering, parse_block_key
+from ...domain.waitlist import HeldSlot
 from . import keys
 from .codec import from_doc, to_doc
 from .models import AppointmentItem, LockItem, PracticeLedgerItem, ReviewItem
@@ -66,6 +67,12 @@ def locks_for(appointment: Appointment) -> list[Lock]:
                        appointment.room)
                   for b in blocks_covering(appointment.start, appointment.end)]
     return locks
+
+
+def hold_locks(tenant: str, clinician_id: str, start: datetime, held_until: datetime) -> tuple[Lock, ...]:
+    """The clinician lock items a waitlist offer holds (owned by its hold id)."""
+    pk = keys.clinician_pk(tenant, clinician_id)
+    return tuple(Lock("clinician", pk, keys.block_sk(b)) for b in blocks_covering(start, held_until))
 
 
 class _Labelled:
@@ -171,21 +178,22 @@ class AppointmentRepository:
             yield parse_block_key(item.sk.split("#")[1]), item.room
 
     # --- writes ------------------------------------------------------------------------------
-    def book(self, appointment: Appointment, hold: Any = None) -> Appointment:
-        """`hold` (waitlist.HeldSlot): blocks a waitlist offer holds for this patient pass to the booking in the
-        same transaction; held blocks the visit does not need are freed."""
+    def book(self, appointment: Appointment, hold: HeldSlot | None = None) -> Appointment:
+        """`hold`: blocks a waitlist offer holds for this patient pass to the booking in the same
+        transaction; held blocks the visit does not need are freed."""
         tx = _Labelled(self._connection, appointment.appointment_id)
-        held = {(lk.pk, lk.sk) for lk in hold.locks} if hold is not None else set()
+        held_locks = hold_locks(hold.tenant_id, hold.clinician_id, hold.start, hold.held_until) if hold else ()
+        held = {(lk.pk, lk.sk) for lk in held_locks}
         # A waitlist hold past its expiry no longer blocks anyone, even before the job or TTL removes it.
         now = int((appointment.created_at or appointment.start).timestamp())
         for lock in locks_for(appointment):
             free = LockItem.pk.does_not_exist() | (Path("expires_at") < now)
-            if (lock.pk, lock.sk) in held:
+            if hold is not None and (lock.pk, lock.sk) in held:
                 free = free | (LockItem.appointment_id == hold.hold_id)
             tx.put(_lock_item(lock, appointment.appointment_id), lock.holder, free)
         needed = {(lk.pk, lk.sk) for lk in locks_for(appointment)}
-        for lock in hold.locks if hold is not None else ():
-            if (lock.pk, lock.sk) not in needed:
+        for lock in held_locks:
+            if hold is not None and (lock.pk, lock.sk) not in needed:
                 tx.delete(_lock_item(lock, hold.hold_id), "clinician", LockItem.appointment_id == hold.hold_id)
         item = _to_item(appointment)
         tx.put(item, "appointment", AppointmentItem.pk.does_not_exist())
