@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain.model import (
     Address,
@@ -35,11 +35,16 @@ from ..schemas.directory import (
     TenantReminderSettingsIn,
     TenantSettingsIn,
 )
-from ..services.directory import Changes, ClinicianDraft, PatientDraft, SiteDraft
-from ..services.tenant_settings import SettingsUpdate
+
+# The services load on the first request that needs them, not at `import app` (the cold start).
+if TYPE_CHECKING:
+    from ..services.directory import Changes, ClinicianDraft, PatientDraft, SiteDraft
+    from ..services.tenant_settings import SettingsUpdate
 
 
 def site_draft(body: SiteIn) -> SiteDraft:
+    from ..services.directory import SiteDraft
+
     rooms = body.rooms if isinstance(body.rooms, int) else tuple(body.rooms)
     return SiteDraft(body.name, body.timezone, body.jurisdiction, _address(body.address), rooms)
 
@@ -50,6 +55,8 @@ def site_changes(body: SitePatch) -> Changes:
 
 
 def clinician_draft(body: ClinicianIn) -> ClinicianDraft:
+    from ..services.directory import ClinicianDraft
+
     return ClinicianDraft(
         name=body.name, npi=body.npi, discipline=Discipline(body.discipline), timezone=body.timezone,
         modalities=frozenset(Modality(m) for m in body.modalities), licenses=_licenses(body.licenses),
@@ -79,6 +86,8 @@ def availability(body: AvailabilityIn) -> Availability:
 
 
 def patient_draft(body: PatientIn) -> PatientDraft:
+    from ..services.directory import PatientDraft
+
     return PatientDraft(
         full_name=body.full_name, given_name=body.given_name, family_name=body.family_name,
         birth_date=body.birth_date, home_jurisdiction=body.home_jurisdiction, phone=body.phone, email=body.email,
@@ -94,6 +103,8 @@ def patient_changes(body: PatientPatch) -> Changes:
 
 
 def settings_update(body: TenantSettingsIn) -> SettingsUpdate:
+    from ..services.tenant_settings import SettingsUpdate
+
     r, p = body.routing, body.publication
     return SettingsUpdate(
         licensure=LicensurePolicy(body.licensure.uncertain_rules),
@@ -111,6 +122,8 @@ def _reminders(body: TenantReminderSettingsIn) -> ReminderPolicy:
 
 def _changes(body: Any, mapped: dict[str, Any]) -> Changes:
     """Only the fields the client sent; an explicit null stays None (the service refuses it where it must)."""
+    from ..services.directory import Changes
+
     return Changes({name: mapped.get(name, _same)(getattr(body, name)) for name in body.model_fields_set})
 
 

@@ -8,7 +8,7 @@ Off the request path: a cancel, decline, reschedule away or no-show only records
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +16,7 @@ from ..domain.access import Caller, require_patient_access
 from ..domain.availability import slot_fits_rules
 from ..domain.care import PatientWhereabouts
 from ..domain.errors import DomainError, FieldError, InvalidTransition, NotFound, ValidationFailed
-from ..domain.model import Appointment, Interval
+from ..domain.model import Appointment, Interval, Modality
 from ..domain.ports import AuditTrail, BusyTime, Clock, DirectoryReader, IdFactory, SendFailed, WaitlistStore
 from ..domain.rulebook import RuleBook
 from ..domain.tenant_policy import TenantSettings
@@ -35,6 +35,18 @@ from ..domain.waitlist import (
 from . import messages
 from .booking import BookingRequest
 from .care_gate import CareGate
+
+
+@dataclass(frozen=True)
+class WaitlistRequest:
+    """A patient asks for an earlier visit of `service` in `window`, in one of `modalities`."""
+
+    patient_id: str
+    service: str
+    modalities: tuple[Modality, ...]
+    window: Interval
+    patient_jurisdiction: str | None = None
+    clinician_id: str | None = None
 
 
 class OfferExpired(DomainError):
@@ -61,7 +73,7 @@ class WaitlistService:
         self.sender = sender
 
     # --- requests ----------------------------------------------------------------------------
-    def create(self, caller: Caller, body: Any) -> WaitlistEntry:
+    def create(self, caller: Caller, body: WaitlistRequest) -> WaitlistEntry:
         require_patient_access(caller, body.patient_id)
         patient = self.directory.get_patient(caller.tenant_id, body.patient_id)
         if patient is None:
@@ -71,11 +83,11 @@ class WaitlistService:
         if body.clinician_id and self.directory.get_clinician(caller.tenant_id, body.clinician_id) is None:
             raise NotFound("No such clinician.")
         now = self.clock()
-        if body.window.to <= now:
+        if body.window.end <= now:
             raise ValidationFailed("The window is over", errors=[FieldError("window.to", "must be in the future")])
         entry = WaitlistEntry(caller.tenant_id, self.new_id("wl"), body.patient_id, body.service,
                               tuple(body.modalities), body.patient_jurisdiction or patient.home_jurisdiction,
-                              body.window.from_, body.window.to, body.clinician_id, WAITING, now)
+                              body.window.start, body.window.end, body.clinician_id, WAITING, now)
         saved = self.repo.add(entry)
         self.audit.record(caller, "waitlist.create", f"waitlist/{saved.waitlist_id}", saved.patient_id, "success")
         return saved
