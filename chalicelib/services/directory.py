@@ -244,9 +244,7 @@ def _no_nulls(body: Changes, required: tuple[str, ...]) -> None:
 def _room_names(rooms: tuple[str, ...] | int) -> tuple[str, ...]:
     if isinstance(rooms, int):
         return tuple(f"room-{i + 1}" for i in range(rooms))
-    if len(set(rooms)) != len(rooms):
-        raise ValidationFailed("Invalid fields: rooms", errors=[FieldError("rooms", "room names must be unique")])
-    return tuple(rooms)
+    return _unique_rooms(rooms)
 
 
 def _unique_rooms(rooms: tuple[str, ...]) -> tuple[str, ...]:
