@@ -56,3 +56,22 @@ def visit(tenant: str, appointment_id: str, *, start: datetime = T15, minutes: i
         timezone="America/New_York", status=Status.BOOKED, billing=Billing("10", ("95",)), licensure_basis=None,
         buffer_minutes=buffer, created_at=start - timedelta(days=1), updated_at=start - timedelta(days=1),
         licensure=record, **changes)
+
+
+@pytest.fixture
+def place_hold(kind, appointments):
+    """Hold an offer's clinician blocks as the waitlist's offer write does (adapters/dynamo/waitlist.py)."""
+    from chalicelib.domain.waitlist import HeldSlot
+
+    def hold(held: HeldSlot, expires_at: datetime) -> None:
+        if kind == "memory":
+            appointments.hold(held, expires_at)
+            return
+        from chalicelib.adapters.dynamo.appointments import hold_locks
+        from chalicelib.adapters.dynamo.models import HoldLockItem
+
+        for lock in hold_locks(held.tenant_id, held.clinician_id, held.start, held.held_until):
+            HoldLockItem(lock.pk, lock.sk, holder="clinician", appointment_id=held.hold_id,
+                         expires_at=int(expires_at.timestamp())).save()
+
+    return hold

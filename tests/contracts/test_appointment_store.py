@@ -135,3 +135,25 @@ def test_visits_flagged_for_review_are_listed_in_start_order_until_cleared(appoi
     cleared = flagged[1]
     appointments.save(cleared, replace(cleared, licensure=replace(cleared.licensure, status="ok")), "tx_1")
     assert appointments.needing_review(tenant, 5, None) == (["apt_2", "apt_0"], None)
+
+
+def test_a_held_slot_refuses_others_passes_to_its_booking_and_frees_what_the_visit_does_not_need(
+        appointments, place_hold, tenant):
+    from chalicelib.domain.waitlist import HeldSlot
+
+    held = HeldSlot("hold_1", tenant, "clin_a", T15, T15 + timedelta(hours=1))
+    place_hold(held, T15)  # the offer expires at the visit's start, long after the booking's created_at
+    with pytest.raises(SlotTaken):
+        appointments.book(visit(tenant, "apt_other", patient="pat_b"))
+    booked = appointments.book(visit(tenant, "apt_1"), hold=held)
+    assert booked.version == 1
+    # The visit needs 45 minutes: the hold's last block is freed in the same write.
+    assert appointments.clinician_blocks(tenant, "clin_a", WINDOW) == frozenset(
+        T15 + timedelta(minutes=m) for m in (0, 15, 30))
+
+
+def test_an_expired_hold_blocks_nobody(appointments, place_hold, tenant):
+    from chalicelib.domain.waitlist import HeldSlot
+
+    place_hold(HeldSlot("hold_1", tenant, "clin_a", T15, T15 + timedelta(hours=1)), T15 - timedelta(days=2))
+    assert appointments.book(visit(tenant, "apt_1")).version == 1
