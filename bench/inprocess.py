@@ -122,6 +122,9 @@ def selfcheck_counter() -> dict[str, Any]:
 
 def operation_counts(services: Any) -> dict[str, Any]:
     """One booking, check-in, cancel and a one-clinician one-week search in the demo tenant."""
+    from dataclasses import replace
+
+    from chalicelib.api.appointment_inputs import booking_request, stated_location
     from chalicelib.domain.model import Interval
     from chalicelib.schemas.appointments import BookingIn, CheckInIn
     from chalicelib.services.availability import AvailabilitySearch
@@ -144,19 +147,19 @@ def operation_counts(services: Any) -> dict[str, Any]:
         services.directory.repo.list_clinicians(caller.tenant_id))
 
     # Rivera: Mon/Wed/Fri 08:00-16:00 telehealth, Tue/Thu 09:00-17:00 at Manhattan (New York time).
-    video = BookingIn(patient_id="pat_ny", clinician_id="clin_rivera", service=SERVICE,
-                      start=datetime(2026, 3, 4, 14, 0, tzinfo=UTC), modality="video",
-                      patient_jurisdiction="US-NY")
-    in_person = BookingIn(patient_id="pat_nj", clinician_id="clin_rivera", service=SERVICE,
-                          start=datetime(2026, 3, 3, 15, 0, tzinfo=UTC), modality="in_person",
-                          site_id="site_manhattan", patient_jurisdiction="US-NY")
+    video = booking_request(BookingIn(patient_id="pat_ny", clinician_id="clin_rivera", service=SERVICE,
+                                      start=datetime(2026, 3, 4, 14, 0, tzinfo=UTC), modality="video",
+                                      patient_jurisdiction="US-NY"))
+    in_person = booking_request(BookingIn(patient_id="pat_nj", clinician_id="clin_rivera", service=SERVICE,
+                                          start=datetime(2026, 3, 3, 15, 0, tzinfo=UTC), modality="in_person",
+                                          site_id="site_manhattan", patient_jurisdiction="US-NY"))
     booked = count("booking_dynamodb_calls", lambda: services.booking.book(caller, video))
     booked_ip = count("booking_in_person_dynamodb_calls", lambda: services.booking.book(caller, in_person))
     taken = count("booking_slot_taken_dynamodb_calls", lambda: _expect_error(
-        lambda: services.booking.book(caller, video.model_copy(update={"patient_id": "pat_nj"}))))
+        lambda: services.booking.book(caller, replace(video, patient_id="pat_nj"))))
     count.counts["booking_slot_taken_dynamodb_calls"]["outcome"] = taken
     count("checkin_dynamodb_calls", lambda: services.booking.check_in(
-        caller, booked.appointment_id, CheckInIn(patient_jurisdiction="US-NY")))
+        caller, booked.appointment_id, stated_location(CheckInIn(patient_jurisdiction="US-NY"))))
     count("cancel_dynamodb_calls", lambda: services.booking.cancel(caller, booked_ip.appointment_id, "bench"))
     count("booking_http_with_idempotency_key_dynamodb_calls", _http_booking)
     count("eligibility_cache_hit_dynamodb_calls", _http_eligibility_cache_hit)

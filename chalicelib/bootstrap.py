@@ -69,6 +69,7 @@ def new_id(prefix: str) -> str:
 
 
 def build(settings: Settings, clock: Clock = utc_now) -> Services:
+    from .adapters.chime_regions import choose_media_region
     from .adapters.dynamo.appointments import AppointmentRepository
     from .adapters.dynamo.attendance import AttendanceRepository
     from .adapters.dynamo.audit import DynamoAuditTrail
@@ -112,7 +113,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     routing.video_first = confirmations.video_first  # type: ignore[method-assign]
     attendance = AttendanceService(appointments, AttendanceRepository(), audit)
     video = VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit, booking,
-                         attendance=attendance)
+                         media_region=choose_media_region, attendance=attendance)
     # The meeting ends with the visit: complete, cancel, no-show and a switch away from video close it.
     booking.on_visit_ended = video.visit_ended
     return Services(

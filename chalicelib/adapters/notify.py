@@ -10,15 +10,12 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+from ..domain.ports import SendFailed
 from ..settings import Settings
 
 LOCAL_OUTBOX: deque[dict[str, str]] = deque(maxlen=200)
 
-
-class SendFailed(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+__all__ = ["LOCAL_OUTBOX", "Notifier", "SendFailed"]
 
 
 class Notifier:

@@ -10,6 +10,7 @@ from ..bootstrap import get_services
 from ..domain.model import Interval
 from ..schemas.appointments import BookingIn, CancelIn, CheckInIn, RescheduleIn, SwitchModalityIn
 from ..schemas.queries import AppointmentListQuery, AvailabilityQuery
+from . import appointment_inputs as inputs
 from .idempotency import idempotent
 from .presenters import appointment_json, slot_json
 from .routing import Call, endpoint, ok
@@ -36,7 +37,7 @@ def search_availability(call: Call) -> Response:
           idempotency_key=True, errors=(404, 409, 422, 429), summary="Book an appointment")
 def book(call: Call) -> Response:
     get_services().rate_limiter.hit(call.caller, "booking")
-    body = call.body(BookingIn)
+    body = inputs.booking_request(call.body(BookingIn))
     return idempotent(call, "POST /v1/appointments",
                       lambda: (201, appointment_json(get_services().booking.book(call.caller, body))))
 
@@ -70,14 +71,14 @@ def cancel(call: Call, appointment_id: str) -> Response:
           summary="Move an appointment (the new time is held before the old is released)")
 def reschedule(call: Call, appointment_id: str) -> Response:
     get_services().rate_limiter.hit(call.caller, "booking")
-    body = call.body(RescheduleIn)
+    body = inputs.reschedule(call.body(RescheduleIn))
     return ok(appointment_json(get_services().booking.reschedule(call.caller, appointment_id, body)))
 
 
 @endpoint(appointments, "POST", "/v1/appointments/{appointment_id}/check-in", body=CheckInIn,
           response="AppointmentOut", errors=(409, 422), summary="Check in, stating where the patient is")
 def check_in(call: Call, appointment_id: str) -> Response:
-    body = call.body(CheckInIn)
+    body = inputs.stated_location(call.body(CheckInIn))
     return ok(appointment_json(get_services().booking.check_in(call.caller, appointment_id, body)))
 
 
@@ -102,5 +103,5 @@ def redecide(call: Call, appointment_id: str) -> Response:
 @endpoint(appointments, "POST", "/v1/appointments/{appointment_id}/switch-modality", body=SwitchModalityIn,
           response="AppointmentOut", errors=(409, 422), summary="Switch between in_person, video and phone")
 def switch_modality(call: Call, appointment_id: str) -> Response:
-    body = call.body(SwitchModalityIn)
+    body = inputs.modality_switch(call.body(SwitchModalityIn))
     return ok(appointment_json(get_services().booking.switch_modality(call.caller, appointment_id, body)))

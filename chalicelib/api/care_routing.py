@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
 from ..domain.escalation import Escalation
+from ..domain.model import Interval
 from ..schemas.queries import EscalationQuery, PageQuery
 from ..schemas.routing import AcknowledgeIn, ResolveIn, RoutingRequestIn
 from .presenters import slot_json, utc
 from .routing import Call, endpoint, ok
+
+if TYPE_CHECKING:
+    from ..services.routing import RoutingRequest
 
 care_routing = Blueprint(__name__)
 
@@ -21,8 +25,7 @@ care_routing = Blueprint(__name__)
           summary="Recommend clinic, video or phone for a patient, with real options and the rules that fired")
 def recommend(call: Call) -> Response:
     get_services().rate_limiter.hit(call.caller, "availability")
-    body = call.body(RoutingRequestIn)
-    answer = get_services().routing.recommend(call.caller, body)
+    answer = get_services().routing.recommend(call.caller, _routing_request(call.body(RoutingRequestIn)))
     r = answer.recommendation
     crisis = None
     if r.decision == "escalate":
@@ -90,3 +93,16 @@ def escalation_json(e: Escalation) -> dict[str, Any]:
             "acknowledged_by": e.acknowledged_by, "note": e.note, "resolved_at": utc(e.resolved_at),
             "resolved_by": e.resolved_by, "outcome": e.outcome,
             "overdue_reported_at": utc(e.overdue_reported_at)}
+
+
+def _routing_request(body: RoutingRequestIn) -> RoutingRequest:
+    from ..services.routing import Preferences, PrescribingIntent, RoutingRequest, ScreeningAnswers
+
+    s, p, pref = body.screening, body.prescribing, body.preferences
+    return RoutingRequest(
+        patient_id=body.patient_id, service=body.service, window=Interval(body.window.from_, body.window.to),
+        patient_jurisdiction=body.patient_jurisdiction, risk_level=body.risk_level,
+        screening=ScreeningAnswers(s.instrument, tuple(s.answers)) if s is not None else None,
+        preferences=Preferences(pref.modality, pref.language, pref.accessibility_needs),
+        prescribing=PrescribingIntent(p.controlled_substance_schedule) if p is not None else None,
+        postal_code=body.postal_code, limit=body.limit)

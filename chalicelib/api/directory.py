@@ -18,6 +18,7 @@ from ..schemas.directory import (
     TenantSettingsIn,
 )
 from ..schemas.queries import PageQuery
+from . import directory_inputs as inputs
 from .idempotency import idempotent
 from .presenters import clinician_json, clinician_view, patient_json, site_json
 from .routing import Call, endpoint, ok
@@ -28,7 +29,7 @@ directory = Blueprint(__name__)
 @endpoint(directory, "POST", "/v1/sites", body=SiteIn, response="SiteOut", status=201, idempotency_key=True,
           summary="Create a site")
 def create_site(call: Call) -> Response:
-    body = call.body(SiteIn)
+    body = inputs.site_draft(call.body(SiteIn))
     return idempotent(call, "POST /v1/sites",
                       lambda: (201, site_json(get_services().directory.create_site(call.caller, body))))
 
@@ -48,14 +49,14 @@ def get_site(call: Call, site_id: str) -> Response:
 @endpoint(directory, "PATCH", "/v1/sites/{site_id}", body=SitePatch, response="SiteOut", errors=(404, 409, 412),
           summary="Change a site (its in-person visits are decided again when its place changes)")
 def patch_site(call: Call, site_id: str) -> Response:
-    body = call.body(SitePatch)
+    body = inputs.site_changes(call.body(SitePatch))
     return ok(site_json(get_services().directory.patch_site(call.caller, site_id, body, if_match(call))))
 
 
 @endpoint(directory, "POST", "/v1/clinicians", body=ClinicianIn, response="ClinicianOut", status=201,
           idempotency_key=True, summary="Create a clinician")
 def create_clinician(call: Call) -> Response:
-    body = call.body(ClinicianIn)
+    body = inputs.clinician_draft(call.body(ClinicianIn))
     return idempotent(call, "POST /v1/clinicians",
                       lambda: (201, clinician_json(get_services().directory.create_clinician(call.caller, body))))
 
@@ -78,7 +79,7 @@ def get_clinician(call: Call, clinician_id: str) -> Response:
           summary="Change a clinician: licences, privileges, DEA registrations and their status; visits that "
                   "lost their authority are flagged needs_review")
 def patch_clinician(call: Call, clinician_id: str) -> Response:
-    body = call.body(ClinicianPatch)
+    body = inputs.clinician_changes(call.body(ClinicianPatch))
     clinician, review = get_services().directory.patch_clinician(call.caller, clinician_id, body, if_match(call))
     return ok({**clinician_json(clinician), "visits_review": review})
 
@@ -86,7 +87,7 @@ def patch_clinician(call: Call, clinician_id: str) -> Response:
 @endpoint(directory, "PUT", "/v1/clinicians/{clinician_id}/availability", body=AvailabilityIn,
           response="ClinicianOut", errors=(409,), summary="Replace a clinician's weekly availability and exceptions")
 def put_availability(call: Call, clinician_id: str) -> Response:
-    body = call.body(AvailabilityIn)
+    body = inputs.availability(call.body(AvailabilityIn))
     clinician = get_services().directory.set_availability(call.caller, clinician_id, body)
     return ok(clinician_json(clinician))
 
@@ -94,7 +95,7 @@ def put_availability(call: Call, clinician_id: str) -> Response:
 @endpoint(directory, "POST", "/v1/patients", body=PatientIn, response="PatientOut", status=201,
           idempotency_key=True, summary="Register a patient")
 def create_patient(call: Call) -> Response:
-    body = call.body(PatientIn)
+    body = inputs.patient_draft(call.body(PatientIn))
     return idempotent(call, "POST /v1/patients",
                       lambda: (201, patient_json(get_services().directory.create_patient(call.caller, body))))
 
@@ -107,7 +108,7 @@ def get_patient(call: Call, patient_id: str) -> Response:
 @endpoint(directory, "PATCH", "/v1/patients/{patient_id}", body=PatientPatch, response="PatientOut",
           errors=(404, 409, 412), summary="Change a patient's record")
 def patch_patient(call: Call, patient_id: str) -> Response:
-    body = call.body(PatientPatch)
+    body = inputs.patient_changes(call.body(PatientPatch))
     return ok(patient_json(get_services().directory.patch_patient(call.caller, patient_id, body, if_match(call))))
 
 
@@ -119,7 +120,7 @@ def get_tenant_settings(call: Call) -> Response:
 @endpoint(directory, "PUT", "/v1/tenant/settings", body=TenantSettingsIn, response="TenantSettingsOut",
           errors=(409, 412), summary="Set the tenant's policy (e.g. refuse allowances resting on uncertain rules)")
 def put_tenant_settings(call: Call) -> Response:
-    body = call.body(TenantSettingsIn)
+    body = inputs.settings_update(call.body(TenantSettingsIn))
     return ok(settings_json(get_services().tenant_settings.put(call.caller, body, if_match(call))))
 
 

@@ -404,11 +404,12 @@ def create_appointment(call: Call) -> Response:
     from ..fhir.inbound import booking_fields
     from ..fhir.resources import appointment
     from ..schemas.appointments import BookingIn
+    from .appointment_inputs import booking_request
 
     services = get_services()
     services.rate_limiter.hit(call.caller, "booking")
     try:
-        body = BookingIn.model_validate(booking_fields(call.json()))
+        body = booking_request(BookingIn.model_validate(booking_fields(call.json())))
     except ValidationError as exc:
         errors = [FieldError(FHIR_TO_V1_FIELD.get(str(e["loc"][0]) if e["loc"] else "", "body"),
                              f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}")

@@ -6,6 +6,7 @@ from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
 from ..schemas.licensure import LicensureCheckIn
+from .appointment_inputs import licensure_question
 from .routing import Call, endpoint, ok
 
 licensure = Blueprint(__name__)
@@ -14,5 +15,5 @@ licensure = Blueprint(__name__)
 @endpoint(licensure, "POST", "/v1/licensure/checks", body=LicensureCheckIn, response="LicensureCheckOut", errors=(404,),
           summary="May this clinician deliver this care to a patient in that jurisdiction on that date?")
 def check_licensure(call: Call) -> Response:
-    body = call.body(LicensureCheckIn)
+    body = licensure_question(call.body(LicensureCheckIn))
     return ok(get_services().licensure.check(call.caller, body).to_json())

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
+from ..domain.model import Interval
 from ..domain.reminders import Reminder
 from ..domain.waitlist import WaitlistEntry
 from ..schemas.reminders import LinkActionIn, WaitlistIn
 from .idempotency import idempotent
 from .presenters import appointment_json
 from .routing import Call, endpoint, ok
+
+if TYPE_CHECKING:
+    from ..services.waitlist import WaitlistRequest
 
 reminders = Blueprint(__name__)
 LINK_NOTE = ("No login: the signed, expiring, single-use token from the reminder's link authorizes this one action "
@@ -54,7 +58,7 @@ def no_shows(call: Call, patient_id: str) -> Response:
 @endpoint(reminders, "POST", "/v1/waitlist", body=WaitlistIn, response="WaitlistOut", status=201, idempotency_key=True,
           errors=(404,), summary="Wait for an earlier slot: offered when a matching one frees up")
 def create_entry(call: Call) -> Response:
-    body = call.body(WaitlistIn)
+    body = _waitlist_request(call.body(WaitlistIn))
     return idempotent(call, "POST /v1/waitlist",
                       lambda: (201, waitlist_json(get_services().waitlist.create(call.caller, body))))
 
@@ -110,3 +114,10 @@ def _utc(moment: Any) -> str:
 def _release_at(confirmation: dict[str, Any] | None) -> str | None:
     at = (confirmation or {}).get("release_at")
     return _utc(datetime.fromisoformat(at)) if at else None
+
+
+def _waitlist_request(body: WaitlistIn) -> WaitlistRequest:
+    from ..services.waitlist import WaitlistRequest
+
+    return WaitlistRequest(body.patient_id, body.service, tuple(body.modalities), Interval(body.window.from_,
+                           body.window.to), body.patient_jurisdiction, body.clinician_id)

@@ -10,6 +10,7 @@ from chalice.app import CloudWatchEvent
 from ..bootstrap import get_services
 from ..schemas.appointments import VideoJoinIn
 from ..schemas.video import VideoInvitationIn, VideoInvitationJoinIn
+from .appointment_inputs import join_location
 from .presenters import appointment_json, utc
 from .routing import Call, created, endpoint, ok
 
@@ -20,8 +21,8 @@ video = Blueprint(__name__)
           errors=(409, 503), summary="Join the visit's Chime SDK meeting (created just in time); the patient's body "
                                      "confirms where they are")
 def join(call: Call, appointment_id: str) -> Response:
-    body = call.body(VideoJoinIn)
-    return ok(_joined_json(get_services().video.join(call.caller, appointment_id, body)))
+    location = join_location(call.body(VideoJoinIn))
+    return ok(_joined_json(get_services().video.join(call.caller, appointment_id, location)))
 
 
 def _joined_json(joined: Any) -> dict[str, Any]:

@@ -32,6 +32,16 @@ class Slot:
 
 
 @dataclass(frozen=True)
+class BusyTime:
+    """What an availability search reads in one go: each clinician's held blocks, each site's rooms taken per
+    block, and the patient's own held blocks."""
+
+    clinicians: dict[str, frozenset[datetime]]
+    rooms: dict[str, dict[datetime, frozenset[str]]]
+    patient: frozenset[datetime]
+
+
+@dataclass(frozen=True)
 class Busy:
     """What is already taken, as block start times on the UTC grid."""
 

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 
 from .access import Caller
+from .attendance import PresenceEvent
+from .audit_chain import ChainReport
+from .availability import BusyTime
+from .deadline import Deadline
+from .escalation import Escalation
+from .model import Appointment, Clinician, Interval, Patient, Site
+from .reminders import Reminder
+from .screening import ScreeningResult
+from .tenant_policy import TenantSettings
+from .video_rooms import AttendeeInfo, MeetingInfo
+from .waitlist import FreedSlot, HeldSlot, WaitlistEntry
 
 Clock = Callable[[], datetime]
 IdFactory = Callable[[str], str]
+# A store's page position: opaque to the services, which seal it into a cursor (services/paging.py).
+PageKey = dict[str, Any]
+Keep = Callable[[Appointment], bool]
 
 
 def payer_log(payer_id: str) -> str:
@@ -29,6 +43,217 @@ class AuditTrail(Protocol):
                log: str | None = None, extra: dict[str, str | None] | None = None) -> None:
         """Append one entry to `log` (default: audit_log_of(caller)); never raises for the caller's request
         to fail silently."""
+
+
+class AuditLog(AuditTrail, Protocol):
+    """The audit trail as its readers see it (services/audit.py)."""
+
+    def entries(self, tenant: str, window: Interval, patient_id: str | None, limit: int,
+                cursor: PageKey | None) -> tuple[list[dict[str, Any]], PageKey | None]: ...
+    def verify(self, tenant: str) -> ChainReport: ...
+
+
+# --- appointments ------------------------------------------------------------------------------
+class PracticeDayCounts(Protocol):
+    def practice_day_counts(self, tenant: str, clinician_id: str, ledger: str, year: int) -> dict[date, int]:
+        """Visits per counted day in a temporary-practice ledger for one year, read consistently."""
+        ...
+
+
+class BusyBlocks(Protocol):
+    """The time blocks (15 minutes) held in a window, widened by a day so buffers reaching into it count."""
+
+    def clinician_blocks(self, tenant: str, clinician_id: str, window: Interval) -> frozenset[datetime]: ...
+    def patient_blocks(self, tenant: str, patient_id: str, window: Interval) -> frozenset[datetime]: ...
+    def rooms_taken(self, tenant: str, site_id: str, window: Interval) -> dict[datetime, frozenset[str]]: ...
+    def busy_time(self, tenant: str, window: Interval, *, clinician_ids: Sequence[str] = (),
+                  site_ids: Sequence[str] = (), patient_id: str | None = None) -> BusyTime:
+        """All of the above for many clinicians and sites and one patient at once (one batched read)."""
+        ...
+
+
+class PatientHistory(Protocol):
+    def list_for_patient(self, tenant: str, patient_id: str, window: Interval, limit: int,
+                         cursor: PageKey | None, keep: Keep = ...) -> tuple[list[Appointment], PageKey | None]:
+        """A patient's visits starting in `window`, in start order; only those `keep` admits (the page
+        position then rests on an item the caller may see)."""
+        ...
+
+
+class AppointmentReader(PatientHistory, BusyBlocks, Protocol):
+    def get(self, tenant: str, appointment_id: str) -> Appointment | None: ...
+    def list_for_clinician(self, tenant: str, clinician_id: str, window: Interval, limit: int,
+                           cursor: PageKey | None, keep: Keep = ...) -> tuple[list[Appointment], PageKey | None]: ...
+    def needing_review(self, tenant: str, limit: int, after: str | None) -> tuple[list[str], str | None]:
+        """Ids of active visits flagged for licensure review, in start order, and the position after them."""
+        ...
+
+
+class AppointmentStore(AppointmentReader, PracticeDayCounts, Protocol):
+    """Appointments with the locks that make double booking impossible (adapters/dynamo/appointments.py).
+
+    Every write is all or nothing. `book` refuses with SlotTaken / PatientBusy / RoomUnavailable when a
+    block it needs is held by another visit, and with PracticeDaysChanged when the ledger moved since it
+    was read; the other writes refuse with Conflict when the stored version is not `old.version`.
+    Each returns the visit as stored, with its new version.
+    """
+
+    def book(self, appointment: Appointment, hold: HeldSlot | None = None) -> Appointment: ...
+    def replace_visit(self, old: Appointment, new: Appointment, token: str) -> Appointment:
+        """Reschedule or switch: the new blocks held and the old released in one write."""
+        ...
+    def update(self, old: Appointment, new: Appointment, token: str, *, release_locks: bool) -> Appointment:
+        """A status change; `release_locks` frees the visit's blocks in the same write (cancel, no-show)."""
+        ...
+    def save(self, old: Appointment, new: Appointment, token: str) -> Appointment: ...
+
+
+# --- directory ---------------------------------------------------------------------------------
+class SiteReader(Protocol):
+    def get_site(self, tenant: str, site_id: str) -> Site | None: ...
+
+
+class PatientReader(Protocol):
+    def get_patient(self, tenant: str, patient_id: str) -> Patient | None: ...
+
+
+class DirectoryReader(SiteReader, PatientReader, Protocol):
+    def get_clinician(self, tenant: str, clinician_id: str) -> Clinician | None: ...
+    def list_clinicians(self, tenant: str) -> list[Clinician]: ...
+    def list_sites(self, tenant: str) -> list[Site]: ...
+
+
+class Directory(DirectoryReader, Protocol):
+    """Sites, clinicians and patients of a tenant. `add_*` refuse an id that exists; `save_*` are optimistic
+    (Conflict when someone saved since the record was read) and return the record with its new version;
+    `page_*` refuse (ValidationFailed, field "cursor") a page position that is not one of this tenant's."""
+
+    def add_site(self, site: Site) -> None: ...
+    def save_site(self, site: Site) -> Site: ...
+    def page_sites(self, tenant: str, limit: int, cursor: PageKey | None) -> tuple[list[Site], PageKey | None]: ...
+    def add_clinician(self, clinician: Clinician) -> None: ...
+    def save_clinician(self, clinician: Clinician) -> Clinician: ...
+    def page_clinicians(self, tenant: str, limit: int, cursor: PageKey | None
+                        ) -> tuple[list[Clinician], PageKey | None]: ...
+    def add_patient(self, patient: Patient) -> None: ...
+    def save_patient(self, patient: Patient) -> Patient: ...
+
+
+class TenantSettingsStore(Protocol):
+    def get(self, tenant: str) -> TenantSettings:
+        """The tenant's settings, the defaults when none were saved."""
+        ...
+    def save(self, settings: TenantSettings) -> TenantSettings:
+        """Optimistic on `settings.version`; returns them with the new version."""
+        ...
+
+
+# --- video -------------------------------------------------------------------------------------
+class VideoRooms(Protocol):
+    """Meetings of one control region (adapters/chime.py). Every call answers within `deadline` or raises
+    VideoUnavailable; ChimeRequestRejected and MeetingNotFound (domain/video_rooms.py) as their names say."""
+
+    def find_or_create_meeting(self, appointment_token: str, generation: int, external_meeting_id: str,
+                               media_region: str, *, deadline: Deadline | None = None) -> MeetingInfo: ...
+    def get_meeting(self, meeting_id: str, *, deadline: Deadline | None = None) -> MeetingInfo | None: ...
+    def add_attendee(self, meeting_id: str, external_user_id: str, profile: str = ..., *,
+                     deadline: Deadline | None = None) -> AttendeeInfo: ...
+    def admit(self, meeting_id: str, attendee_id: str, *, deadline: Deadline | None = None) -> None: ...
+    def end_meeting(self, meeting_id: str, *, deadline: Deadline | None = None) -> bool: ...
+
+
+class VideoRoomsByRegion(Protocol):
+    """The rooms of a control region (None = where new meetings are made)."""
+
+    default_region: str
+
+    def __call__(self, control_region: str | None = None) -> VideoRooms: ...
+
+
+# Where a meeting's media is hosted, for the stack's region and the patient's jurisdiction.
+MediaRegionChooser = Callable[[str, str | None], str]
+
+
+class AttendanceStore(Protocol):
+    """Chime's presence events per visit, each stored once; the meeting -> visit owner map."""
+
+    def remember_meeting(self, meeting_id: str, tenant: str, appointment_id: str) -> None: ...
+    def owner_of(self, meeting_id: str) -> tuple[str, str] | None: ...
+    def add(self, tenant: str, appointment_id: str, event: PresenceEvent) -> bool:
+        """False when this event was stored before (events arrive at least once)."""
+        ...
+    def events(self, tenant: str, appointment_id: str, limit: int = 1000) -> list[PresenceEvent]: ...
+
+
+# --- reminders, confirmations, no-shows, waitlist -----------------------------------------------
+class SendFailed(Exception):
+    """A message could not be handed to SMS or email; `code` names why, without PHI."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class Sender(Protocol):
+    def sms(self, phone: str, text: str) -> str: ...
+    def email(self, to: str, subject: str, body: str) -> str: ...
+
+
+class ReminderStore(Protocol):
+    """Reminders, single-use links, confirmations and no-show tallies (adapters/dynamo/reminders.py)."""
+
+    def for_appointment(self, tenant: str, appointment_id: str) -> list[Reminder]: ...
+    def get(self, tenant: str, appointment_id: str, reminder_id: str) -> Reminder | None: ...
+    def schedule(self, reminder: Reminder) -> bool: ...
+    def finish(self, reminder: Reminder, status: str, expected: str, **changes: Any) -> bool: ...
+    def claim(self, reminder: Reminder) -> bool: ...
+    def drop_pointer(self, tenant: str, appointment_id: str, reminder_id: str, send_at: datetime) -> None: ...
+    def due(self, now: datetime, lookback: timedelta) -> list[tuple[str, str, str, datetime]]: ...
+    def issue_link(self, tenant: str, appointment_id: str, nonce: str, action: str, expires_at: datetime) -> None: ...
+    def consume_link(self, tenant: str, appointment_id: str, nonce: str, action: str, now: datetime) -> bool: ...
+    def confirmation(self, tenant: str, appointment_id: str) -> dict[str, Any] | None: ...
+    def set_confirmation(self, tenant: str, appointment_id: str, status: str, at: datetime,
+                         required: bool | None = None) -> None: ...
+    def count_no_show(self, tenant: str, patient_id: str, appointment_id: str, at: datetime) -> None: ...
+    def no_shows(self, tenant: str, patient_id: str) -> tuple[int, str | None]: ...
+
+
+class WaitlistStore(Protocol):
+    """Waitlist entries, their offers (which hold the slot's clinician blocks) and freed slots."""
+
+    def add(self, entry: WaitlistEntry) -> WaitlistEntry: ...
+    def get(self, tenant: str, waitlist_id: str) -> WaitlistEntry | None: ...
+    def waiting(self, tenant: str, limit: int = 200) -> list[WaitlistEntry]: ...
+    def offer(self, old: WaitlistEntry, new: WaitlistEntry, hold_until_epoch: int) -> bool: ...
+    def settle(self, old: WaitlistEntry, new: WaitlistEntry, *, release: bool) -> WaitlistEntry: ...
+    def release_hold(self, entry: WaitlistEntry) -> None: ...
+    def save(self, old: WaitlistEntry, new: WaitlistEntry) -> WaitlistEntry: ...
+    def add_freed(self, slot: FreedSlot) -> None: ...
+    def freed(self, limit: int = 100) -> list[tuple[Any, FreedSlot]]:
+        """Freed slots with an opaque pointer each, to `drop` once handled."""
+        ...
+    def drop(self, pointer: Any) -> None: ...
+    def expired_offers(self, now: datetime, limit: int = 100) -> list[tuple[str, str]]: ...
+
+
+# --- routing -----------------------------------------------------------------------------------
+class EscalationStore(Protocol):
+    def add(self, escalation: Escalation) -> Escalation: ...
+    def get(self, tenant: str, escalation_id: str) -> Escalation | None: ...
+    def list(self, tenant: str, status: str | None, limit: int) -> list[Escalation]: ...
+    def save(self, old: Escalation, new: Escalation) -> Escalation: ...
+    def open_before(self, moment: datetime, limit: int = 100) -> list[tuple[str, str]]: ...
+
+
+class ScreeningStore(Protocol):
+    def add(self, tenant: str, patient_id: str, result: ScreeningResult) -> None: ...
+    def latest(self, tenant: str, patient_id: str, limit: int = 10) -> list[ScreeningResult]: ...
+
+
+class Events(Protocol):
+    """Publishes a domain event (SNS); returns the message id."""
+
+    def publish(self, event_type: str, body: dict[str, Any]) -> str: ...
 
 
 # --- eligibility ports ---------------------------------------------------------------------------------

@@ -16,6 +16,18 @@ WAITING, OFFERED, BOOKED, CANCELLED = "waiting", "offered", "booked", "cancelled
 
 
 @dataclass(frozen=True)
+class HeldSlot:
+    """The clinician blocks an offer holds (start up to held_until), owned by `hold_id`: a booking that
+    accepts the offer takes them over in its own write (AppointmentStore.book)."""
+
+    hold_id: str
+    tenant_id: str
+    clinician_id: str
+    start: datetime
+    held_until: datetime
+
+
+@dataclass(frozen=True)
 class FreedSlot:
     tenant_id: str
     clinician_id: str

@@ -58,12 +58,6 @@ class VideoJoinIn(Body):
     address: CheckInAddressIn | None = None
     patient_location_type: LocationType | None = None
 
-    def location(self) -> CheckInIn | None:
-        if self.patient_jurisdiction is None:
-            return None
-        return CheckInIn(patient_jurisdiction=self.patient_jurisdiction, address=self.address,
-                         callback_phone=self.callback_phone, patient_location_type=self.patient_location_type)
-
 
 class SwitchModalityIn(Body):
     modality: Modality

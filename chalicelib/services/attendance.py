@@ -11,20 +11,18 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from ..adapters.dynamo.appointments import AppointmentRepository
-from ..adapters.dynamo.attendance import AttendanceRepository
 from ..domain.access import Caller, may_see_appointment
 from ..domain.attendance import EVENT_KINDS, PresenceEvent, time_check, together_minutes
 from ..domain.errors import NotFound
 from ..domain.meeting_state import MeetingState
 from ..domain.model import Appointment
-from ..domain.ports import AuditTrail
+from ..domain.ports import AppointmentReader, AttendanceStore, AuditTrail
 
 log = logging.getLogger(__name__)
 
 
 class AttendanceService:
-    def __init__(self, appointments: AppointmentRepository, attendance: AttendanceRepository,
+    def __init__(self, appointments: AppointmentReader, attendance: AttendanceStore,
                  audit: AuditTrail) -> None:
         self.appointments = appointments
         self.attendance = attendance

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..adapters.dynamo.audit import DynamoAuditTrail
 from ..domain.access import Caller
 from ..domain.audit_chain import ChainReport
 from ..domain.errors import Forbidden, NotFound
 from ..domain.model import Interval
-from ..domain.ports import payer_log
+from ..domain.ports import AuditLog, payer_log
 from .paging import decode_cursor, encode_cursor
 
 
 class AuditService:
-    def __init__(self, trail: DynamoAuditTrail) -> None:
+    def __init__(self, trail: AuditLog) -> None:
         self.trail = trail
 
     def search(self, caller: Caller, window: Interval, patient_id: str | None, limit: int,

@@ -6,15 +6,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ..adapters.dynamo.appointments import AppointmentRepository
-from ..adapters.dynamo.directory import DirectoryRepository
 from ..domain.access import Caller, require_patient_access
 from ..domain.availability import Busy, Slot, SlotQuery, clinician_slots
 from ..domain.care import PatientWhereabouts
 from ..domain.errors import FieldError, FieldErrors, NotFound, ValidationFailed
 from ..domain.licensure import LicensureDecision
 from ..domain.model import Clinician, Interval, Modality, Site
-from ..domain.ports import AuditTrail, Clock
+from ..domain.ports import AppointmentStore, AuditTrail, Clock, DirectoryReader
 from ..domain.rulebook import RuleBook, ServiceDefinition
 from ..domain.timeblocks import BLOCK
 from .care_gate import CareGate, DefaultSettings
@@ -42,7 +40,7 @@ class Option:
 
 
 class AvailabilityService:
-    def __init__(self, directory: DirectoryRepository, appointments: AppointmentRepository,
+    def __init__(self, directory: DirectoryReader, appointments: AppointmentStore,
                  rules: Callable[[], RuleBook], clock: Clock, audit: AuditTrail | None = None,
                  gate: CareGate | None = None) -> None:
         self.directory = directory

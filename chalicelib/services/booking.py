@@ -8,8 +8,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from ..adapters.dynamo.appointments import AppointmentRepository
-from ..adapters.dynamo.directory import DirectoryRepository
 from ..domain import status as status_machine
 from ..domain.access import Caller, may_see_appointment, require_patient_access
 from ..domain.availability import Busy, free_room, slot_fits_rules
@@ -33,10 +31,10 @@ from ..domain.errors import (
 )
 from ..domain.meeting_state import ENDED_BY_SWITCH
 from ..domain.model import Appointment, Billing, Clinician, ConfirmedLocation, Interval, Modality, Patient, Site, Status
-from ..domain.ports import AuditTrail, Clock, IdFactory
+from ..domain.ports import AppointmentStore, AuditTrail, Clock, DirectoryReader, IdFactory
 from ..domain.rulebook import RuleBook, ServiceDefinition
 from ..domain.timeblocks import blocks_covering, is_aligned
-from ..schemas.appointments import BookingIn, CheckInIn, RescheduleIn, SwitchModalityIn
+from ..domain.waitlist import HeldSlot
 from .care_gate import CareGate, DefaultSettings
 from .paging import decode_cursor, encode_cursor
 
@@ -51,6 +49,52 @@ VIDEO_FALLBACK_REASON = "video_unavailable"
 LEDGER_ATTEMPTS = 3
 # Statuses in which a visit still rests on a licensure decision.
 ACTIVE = frozenset({Status.BOOKED, Status.CHECKED_IN, Status.IN_PROGRESS})
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """What a booking asks for, already validated by the view (api/appointments.py, api/fhir.py)."""
+
+    patient_id: str
+    clinician_id: str
+    service: str
+    start: datetime
+    modality: Modality
+    site_id: str | None = None
+    patient_jurisdiction: str | None = None
+    patient_location_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Reschedule:
+    start: datetime
+    modality: Modality | None = None
+    site_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ModalitySwitch:
+    modality: Modality
+    reason: str | None = None
+    site_id: str | None = None
+
+
+@dataclass(frozen=True)
+class StatedAddress:
+    line1: str | None = None
+    city: str | None = None
+    postal_code: str | None = None
+    timezone: str | None = None  # the patient's IANA zone when their device knows it
+
+
+@dataclass(frozen=True)
+class StatedLocation:
+    """Where the patient says they are now (check-in, or their video join)."""
+
+    patient_jurisdiction: str
+    address: StatedAddress | None = None
+    callback_phone: str | None = None
+    patient_location_type: str | None = None
 
 
 class VisitEnded(Protocol):
@@ -72,7 +116,7 @@ class VisitPlan:
 
 
 class BookingService:
-    def __init__(self, directory: DirectoryRepository, appointments: AppointmentRepository,
+    def __init__(self, directory: DirectoryReader, appointments: AppointmentStore,
                  rules: Callable[[], RuleBook], clock: Clock, new_id: IdFactory, audit: AuditTrail,
                  eligibility: EligibilityRecorder | None = None, gate: CareGate | None = None,
                  routing_guard: Callable[..., None] | None = None,
@@ -103,8 +147,8 @@ class BookingService:
                                                         "error": type(exc).__name__})
 
     # --- booking -----------------------------------------------------------------------------
-    def book(self, caller: Caller, body: BookingIn, *, hold: object = None) -> Appointment:
-        """`hold`: a waitlist offer's held slot (adapters/dynamo/waitlist.HeldSlot), taken over by this booking."""
+    def book(self, caller: Caller, body: BookingRequest, *, hold: HeldSlot | None = None) -> Appointment:
+        """`hold`: a waitlist offer's held slot, taken over by this booking."""
         require_patient_access(caller, body.patient_id)
         patient = self._patient(caller, body.patient_id)
         clinician = self._clinician(caller, body.clinician_id)
@@ -309,14 +353,14 @@ class BookingService:
             return done
         return self.on_visit_ended(caller, done, reason)
 
-    def reschedule(self, caller: Caller, appointment_id: str, body: RescheduleIn) -> Appointment:
+    def reschedule(self, caller: Caller, appointment_id: str, body: Reschedule) -> Appointment:
         current = self._visible(caller, appointment_id)
         status_machine.require_in(current.status, status_machine.RESCHEDULABLE, "rescheduled")
         modality = body.modality or current.modality
         site_id = body.site_id if body.site_id is not None else current.site_id
         return self._change_visit(caller, current, body.start, modality, site_id, "rescheduled")
 
-    def switch_modality(self, caller: Caller, appointment_id: str, body: SwitchModalityIn) -> Appointment:
+    def switch_modality(self, caller: Caller, appointment_id: str, body: ModalitySwitch) -> Appointment:
         current = self._visible(caller, appointment_id)
         status_machine.require_in(current.status, status_machine.CHANGEABLE, "switched to another modality")
         site_id = body.site_id if body.site_id is not None else current.site_id
@@ -362,13 +406,13 @@ class BookingService:
         token = self.new_id("tx")  # one token per attempt: a retried room pick is the same write
         return lambda new: self.appointments.replace_visit(current, new, token)
 
-    def check_in(self, caller: Caller, appointment_id: str, body: CheckInIn) -> Appointment:
+    def check_in(self, caller: Caller, appointment_id: str, body: StatedLocation) -> Appointment:
         """Confirm where the patient is, re-decide licensure for that place, then check in."""
         current = self._visible(caller, appointment_id)
         status_machine.require_transition(current.status, Status.CHECKED_IN)
         return self.confirm_location(caller, current, body, check_in=True)
 
-    def confirm_location(self, caller: Caller, current: Appointment, body: CheckInIn, *,
+    def confirm_location(self, caller: Caller, current: Appointment, body: StatedLocation, *,
                          check_in: bool) -> Appointment:
         """The patient says where they are now (check-in, or their video join): stored with the callback
         phone and address for emergencies, and the visit re-decided for that place."""

@@ -9,20 +9,17 @@ uncertain rules. A door that re-decides uses `require` and gets the same errors 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from ..domain.care import CareDecision, CarePlace, PatientWhereabouts, care_place, decide_care
 from ..domain.errors import JurisdictionMismatch, NotLicensed
 from ..domain.licensure import Reason
 from ..domain.model import Appointment, Clinician, Modality, Site
+from ..domain.ports import PracticeDayCounts
 from ..domain.practice_days import practice_day
 from ..domain.rulebook import RuleBook
 from ..domain.tenant_policy import TenantSettings
-
-
-class PracticeDayCounts(Protocol):
-    def practice_day_counts(self, tenant: str, clinician_id: str, ledger: str, year: int) -> dict[date, int]: ...
 
 
 class SettingsSource(Protocol):

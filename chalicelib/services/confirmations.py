@@ -16,7 +16,7 @@ from ..domain import links
 from ..domain.access import Caller
 from ..domain.errors import Conflict, InvalidTransition, NotFound
 from ..domain.model import Appointment, Status
-from ..domain.ports import AuditTrail, Clock
+from ..domain.ports import AppointmentReader, AuditTrail, Clock, PatientReader, ReminderStore
 from ..domain.tenant_policy import TenantSettings
 
 NO_SUCH_LINK = "No such link, or it was used or has expired."
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 class ConfirmationService:
-    def __init__(self, repo: Any, appointments: Any, booking: Any, directory: Any,
+    def __init__(self, repo: ReminderStore, appointments: AppointmentReader, booking: Any, directory: PatientReader,
                  settings_of: Callable[[str], TenantSettings], clock: Clock, audit: AuditTrail,
                  link_key: str | None, tell: Callable[[Appointment, str], int] | None = None) -> None:
         self.repo = repo

@@ -13,14 +13,14 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from ..domain import links
 from ..domain.access import Caller, may_see_appointment
 from ..domain.errors import NotFound
 from ..domain.jurisdictions import care_zone
 from ..domain.model import Appointment, Modality, Status
-from ..domain.ports import AuditTrail, Clock
+from ..domain.ports import AppointmentReader, AuditTrail, Clock, DirectoryReader, ReminderStore, Sender, SendFailed
 from ..domain.reminders import Reminder, plan
 from ..domain.rulebook import RuleBook
 from ..domain.tenant_policy import TenantSettings
@@ -28,11 +28,6 @@ from . import messages
 
 LOOKBACK = timedelta(hours=6)  # a reminder more than this late is not worth sending; it stays visible
 STUCK_AFTER = timedelta(minutes=15)
-
-
-class Sender(Protocol):
-    def sms(self, phone: str, text: str) -> str: ...
-    def email(self, to: str, subject: str, body: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -48,7 +43,8 @@ def system_caller(tenant: str, who: str = "system:reminders") -> Caller:
 
 
 class ReminderService:
-    def __init__(self, repo: Any, appointments: Any, directory: Any, settings_of: Callable[[str], TenantSettings],
+    def __init__(self, repo: ReminderStore, appointments: AppointmentReader, directory: DirectoryReader,
+                 settings_of: Callable[[str], TenantSettings],
                  rules: Callable[[], RuleBook], clock: Clock, sender: Callable[[], Sender], audit: AuditTrail,
                  link_key: str | None, link_base: str) -> None:
         self.repo = repo
@@ -130,8 +126,6 @@ class ReminderService:
         return done
 
     def _send(self, reminder: Reminder, appointment: Appointment, now: datetime) -> Sent:
-        from ..adapters.notify import SendFailed
-
         tenant = appointment.tenant_id
         try:
             message_id = self._deliver(reminder, appointment, now)
@@ -146,8 +140,6 @@ class ReminderService:
         return Sent(tenant, reminder.reminder_id, reminder.channel, "sent")
 
     def _deliver(self, reminder: Reminder, appointment: Appointment, now: datetime) -> str:
-        from ..adapters.notify import SendFailed
-
         patient = self.directory.get_patient(appointment.tenant_id, appointment.patient_id)
         to = None if patient is None else (patient.phone if reminder.channel == "sms" else patient.email)
         if not to:
@@ -171,8 +163,6 @@ class ReminderService:
     def tell(self, appointment: Appointment, kind: str) -> int:
         """A one-off notice of a change the patient did not make (kind: a template, e.g. `released`), on the
         tenant's channels the patient has; returns how many went out. Audited like a reminder."""
-        from ..adapters.notify import SendFailed
-
         patient = self.directory.get_patient(appointment.tenant_id, appointment.patient_id)
         if patient is None:
             return 0

@@ -18,13 +18,12 @@ from ..domain.errors import DomainError, InvalidTransition, NotFound, Unprocessa
 from ..domain.escalation import Escalation
 from ..domain.licensure import LicensureDecision, licensure_decision
 from ..domain.model import Appointment, Interval, Modality, Patient, Status
-from ..domain.ports import AuditTrail, Clock, IdFactory
+from ..domain.ports import AuditTrail, Clock, EscalationStore, Events, IdFactory, PatientHistory, ScreeningStore
 from ..domain.routing import Candidate, Recommendation, RoutingFacts, plan, rank
 from ..domain.routing_policy import ROUTING_POLICY, RoutingPolicy
 from ..domain.rulebook import RuleBook
 from ..domain.screening import ScreeningResult, combined_risk, score
 from ..domain.tenant_policy import TenantSettings
-from ..schemas.routing import RoutingRequestIn
 from .availability import AvailabilitySearch, AvailabilityService
 from .care_gate import CareGate
 
@@ -37,32 +36,44 @@ class RoutingRefused(DomainError):
     title = "A routing rule does not allow this visit"
 
 
-class EscalationStore(Protocol):
-    def add(self, escalation: Escalation) -> Escalation: ...
-    def get(self, tenant: str, escalation_id: str) -> Escalation | None: ...
-    def list(self, tenant: str, status: str | None, limit: int) -> list[Escalation]: ...
-    def save(self, old: Escalation, new: Escalation) -> Escalation: ...
-    def open_before(self, moment: datetime, limit: int = 100) -> list[tuple[str, str]]: ...
-
-
-class ScreeningStore(Protocol):
-    def add(self, tenant: str, patient_id: str, result: ScreeningResult) -> None: ...
-    def latest(self, tenant: str, patient_id: str, limit: int = 10) -> list[ScreeningResult]: ...
-
-
-class Events(Protocol):
-    def publish(self, event_type: str, body: dict[str, Any]) -> str: ...
-
-
-class PatientHistory(Protocol):
-    def list_for_patient(self, tenant: str, patient_id: str, window: Interval, limit: int,
-                         cursor: dict[str, str] | None) -> tuple[list[Appointment], dict[str, str] | None]: ...
-
-
 class Directory(Protocol):
     def get_patient(self, tenant: str, patient_id: str) -> Patient | None: ...
     def get_clinician(self, tenant: str, clinician_id: str) -> Any: ...
     def get_site(self, tenant: str, site_id: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class ScreeningAnswers:
+    instrument: str  # PHQ-9 | GAD-7 | C-SSRS
+    answers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Preferences:
+    modality: Modality | None = None
+    language: str | None = None
+    accessibility_needs: bool = False
+
+
+@dataclass(frozen=True)
+class PrescribingIntent:
+    """An initial evaluation that may lead to controlled-substance prescribing."""
+
+    controlled_substance_schedule: str
+
+
+@dataclass(frozen=True)
+class RoutingRequest:
+    patient_id: str
+    service: str
+    window: Interval
+    patient_jurisdiction: str | None = None
+    risk_level: str = "none"
+    screening: ScreeningAnswers | None = None
+    preferences: Preferences = Preferences()
+    prescribing: PrescribingIntent | None = None
+    postal_code: str | None = None
+    limit: int = 10
 
 
 # payer id, date -> {modality: covered (None = unknown)}
@@ -107,7 +118,7 @@ class RoutingService:
         return policy
 
     # --- recommendations ---------------------------------------------------------------------
-    def recommend(self, caller: Caller, body: RoutingRequestIn) -> RoutingAnswer:
+    def recommend(self, caller: Caller, body: RoutingRequest) -> RoutingAnswer:
         require_patient_access(caller, body.patient_id)
         patient = self.directory.get_patient(caller.tenant_id, body.patient_id)
         if patient is None:
@@ -115,7 +126,7 @@ class RoutingService:
         policy, now = self.policy(), self.clock()
         screening = None
         if body.screening is not None:
-            screening = replace(score(policy, body.screening.instrument, body.screening.answers), at=now)
+            screening = replace(score(policy, body.screening.instrument, list(body.screening.answers)), at=now)
             self.screenings.add(caller.tenant_id, patient.patient_id, screening)
             self.audit.record(caller, "screening.record", f"patient/{patient.patient_id}", patient.patient_id,
                               "success")
@@ -154,13 +165,13 @@ class RoutingService:
         kept = [a for a in items if a.status not in (Status.CANCELLED, Status.NO_SHOW)]
         return sorted(kept, key=lambda a: a.start, reverse=True)
 
-    def _candidates(self, caller: Caller, body: RoutingRequestIn, patient: Patient, where: str,
+    def _candidates(self, caller: Caller, body: RoutingRequest, patient: Patient, where: str,
                     max_start: datetime | None) -> list[Candidate]:
-        end = body.window.to if max_start is None else min(body.window.to, max_start)
-        if end <= body.window.from_:
+        end = body.window.end if max_start is None else min(body.window.end, max_start)
+        if end <= body.window.start:
             return []
         options, _ = self.availability.search(caller, AvailabilitySearch(
-            service=body.service, window=Interval(body.window.from_, end), patient_id=patient.patient_id,
+            service=body.service, window=Interval(body.window.start, end), patient_id=patient.patient_id,
             patient_jurisdiction=where, limit=200))
         languages: dict[str, tuple[str, ...]] = {}
         postal: dict[str, str | None] = {}
@@ -181,7 +192,7 @@ class RoutingService:
                                  postal.get(slot.site_id) if slot.site_id else None, decision))
         return out
 
-    def _prescribing(self, tenant: str, slot: Any, patient: Patient, where: str, body: RoutingRequestIn,
+    def _prescribing(self, tenant: str, slot: Any, patient: Patient, where: str, body: RoutingRequest,
                      cache: dict[tuple[str, Modality, str | None, date], LicensureDecision]) -> LicensureDecision:
         """The licensure decision with the controlled-substance schedule: the prescribing rules in force on
         the visit's date decide which modalities an initial evaluation may use."""

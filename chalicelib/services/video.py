@@ -21,19 +21,9 @@ from datetime import timedelta
 from functools import partial
 from typing import Any, Protocol
 
-from ..adapters.chime import (
-    AttendeeInfo,
-    ChimeRequestRejected,
-    ChimeVideoRooms,
-    MeetingInfo,
-    MeetingNotFound,
-    choose_media_region,
-    opaque_external_id,
-)
-from ..adapters.deadline import Deadline
-from ..adapters.dynamo.appointments import AppointmentRepository
 from ..domain.access import Caller, may_see_appointment
 from ..domain.care import CareDecision
+from ..domain.deadline import Deadline
 from ..domain.errors import (
     Conflict,
     DomainError,
@@ -45,9 +35,10 @@ from ..domain.errors import (
 )
 from ..domain.meeting_state import AlreadyEnded, MeetingState, Superseded, admitted, claim, ended
 from ..domain.model import Appointment, Modality, Status
-from ..domain.ports import AuditTrail, Clock, IdFactory
-from ..schemas.appointments import CheckInIn, VideoJoinIn
+from ..domain.ports import AppointmentStore, AuditTrail, Clock, IdFactory, MediaRegionChooser, VideoRoomsByRegion
+from ..domain.video_rooms import AttendeeInfo, ChimeRequestRejected, MeetingInfo, MeetingNotFound, opaque_external_id
 from ..settings import Settings, VideoSettings
+from .booking import StatedLocation
 
 log = logging.getLogger(__name__)
 
@@ -55,18 +46,10 @@ log = logging.getLogger(__name__)
 class VisitDoors(Protocol):
     """The lifecycle doors video shares with check-in and completion (services/booking.py)."""
 
-    def confirm_location(self, caller: Caller, current: Appointment, body: CheckInIn, *,
+    def confirm_location(self, caller: Caller, current: Appointment, body: StatedLocation, *,
                          check_in: bool) -> Appointment: ...
     def ready_to_start(self, caller: Caller, current: Appointment) -> CareDecision: ...
     def start(self, caller: Caller, current: Appointment) -> Appointment: ...
-
-
-class RoomsByRegion(Protocol):
-    """ChimeVideoRooms for a control region (None = where new meetings are made)."""
-
-    default_region: str
-
-    def __call__(self, control_region: str | None = None) -> ChimeVideoRooms: ...
 
 
 class AttendanceBook(Protocol):
@@ -109,11 +92,13 @@ class Joined:
 
 
 class VideoService:
-    def __init__(self, appointments: AppointmentRepository, rooms: RoomsByRegion, settings: Settings,
+    def __init__(self, appointments: AppointmentStore, rooms: VideoRoomsByRegion, settings: Settings,
                  clock: Clock, new_id: IdFactory, audit: AuditTrail, visits: VisitDoors, *,
-                 attendance: AttendanceBook | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
+                 media_region: MediaRegionChooser, attendance: AttendanceBook | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.appointments = appointments
         self.rooms = rooms
+        self.media_region = media_region
         self.settings = settings
         self.limits: VideoSettings = settings.video
         self.clock = clock
@@ -124,14 +109,13 @@ class VideoService:
         self.monotonic = monotonic
 
     # --- the doors ---------------------------------------------------------------------------
-    def join(self, caller: Caller, appointment_id: str, body: VideoJoinIn | None = None) -> Joined:
+    def join(self, caller: Caller, appointment_id: str, location: StatedLocation | None = None) -> Joined:
         """The patient's join confirms where they are (as check-in does) and re-decides licensure there;
         without a confirmed location the patient cannot join. A clinician may join and wait; the visit
         starts (in_progress) only once the patient's location is confirmed and lawful."""
         appointment = self._participant_view(caller, appointment_id)
         role = "clinician" if caller.clinician_id == appointment.clinician_id and caller.has("clinician") else "patient"
         self._require_joinable(appointment)
-        location = body.location() if body is not None else None
         if role == "patient":
             if location is not None:
                 appointment = self.visits.confirm_location(caller, appointment, location,
@@ -281,7 +265,7 @@ class VideoService:
         return self._create(appointment, generation, deadline), generation, self.rooms.default_region
 
     def _create(self, appointment: Appointment, generation: int, deadline: Deadline) -> MeetingInfo:
-        media_region = choose_media_region(self.settings.region, appointment.patient_jurisdiction)
+        media_region = self.media_region(self.settings.region, appointment.patient_jurisdiction)
         token = f"{appointment.tenant_id}:{appointment.appointment_id}"
         external = opaque_external_id("appt", appointment.tenant_id, appointment.appointment_id)
         return self.rooms().find_or_create_meeting(token, generation, external, media_region, deadline=deadline)

@@ -8,7 +8,7 @@ Off the request path: a cancel, decline, reschedule away or no-show only records
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,13 +16,36 @@ from ..domain.access import Caller, require_patient_access
 from ..domain.availability import slot_fits_rules
 from ..domain.care import PatientWhereabouts
 from ..domain.errors import DomainError, FieldError, InvalidTransition, NotFound, ValidationFailed
-from ..domain.model import Appointment, Interval
-from ..domain.ports import AuditTrail, Clock, IdFactory
+from ..domain.model import Appointment, Interval, Modality
+from ..domain.ports import AuditTrail, BusyBlocks, Clock, DirectoryReader, IdFactory, SendFailed, WaitlistStore
 from ..domain.rulebook import RuleBook
 from ..domain.tenant_policy import TenantSettings
-from ..domain.waitlist import BOOKED, CANCELLED, OFFERED, WAITING, FreedSlot, Offer, WaitlistEntry, may_match
-from ..schemas.appointments import BookingIn
+from ..domain.waitlist import (
+    BOOKED,
+    CANCELLED,
+    OFFERED,
+    WAITING,
+    FreedSlot,
+    HeldSlot,
+    Offer,
+    WaitlistEntry,
+    may_match,
+)
 from . import messages
+from .booking import BookingRequest
+from .care_gate import CareGate
+
+
+@dataclass(frozen=True)
+class WaitlistRequest:
+    """A patient asks for an earlier visit of `service` in `window`, in one of `modalities`."""
+
+    patient_id: str
+    service: str
+    modalities: tuple[Modality, ...]
+    window: Interval
+    patient_jurisdiction: str | None = None
+    clinician_id: str | None = None
 
 
 class OfferExpired(DomainError):
@@ -32,7 +55,8 @@ class OfferExpired(DomainError):
 
 
 class WaitlistService:
-    def __init__(self, repo: Any, directory: Any, appointments: Any, booking: Any, gate: Any,
+    def __init__(self, repo: WaitlistStore, directory: DirectoryReader, appointments: BusyBlocks, booking: Any,
+                 gate: CareGate,
                  rules: Callable[[], RuleBook], settings_of: Callable[[str], TenantSettings], clock: Clock,
                  new_id: IdFactory, audit: AuditTrail, sender: Callable[[], Any]) -> None:
         self.repo = repo
@@ -48,7 +72,7 @@ class WaitlistService:
         self.sender = sender
 
     # --- requests ----------------------------------------------------------------------------
-    def create(self, caller: Caller, body: Any) -> WaitlistEntry:
+    def create(self, caller: Caller, body: WaitlistRequest) -> WaitlistEntry:
         require_patient_access(caller, body.patient_id)
         patient = self.directory.get_patient(caller.tenant_id, body.patient_id)
         if patient is None:
@@ -58,11 +82,11 @@ class WaitlistService:
         if body.clinician_id and self.directory.get_clinician(caller.tenant_id, body.clinician_id) is None:
             raise NotFound("No such clinician.")
         now = self.clock()
-        if body.window.to <= now:
+        if body.window.end <= now:
             raise ValidationFailed("The window is over", errors=[FieldError("window.to", "must be in the future")])
         entry = WaitlistEntry(caller.tenant_id, self.new_id("wl"), body.patient_id, body.service,
                               tuple(body.modalities), body.patient_jurisdiction or patient.home_jurisdiction,
-                              body.window.from_, body.window.to, body.clinician_id, WAITING, now)
+                              body.window.start, body.window.end, body.clinician_id, WAITING, now)
         saved = self.repo.add(entry)
         self.audit.record(caller, "waitlist.create", f"waitlist/{saved.waitlist_id}", saved.patient_id, "success")
         return saved
@@ -80,12 +104,10 @@ class WaitlistService:
                                     extra={"current_status": entry.status})
         if offer.expires_at <= self.clock():  # TTL deletes lazily: the expiry is checked here
             raise OfferExpired("The offer has expired; the slot passes to the next entry.")
-        from ..adapters.dynamo.waitlist import HeldSlot, hold_locks
-
-        held = HeldSlot(offer.hold_id, hold_locks(entry.tenant_id, offer.clinician_id, offer.start, offer.held_until))
-        body = BookingIn(patient_id=entry.patient_id, clinician_id=offer.clinician_id, service=entry.service,
-                         start=offer.start, modality=offer.modality, site_id=offer.site_id,
-                         patient_jurisdiction=entry.patient_jurisdiction)
+        held = HeldSlot(offer.hold_id, entry.tenant_id, offer.clinician_id, offer.start, offer.held_until)
+        body = BookingRequest(patient_id=entry.patient_id, clinician_id=offer.clinician_id, service=entry.service,
+                              start=offer.start, modality=offer.modality, site_id=offer.site_id,
+                              patient_jurisdiction=entry.patient_jurisdiction)
         booked = self.booking.book(caller, body, hold=held)
         done = self.repo.settle(entry, replace(entry, status=BOOKED, appointment_id=booked.appointment_id),
                                 release=False)
@@ -183,10 +205,8 @@ class WaitlistService:
             offer = self._lawful_offer(entry, slot, clinician, service, duration, policy.offer_hold_minutes)
             if offer is None:
                 continue
-            from ..adapters.dynamo.waitlist import HOLD_TTL_GRACE, epoch
-
             new = replace(entry, status=OFFERED, offer=offer)
-            if self.repo.offer(entry, new, epoch(offer.expires_at + HOLD_TTL_GRACE)):
+            if self.repo.offer(entry, new, int(offer.expires_at.timestamp())):
                 self._notify(new)
                 return True
             reread = self.repo.get(entry.tenant_id, entry.waitlist_id)
@@ -227,8 +247,6 @@ class WaitlistService:
 
     def _notify(self, entry: WaitlistEntry) -> None:
         """The offer goes out the way reminders do (SMS, email); a failed send leaves the offer standing."""
-        from ..adapters.notify import SendFailed
-
         offer = entry.offer
         patient = self.directory.get_patient(entry.tenant_id, entry.patient_id)
         if offer is None or patient is None:

@@ -268,6 +268,7 @@ def test_tap_days_are_counted_at_booking_and_the_31st_day_is_refused(psypact_wor
     """PSYPACT TAP: 30 distinct days of in-person practice a calendar year in a remote state."""
     from datetime import timedelta
 
+    from chalicelib.api.appointment_inputs import booking_request
     from chalicelib.domain.access import Caller
     from chalicelib.domain.errors import NotLicensed
     from chalicelib.schemas.appointments import BookingIn
@@ -283,10 +284,10 @@ def test_tap_days_are_counted_at_booking_and_the_31st_day_is_refused(psypact_wor
         day += timedelta(days=1)
 
     def book(start, hour_offset: int = 0):
-        return services.booking.book(caller, BookingIn.model_validate({
+        return services.booking.book(caller, booking_request(BookingIn.model_validate({
             "patient_id": patient_id, "clinician_id": clinician_id, "service": "90834",
             "start": (start + timedelta(hours=hour_offset)).isoformat(), "modality": "in_person",
-            "site_id": site_id}))
+            "site_id": site_id})))
 
     first = book(booked_days[0])
     assert first.licensure.temporary_practice == "PSYPACT#TAP#US-TX"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.adapters.dynamo.models import AuditEntryItem, AuditHeadItem
+from chalicelib.api.directory_inputs import patient_draft
 from chalicelib.domain.access import Caller
 from chalicelib.domain.audit_chain import GENESIS, entry_hash
 from chalicelib.schemas.directory import PatientIn
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def filled(services, tenant):
     sched = Caller("sched-1", tenant, frozenset({"scheduler"}), request_id="req-1")
-    patients = [services.directory.create_patient(sched, PatientIn.model_validate(patient_body(f"P{i}")))
+    patients = [services.directory.create_patient(sched, patient_draft(PatientIn.model_validate(patient_body(f"P{i}"))))
                 for i in range(3)]
     for p in patients:
         services.directory.get_patient(sched, p.patient_id)

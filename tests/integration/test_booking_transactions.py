@@ -12,12 +12,14 @@ from pynamodb.expressions.operand import Path
 
 from chalicelib.adapters.dynamo import keys
 from chalicelib.adapters.dynamo.appointments import _Labelled
-from chalicelib.adapters.dynamo.busy_weeks import hold_value, week_updates
+from chalicelib.adapters.dynamo.busy_weeks import hold_locks, hold_value, week_updates
 from chalicelib.adapters.dynamo.models import AppointmentItem, BusyWeekItem
-from chalicelib.adapters.dynamo.waitlist import HeldSlot, hold_locks
+from chalicelib.api.appointment_inputs import booking_request, reschedule
+from chalicelib.api.directory_inputs import availability, clinician_draft, patient_draft, site_draft
 from chalicelib.domain.access import Caller
 from chalicelib.domain.errors import Conflict, PatientBusy, RoomUnavailable, SlotTaken
 from chalicelib.domain.model import Appointment, Billing, Interval, Modality, Status
+from chalicelib.domain.waitlist import HeldSlot
 from chalicelib.schemas.appointments import BookingIn, RescheduleIn
 from chalicelib.schemas.directory import AvailabilityIn, ClinicianIn, PatientIn, SiteIn
 from tests.support import VALID_NPIS, clinician_body, patient_body, site_body, weekday_rules
@@ -39,23 +41,24 @@ def sched(tenant):
 @pytest.fixture
 def setup(services, admin, sched):
     d = services.directory
-    site = d.create_site(admin, SiteIn.model_validate(site_body(rooms=["only-room"])))
+    site = d.create_site(admin, site_draft(SiteIn.model_validate(site_body(rooms=["only-room"]))))
     clinicians = []
     for i in range(2):
-        c = d.create_clinician(admin, ClinicianIn.model_validate(
-            clinician_body(f"Dr {i}", npi=VALID_NPIS[i], site_ids=[site.site_id])))
-        d.set_availability(admin, c.clinician_id, AvailabilityIn.model_validate(
-            {"rules": weekday_rules(site_id=site.site_id), "buffer_minutes": 15}))
+        c = d.create_clinician(admin, clinician_draft(ClinicianIn.model_validate(
+            clinician_body(f"Dr {i}", npi=VALID_NPIS[i], site_ids=[site.site_id]))))
+        d.set_availability(admin, c.clinician_id, availability(AvailabilityIn.model_validate(
+            {"rules": weekday_rules(site_id=site.site_id), "buffer_minutes": 15})))
         clinicians.append(c)
-    patients = [d.create_patient(sched, PatientIn.model_validate(patient_body(f"P {i}"))) for i in range(2)]
+    patients = [d.create_patient(sched, patient_draft(PatientIn.model_validate(patient_body(f"P {i}"))))
+                for i in range(2)]
     return {"site": site, "clinicians": clinicians, "patients": patients}
 
 
 def book(services, sched, setup, *, clinician=0, patient=0, start=TUE_15, modality="video"):
     site_id = setup["site"].site_id if modality == "in_person" else None
-    return services.booking.book(sched, BookingIn(
+    return services.booking.book(sched, booking_request(BookingIn(
         patient_id=setup["patients"][patient].patient_id, clinician_id=setup["clinicians"][clinician].clinician_id,
-        service="90834", start=start, modality=modality, site_id=site_id, patient_jurisdiction="US-NY"))
+        service="90834", start=start, modality=modality, site_id=site_id, patient_jurisdiction="US-NY")))
 
 
 def week_items(tenant, setup):
@@ -149,7 +152,7 @@ def test_reschedule_by_fifteen_minutes_moves_only_the_blocks_that_change(service
     a = book(services, sched, setup, modality="in_person")
     sent = spy_updates(monkeypatch)
     moved = services.booking.reschedule(sched, a.appointment_id,
-                                        RescheduleIn(start=datetime(2026, 3, 3, 15, 15, tzinfo=UTC)))
+                                        reschedule(RescheduleIn(start=datetime(2026, 3, 3, 15, 15, tzinfo=UTC))))
     assert moved.start == datetime(2026, 3, 3, 15, 15, tzinfo=UTC) and moved.room == "only-room"
     held = blocks(tenant, setup)
     # 10:15-11:00 local plus the 15-minute buffer: the clinician holds 15:15-16:15 UTC
@@ -170,8 +173,8 @@ def test_reschedule_into_a_taken_slot_changes_nothing(services, sched, setup, te
     book(services, sched, setup, patient=1, start=datetime(2026, 3, 3, 17, 0, tzinfo=UTC))
     before = items_of(tenant, setup)
     with pytest.raises(SlotTaken):
-        services.booking.reschedule(sched, a.appointment_id, RescheduleIn(start=datetime(2026, 3, 3, 17, 0,
-                                                                                          tzinfo=UTC)))
+        services.booking.reschedule(sched, a.appointment_id, reschedule(RescheduleIn(start=datetime(2026, 3, 3, 17, 0,
+                                                                                          tzinfo=UTC))))
     after = items_of(tenant, setup)
     assert after[1] == before[1]
     assert services.booking.get(sched, a.appointment_id).start == TUE_15
@@ -224,11 +227,11 @@ def visit(tenant, setup, start, *, apt="apt_direct", minutes=45, buffer=15, clin
 
 def hold(tenant, setup, start, end, hold_id, expires):
     """A waitlist hold on clinician 0's blocks, written as WaitlistRepository.offer writes it."""
-    locks = hold_locks(tenant, setup["clinicians"][0].clinician_id, start, end)
-    takes = [(lk, Path([lk.attr]).does_not_exist()) for lk in locks]
+    clinician_id = setup["clinicians"][0].clinician_id
+    takes = [(lk, Path([lk.attr]).does_not_exist()) for lk in hold_locks(tenant, clinician_id, start, end)]
     for week, actions, _, condition in week_updates(takes, hold_value(int(expires.timestamp()), hold_id)):
         week.update(actions=actions, condition=condition)
-    return HeldSlot(hold_id, locks)
+    return HeldSlot(hold_id, tenant, clinician_id, start, end)
 
 
 def clinician_attrs(tenant, setup, holder=None):
@@ -285,7 +288,7 @@ def test_a_booking_takes_over_its_own_hold_and_frees_what_it_does_not_need(servi
     repo = services.booking.appointments
     held = hold(tenant, setup, TUE_15, TUE_15 + timedelta(minutes=90), "hold_mine", NOW + timedelta(minutes=30))
     with pytest.raises(SlotTaken):  # someone else's hold (another id) does not pass
-        repo.book(visit(tenant, setup, TUE_15, apt="apt_other"), hold=HeldSlot("hold_theirs", held.locks))
+        repo.book(visit(tenant, setup, TUE_15, apt="apt_other"), hold=replace(held, hold_id="hold_theirs"))
     a = repo.book(visit(tenant, setup, TUE_15), hold=held)
     # the visit (45 min + 15 buffer) keeps 4 of the 6 held blocks; 16:00 and 16:15 are free again
     assert clinician_attrs(tenant, setup) == ["b21500", "b21515", "b21530", "b21545"]

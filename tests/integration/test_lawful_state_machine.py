@@ -17,6 +17,14 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from chalicelib.api.appointment_inputs import (
+    booking_request,
+    licensure_question,
+    modality_switch,
+    reschedule,
+    stated_location,
+)
+from chalicelib.api.directory_inputs import availability, clinician_changes, clinician_draft, patient_draft, site_draft
 from chalicelib.domain.access import Caller
 from chalicelib.domain.errors import DomainError
 from chalicelib.domain.licensure import licensure_decision
@@ -42,13 +50,14 @@ def machine_for(services):
             self.admin = Caller("adm", tenant, frozenset({"admin"}))
             self.sched = Caller("sch", tenant, frozenset({"scheduler"}))
             d = services.directory
-            self.site = d.create_site(self.admin, SiteIn.model_validate(site_body(rooms=["A", "B", "C"])))
-            self.clinician = d.create_clinician(self.admin, ClinicianIn.model_validate(
-                clinician_body(site_ids=[self.site.site_id])))
-            d.set_availability(self.admin, self.clinician.clinician_id, AvailabilityIn.model_validate(
-                {"rules": weekday_rules(site_id=self.site.site_id, modalities=MODALITIES)}))
-            self.patients = [d.create_patient(self.sched, PatientIn.model_validate(patient_body(f"P{i}", home=h)))
-                             for i, h in enumerate(STATES)]
+            self.site = d.create_site(self.admin, site_draft(SiteIn.model_validate(site_body(rooms=["A", "B", "C"]))))
+            self.clinician = d.create_clinician(self.admin, clinician_draft(ClinicianIn.model_validate(
+                clinician_body(site_ids=[self.site.site_id]))))
+            d.set_availability(self.admin, self.clinician.clinician_id, availability(AvailabilityIn.model_validate(
+                {"rules": weekday_rules(site_id=self.site.site_id, modalities=MODALITIES)})))
+            self.patients = [
+                d.create_patient(self.sched, patient_draft(PatientIn.model_validate(patient_body(f"P{i}", home=h))))
+                for i, h in enumerate(STATES)]
             self.visits: list[str] = []
             # Tuesday 3 March 2026 onwards, 10:00 New York, one slot per hour and day
             self.base = services.clock().replace(hour=15, minute=0) + timedelta(days=1)
@@ -64,7 +73,8 @@ def machine_for(services):
                     "patient_jurisdiction": where,
                     "site_id": self.site.site_id if modality == "in_person" else None}
             with contextlib.suppress(DomainError):  # refusals are part of the walk
-                self.visits.append(services.booking.book(self.sched, BookingIn.model_validate(body)).appointment_id)
+                booked = services.booking.book(self.sched, booking_request(BookingIn.model_validate(body)))
+                self.visits.append(booked.appointment_id)
 
         @rule(pick=st.integers(0, 50), day=st.integers(0, 2), hour=st.integers(0, 5),
               modality=st.sampled_from([None, *MODALITIES]))
@@ -73,21 +83,22 @@ def machine_for(services):
                 body = {"start": self._start(day, hour).isoformat(), "modality": modality,
                         "site_id": self.site.site_id if modality == "in_person" else None}
                 self._try(lambda: services.booking.reschedule(self.sched, self.visits[pick % len(self.visits)],
-                                                              RescheduleIn.model_validate(body)))
+                                                              reschedule(RescheduleIn.model_validate(body))))
 
         @rule(pick=st.integers(0, 50), modality=st.sampled_from(MODALITIES))
         def switch(self, pick, modality) -> None:
             if self.visits:
                 body = {"modality": modality, "site_id": self.site.site_id if modality == "in_person" else None}
                 self._try(lambda: services.booking.switch_modality(
-                    self.sched, self.visits[pick % len(self.visits)], SwitchModalityIn.model_validate(body)))
+                    self.sched, self.visits[pick % len(self.visits)],
+                    modality_switch(SwitchModalityIn.model_validate(body))))
 
         @rule(pick=st.integers(0, 50), where=st.sampled_from(STATES))
         def check_in(self, pick, where) -> None:
             if self.visits:
                 self._try(lambda: services.booking.check_in(
                     self.sched, self.visits[pick % len(self.visits)],
-                    CheckInIn.model_validate({"patient_jurisdiction": where})))
+                    stated_location(CheckInIn.model_validate({"patient_jurisdiction": where}))))
 
         @rule(status=st.sampled_from(LICENCE), with_nj=st.booleans())
         def licence_change(self, status, with_nj) -> None:
@@ -97,7 +108,8 @@ def machine_for(services):
                 licences.append({"jurisdiction": "US-NJ", "type": "psychologist", "number": "NJ-1",
                                  "expires_on": "2030-12-31"})
             self.clinician, _ = services.directory.patch_clinician(
-                self.admin, self.clinician.clinician_id, ClinicianPatch.model_validate({"licenses": licences}), None)
+                self.admin, self.clinician.clinician_id,
+                clinician_changes(ClinicianPatch.model_validate({"licenses": licences})), None)
 
         @staticmethod
         def _try(action) -> None:
@@ -119,9 +131,9 @@ def machine_for(services):
                 if a.modality.value != "in_person":
                     assert record.jurisdiction != self.site.jurisdiction or record.location_source != "site"
                 on = a.start.astimezone(ZoneInfo(record.zone)).date()
-                check = services.licensure.check(self.sched, LicensureCheckIn.model_validate({
+                check = services.licensure.check(self.sched, licensure_question(LicensureCheckIn.model_validate({
                     "clinician_id": clinician.clinician_id, "patient_jurisdiction": record.jurisdiction,
-                    "modality": a.modality.value, "service": a.service, "date": on.isoformat()}))
+                    "modality": a.modality.value, "service": a.service, "date": on.isoformat()})))
                 direct = licensure_decision(clinician, record.jurisdiction, a.modality, on, rules, service=a.service)
                 assert check.allowed and direct.allowed, (a.modality, record, check.codes)
 

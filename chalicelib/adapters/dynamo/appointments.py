@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.operand import Path
 from pynamodb.transactions import TransactWrite
 
+from ...domain.availability import BusyTime
 from ...domain.errors import (
     Conflict,
     DependencyUnavailable,
@@ -33,12 +34,14 @@ from ...domain.errors import (
 )
 from ...domain.model import Appointment, Interval
 from ...domain.practice_days import PracticeDay, practice_day
+from ...domain.waitlist import HeldSlot
 from . import keys
 from .busy_weeks import (
     Lock,
     blocks_of,
     held_by,
     held_by_hold,
+    hold_locks,
     is_free,
     locks_for,
     now_value,
@@ -105,13 +108,6 @@ class _Labelled:
                             headers={"Retry-After": "1"})
         return DependencyUnavailable("The booking store did not accept the write; retry.",
                                      headers={"Retry-After": "1"})
-
-
-@dataclass(frozen=True)
-class BusyTime:
-    clinicians: dict[str, frozenset[datetime]]
-    rooms: dict[str, dict[datetime, frozenset[str]]]
-    patient: frozenset[datetime]
 
 
 def _everything(_: Appointment) -> bool:
@@ -199,18 +195,19 @@ class AppointmentRepository:
         return out
 
     # --- writes ------------------------------------------------------------------------------
-    def book(self, appointment: Appointment, hold: Any = None) -> Appointment:
-        """`hold` (waitlist.HeldSlot): blocks a waitlist offer holds for this patient pass to the booking in the
-        same transaction; held blocks the visit does not need are freed."""
+    def book(self, appointment: Appointment, hold: HeldSlot | None = None) -> Appointment:
+        """`hold`: blocks a waitlist offer holds for this patient pass to the booking in the same
+        transaction; held blocks the visit does not need are freed."""
         tx = _Labelled(self._connection, appointment.appointment_id)
-        held = {lk.key for lk in hold.locks} if hold is not None else set()
+        held_locks = hold_locks(hold.tenant_id, hold.clinician_id, hold.start, hold.held_until) if hold else ()
+        held = {lk.key for lk in held_locks}
         # A waitlist hold past its expiry no longer blocks anyone, even before the job releases it.
         now = now_value(appointment.created_at or appointment.start)
         needed = locks_for(appointment)
         takes = [(lk, is_free(lk.attr, now, hold.hold_id if lk.key in held else None)) for lk in needed]
         wanted = {lk.key for lk in needed}
         releases = [(lk, held_by_hold(lk.attr, hold.hold_id))
-                    for lk in (hold.locks if hold is not None else ()) if lk.key not in wanted]
+                    for lk in held_locks if lk.key not in wanted]
         for week, actions, label, condition in week_updates(takes, appointment.appointment_id, releases, "clinician"):
             tx.update(week, actions, label, condition)
         item = _to_item(appointment)

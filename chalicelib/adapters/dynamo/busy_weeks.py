@@ -63,6 +63,12 @@ def locks_for(appointment: Appointment) -> list[Lock]:
     return locks
 
 
+def hold_locks(tenant: str, clinician_id: str, start: datetime, held_until: datetime) -> tuple[Lock, ...]:
+    """The clinician blocks a waitlist offer holds (start up to held_until), owned by its hold id."""
+    pk = keys.clinician_pk(tenant, clinician_id)
+    return tuple(block_lock("clinician", pk, b) for b in blocks_covering(start, held_until))
+
+
 def hold_value(expires_epoch: int, hold_id: str) -> str:
     """A waitlist hold's block value: digits first, so that it sorts below any later `now` once expired and
     below every appointment id ("apt_…") always."""

@@ -37,13 +37,13 @@ class DirectoryRepository:
     def page_sites(self, tenant: str, limit: int, cursor: dict[str, Any] | None
                    ) -> tuple[list[Site], dict[str, Any] | None]:
         items = DocumentItem.query(keys.directory_pk(tenant), DocumentItem.sk.startswith("SITE#"), limit=limit,
-                                   last_evaluated_key=cursor)
+                                   last_evaluated_key=_own_page(tenant, cursor))
         return [from_doc(Site, i.doc) for i in items], items.last_evaluated_key
 
     def page_clinicians(self, tenant: str, limit: int, cursor: dict[str, Any] | None
                         ) -> tuple[list[Clinician], dict[str, Any] | None]:
         items = DocumentItem.query(keys.directory_pk(tenant), DocumentItem.sk.startswith("CLIN#"), limit=limit,
-                                   last_evaluated_key=cursor)
+                                   last_evaluated_key=_own_page(tenant, cursor))
         return [_with_version(from_doc(Clinician, i.doc), i.version) for i in items], items.last_evaluated_key
 
     def add_clinician(self, clinician: Clinician) -> None:
@@ -97,3 +97,8 @@ class DirectoryRepository:
 def _with_version(clinician: Clinician, version: int | None) -> Clinician:
     return replace(clinician, version=int(version or 0))
 
+
+
+def _own_page(tenant: str, cursor: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A cursor is a DynamoDB key: refuse one that points into another tenant's partition."""
+    return keys.require_partition(keys.require_key(cursor, ("pk", "sk")), "pk", keys.directory_pk(tenant))  # type: ignore[no-any-return]

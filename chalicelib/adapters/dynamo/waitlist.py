@@ -8,8 +8,8 @@ freed-slot runs racing for one slot cannot both hold it; one entry cannot get tw
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
@@ -17,28 +17,11 @@ from pynamodb.expressions.operand import Path
 from pynamodb.transactions import TransactWrite
 
 from ...domain.errors import Conflict
-from ...domain.timeblocks import blocks_covering
 from ...domain.waitlist import FreedSlot, WaitlistEntry
-from . import keys
-from .busy_weeks import Lock, block_lock, held_by_hold, hold_value, read_weeks, week_updates
+from .busy_weeks import block_lock, held_by_hold, hold_locks, hold_value, read_weeks, week_updates
 from .codec import from_doc, to_doc
 from .models import DocumentItem, PointerItem
 from .reminders import SHARDS, shard, stamp
-
-HOLD_TTL_GRACE = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class HeldSlot:
-    """What a booking needs to take over an offer's hold (see AppointmentRepository.book)."""
-
-    hold_id: str
-    locks: tuple[Lock, ...]
-
-
-def hold_locks(tenant: str, clinician_id: str, start: datetime, held_until: datetime) -> tuple[Lock, ...]:
-    pk = keys.clinician_pk(tenant, clinician_id)
-    return tuple(block_lock("clinician", pk, b) for b in blocks_covering(start, held_until))
 
 
 def _entry_pk(tenant: str) -> str:
