@@ -107,9 +107,6 @@ _UNAVAILABLE_CODES = frozenset({"LimitExceededException"})
 
 
 @dataclass(frozen=True)
-
-
-@dataclass(frozen=True)
 class _Failure:
     code: str
     retryable: bool
