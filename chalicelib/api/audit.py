@@ -9,8 +9,8 @@ from chalice import Blueprint, Response
 from ..bootstrap import get_services
 from ..domain.model import Interval
 from ..schemas.queries import AuditQuery
+from .endpoint import Call, endpoint, ok
 from .presenters import utc
-from .routing import Call, endpoint, ok
 
 audit = Blueprint(__name__)
 

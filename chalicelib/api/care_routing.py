@@ -10,8 +10,8 @@ from ..bootstrap import get_services
 from ..domain.escalation import Escalation
 from ..schemas.queries import EscalationQuery, PageQuery
 from ..schemas.routing import AcknowledgeIn, ResolveIn, RoutingRequestIn
+from .endpoint import Call, endpoint, ok
 from .presenters import slot_json, utc
-from .routing import Call, endpoint, ok
 
 care_routing = Blueprint(__name__)
 

@@ -18,9 +18,9 @@ from ..schemas.directory import (
     TenantSettingsIn,
 )
 from ..schemas.queries import PageQuery
+from .endpoint import Call, endpoint, ok
 from .idempotency import idempotent
 from .presenters import clinician_json, clinician_view, patient_json, site_json
-from .routing import Call, endpoint, ok
 
 directory = Blueprint(__name__)
 

@@ -23,10 +23,10 @@ from ..schemas.eligibility import (
     PayerOut,
     X12Text,
 )
-from .contract import ROUTES, record
+from .endpoint import MAX_BODY_BYTES, Call, endpoint, ok
 from .idempotency import idempotent
+from .openapi_registry import ROUTES, record
 from .presenters import utc
-from .routing import MAX_BODY_BYTES, Call, endpoint, ok
 
 if TYPE_CHECKING:
     from ..domain.eligibility import EligibilityCheck, RosterMember
@@ -105,7 +105,7 @@ def x12_exchange(call: Call) -> Response:
                         status_code=415, headers={"Content-Type": "application/json"})
     raw = call.request.raw_body or b""
     if len(raw) > MAX_BODY_BYTES:
-        from .routing import PayloadTooLarge
+        from .endpoint import PayloadTooLarge
 
         raise PayloadTooLarge(f"The body may be at most {MAX_BODY_BYTES} bytes.")
     try:

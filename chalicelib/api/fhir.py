@@ -17,9 +17,9 @@ from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
 from ..domain.errors import FieldError, NotFound, ValidationFailed
-from .contract import ROUTES, record
+from .endpoint import Call, endpoint
+from .openapi_registry import ROUTES, record
 from .problems import PROBLEM_JSON
-from .routing import Call, endpoint
 
 FHIR_JSON = "application/fhir+json"
 FHIR_NDJSON = "application/fhir+ndjson"

@@ -13,8 +13,8 @@ from chalice import Response
 from ..bootstrap import get_services
 from ..domain.errors import NotFound
 from .auth import caller_from_headers
+from .endpoint import Call
 from .fhir import BASE, BulkManifest, FhirBlueprint, Ndjson, base_url, fhir_route
-from .routing import Call
 
 FHIR_NDJSON = "application/fhir+ndjson"
 

@@ -19,7 +19,7 @@ from chalice import Response
 from ..bootstrap import get_services
 from ..domain.access import Caller, require_patient_access
 from ..domain.errors import FieldError, IdempotencyInProgress, IdempotencyKeyReused, NotFound, ValidationFailed
-from .routing import Call, ok
+from .endpoint import Call, ok
 
 _store: Any = None
 

@@ -6,7 +6,7 @@ from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
 from ..schemas.licensure import LicensureCheckIn
-from .routing import Call, endpoint, ok
+from .endpoint import Call, endpoint, ok
 
 licensure = Blueprint(__name__)
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from .contract import ERROR_REASONS, ROUTES, RouteContract
+from .endpoint import Call, endpoint
+from .openapi_registry import ERROR_REASONS, ROUTES, RouteContract
 from .problems import PROBLEM_JSON
-from .routing import Call, endpoint
 
 openapi = Blueprint(__name__)
 

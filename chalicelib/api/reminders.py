@@ -10,9 +10,9 @@ from ..bootstrap import get_services
 from ..domain.reminders import Reminder
 from ..domain.waitlist import WaitlistEntry
 from ..schemas.reminders import LinkActionIn, WaitlistIn
+from .endpoint import Call, endpoint, ok
 from .idempotency import idempotent
 from .presenters import appointment_json
-from .routing import Call, endpoint, ok
 
 reminders = Blueprint(__name__)
 LINK_NOTE = ("No login: the signed, expiring, single-use token from the reminder's link authorizes this one action "

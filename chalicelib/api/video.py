@@ -10,8 +10,8 @@ from chalice.app import CloudWatchEvent
 from ..bootstrap import get_services
 from ..schemas.appointments import VideoJoinIn
 from ..schemas.video import VideoInvitationIn, VideoInvitationJoinIn
+from .endpoint import Call, created, endpoint, ok
 from .presenters import appointment_json, utc
-from .routing import Call, created, endpoint, ok
 
 video = Blueprint(__name__)
 

@@ -17,10 +17,10 @@ from ..domain.access import Caller
 from ..domain.errors import DomainError, FieldError, Forbidden, NotFound, ValidationFailed
 from ..observability import logger, record_request
 from ..services.paging import CursorScope, cursor_scope
-from .access import ACCESS, PHI_ROUTES, authorize, without_login
 from .auth import caller_from_headers
-from .contract import RouteContract, record
+from .openapi_registry import RouteContract, record
 from .problems import problem, problem_responses
+from .route_permissions import ACCESS, PHI_ROUTES, authorize, without_login
 
 M = TypeVar("M")
 MAX_BODY_BYTES = 64 * 1024
@@ -98,7 +98,7 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
              description: str = "", errors: tuple[int, ...] = (), idempotency_key: bool = False,
              ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Declare a route. The keyword arguments after `content_types` only describe it, for GET /v1/openapi.json
-    (see api/contract.py), and are all optional: `body`/`query` the pydantic models the view validates with,
+    (see api/openapi_registry.py), and are all optional: `body`/`query` the pydantic models the view validates with,
     `response` the model of the `status` answer, by name in chalicelib/schemas/responses.py (imported only
     when the document is built), `errors` the route's own error statuses (400/401/403/404/413/415 follow
     from its shape), `idempotency_key` whether it honours an Idempotency-Key header."""
