@@ -32,6 +32,8 @@ from chalicelib.adapters.chime import (
 from chalicelib.domain.errors import VideoUnavailable
 from local.chime_emulator import load_spec
 
+pytestmark = pytest.mark.integration
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MEETING_ID = "1d6a2a1e-8c1f-4c47-9a57-5a1f3c0e6b11"
 ATTENDEE_ID = "9b0c7c51-3a4e-4f0e-8a41-0d2f6f1b2c3d"

@@ -17,7 +17,7 @@ from chalicelib.rules.bundle import rulebook
 from chalicelib.services.eligibility import EligibilityService
 from chalicelib.settings import EligibilitySettings
 
-pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("aws")]  # the control-number counter is a DynamoDB item
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("aws")]  # the control-number counter is a DynamoDB item
 NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
 
 

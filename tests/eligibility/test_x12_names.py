@@ -6,6 +6,8 @@ import pytest
 
 from chalicelib.domain.x12_text import NotRepresentable, split_person_name, transliterate, x12_text
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(("name", "basic"), [
     ("María", "MARIA"),  # was "MAR A": the payer could not match the member (AAA 73)

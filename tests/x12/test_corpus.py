@@ -11,6 +11,8 @@ import pytest
 
 from chalicelib.adapters.x12 import Envelope, parse_270, parse_271, summarize_benefits, write_270
 
+pytestmark = pytest.mark.unit
+
 CORPUS = Path(__file__).parent / "corpus"
 FILES_271 = sorted(CORPUS.glob("271_*.x12"))
 FILES_270 = sorted(CORPUS.glob("270_*.x12"))

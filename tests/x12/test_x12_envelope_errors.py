@@ -8,6 +8,8 @@ import pytest
 
 from chalicelib.adapters.x12 import X12Error, parse_270, parse_271
 
+pytestmark = pytest.mark.unit
+
 PHI = ("DOE", "JANE", "W100200399", "19850412")
 NAME = "271_aaa_75_not_found.x12"  # 16 segments: ISA GS ST BHT HL NM1 HL NM1 HL TRN NM1 AAA DMG SE GE IEA
 

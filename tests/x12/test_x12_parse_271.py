@@ -19,6 +19,8 @@ from chalicelib.adapters.x12 import (
     summarize_benefits,
 )
 
+pytestmark = pytest.mark.unit
+
 
 def test_active_271_reads_payer_provider_member_and_plan(read_fixture):
     parsed = parse_271(read_fixture("271_active_mh.x12"))

@@ -13,6 +13,8 @@ import pytest
 from chalicelib.adapters.x12 import Entity, X12Error, parse_271, summarize_benefits
 from chalicelib.adapters.x12_ack import read_acknowledgment
 
+pytestmark = pytest.mark.unit
+
 MH_A6 = ["MH", "A6"]
 
 

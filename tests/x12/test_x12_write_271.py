@@ -27,6 +27,8 @@ from chalicelib.adapters.x12 import (
 )
 from local.payer_sim import PayerSimulator
 
+pytestmark = pytest.mark.unit
+
 ANSWERED_AT = datetime(2026, 3, 2, 9, 16)
 
 
