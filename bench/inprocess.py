@@ -58,7 +58,6 @@ def moto_services() -> Iterator[Any]:
 
     from chalicelib import bootstrap
     from chalicelib.adapters.dynamo.binding import create_tables
-    from chalicelib.api import idempotency
     from chalicelib.settings import Settings
 
     settings = Settings.from_env({"HCO_STAGE": "local", "HCO_TABLE_PREFIX": TABLE_PREFIX, "AWS_REGION": "us-east-1"})
@@ -67,11 +66,9 @@ def moto_services() -> Iterator[Any]:
             create_tables(settings)
             services = bootstrap.build(settings, FixedClock(NOW))
             bootstrap.install(services)
-            idempotency.reset()
             yield services
     finally:
         bootstrap.install(None)
-        idempotency.reset()
         os.environ.clear()
         os.environ.update(saved)
 

@@ -122,7 +122,7 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
                 with cursor_scope(_cursor_scope(services, route, anonymous, request)):
                     return view(Call(request, anonymous, bp.lambda_context), **params)
             request_id = (request.context or {}).get("requestId", "")
-            caller = caller_from_headers(request.headers, services.settings, request_id)
+            caller = caller_from_headers(request.headers, services.settings, request_id, services.process.jwks)
             try:
                 authorize(route, caller)
                 with cursor_scope(_cursor_scope(services, route, caller, request)):
@@ -137,7 +137,7 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
             started = time.perf_counter()
             response = guarded(**params)
             request_id = ((bp.current_request.context or {}).get("requestId", "") if bp.current_request else "")
-            record_request(route, response.status_code, time.perf_counter() - started, request_id,
+            record_request(_metrics(), route, response.status_code, time.perf_counter() - started, request_id,
                            _problem_code(response))
             return response
 
@@ -148,6 +148,13 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
         return observed
 
     return decorate
+
+
+def _metrics() -> Any:
+    try:
+        return get_services().process.metrics()
+    except Exception:  # no composition (its settings failed to load): the answer is a problem all the same
+        return None
 
 
 _AUDITABLE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")

@@ -66,6 +66,6 @@ def _require_feed_reader(call: Call, tenant: str) -> None:
         return
     if not (call.headers or {}).get("authorization"):
         raise NotFound("No such feed.")
-    caller = caller_from_headers(call.headers, services.settings)
+    caller = caller_from_headers(call.headers, services.settings, jwks=services.process.jwks)
     if caller.tenant_id != tenant or not caller.has("admin", "scheduler", "clinician", "patient"):
         raise NotFound("No such feed.")
