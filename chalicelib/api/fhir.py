@@ -35,7 +35,7 @@ class FhirBlueprint(Blueprint):
         def wrap(view: Callable[..., Response]) -> Any:
             @functools.wraps(view)
             def as_fhir(**params: str) -> Response:
-                return _outcome(view(**params))
+                return as_operation_outcome(view(**params))
 
             return register(as_fhir)
 
@@ -80,7 +80,7 @@ def answer(resource: Any, status: int = 200, headers: dict[str, str] | None = No
                     headers={"Content-Type": FHIR_JSON, **(headers or {})})
 
 
-def _outcome(response: Response) -> Response:
+def as_operation_outcome(response: Response) -> Response:
     headers = dict(response.headers or {})
     if headers.get("Content-Type") != PROBLEM_JSON:
         return response
