@@ -7,6 +7,7 @@ from chalice import Blueprint, Response
 from ..bootstrap import get_services
 from ..schemas.licensure import LicensureCheckIn
 from .endpoint import Call, endpoint, ok
+from .presenters import licensure_check_json
 
 licensure = Blueprint(__name__)
 
@@ -15,4 +16,4 @@ licensure = Blueprint(__name__)
           summary="May this clinician deliver this care to a patient in that jurisdiction on that date?")
 def check_licensure(call: Call) -> Response:
     body = call.body(LicensureCheckIn)
-    return ok(get_services().licensure.check(call.caller, body).to_json())
+    return ok(licensure_check_json(get_services().licensure.check(call.caller, body)))

@@ -22,6 +22,7 @@ from ..domain.model import (
     Patient,
     Site,
 )
+from ..domain.ruleref import reason_json
 
 
 def utc(moment: datetime | None) -> str | None:
@@ -160,8 +161,14 @@ def confirmed_location_json(c: ConfirmedLocation | None) -> dict[str, Any] | Non
 def decision_json(decision: LicensureDecision) -> dict[str, Any]:
     """The decision as availability items show it: allowed, basis, doubt and conditions."""
     return {"allowed": decision.allowed, "basis": basis_json(decision.basis), "uncertain": decision.uncertain,
-            "conditions": [{"code": r.code, "rule_id": r.rule_id, "source": r.source, "detail": r.detail,
-                            "uncertain": r.uncertain} for r in decision.conditions]}
+            "conditions": [reason_json(r) for r in decision.conditions]}
+
+
+def licensure_check_json(decision: LicensureDecision) -> dict[str, Any]:
+    """POST /v1/licensure/checks (API.md): the availability item's decision plus every reason and the rules
+    version it was decided on."""
+    return {**decision_json(decision), "rules_version": decision.rules_version,
+            "reasons": [reason_json(r) for r in decision.reasons]}
 
 
 def slot_json(slot: Slot, decision: LicensureDecision) -> dict[str, Any]:
