@@ -11,7 +11,7 @@ from ..bootstrap import get_services
 from ..schemas.appointments import VideoJoinIn
 from ..schemas.video import VideoInvitationIn, VideoInvitationJoinIn
 from .endpoint import Call, created, endpoint, ok
-from .presenters import appointment_json, utc
+from .presenters import appointment_json, utc, video_join_json
 
 video = Blueprint(__name__)
 
@@ -21,17 +21,7 @@ video = Blueprint(__name__)
                                      "confirms where they are")
 def join(call: Call, appointment_id: str) -> Response:
     body = call.body(VideoJoinIn)
-    return ok(_joined_json(get_services().video.join(call.caller, appointment_id, body)))
-
-
-def _joined_json(joined: Any) -> dict[str, Any]:
-    m, a = joined.meeting, joined.attendee
-    return {
-        "meeting": {"MeetingId": m.meeting_id, "MediaRegion": m.media_region, "MediaPlacement": m.media_placement,
-                    "ExternalMeetingId": m.external_meeting_id, "MeetingArn": m.meeting_arn},
-        "attendee": {"AttendeeId": a.attendee_id, "ExternalUserId": a.external_user_id, "JoinToken": a.join_token},
-        "waiting_room": joined.waiting_room,
-    }
+    return ok(video_join_json(get_services().video.join(call.caller, appointment_id, body)))
 
 
 @endpoint(video, "POST", "/v1/appointments/{appointment_id}/video/invitations", body=VideoInvitationIn,
@@ -47,7 +37,7 @@ def invite(call: Call, appointment_id: str) -> Response:
 def join_by_invitation(call: Call) -> Response:
     body = call.body(VideoInvitationJoinIn)
     joined, role = _guests().join(body.token)
-    return ok({**_joined_json(joined), "role": role})
+    return ok({**video_join_json(joined), "role": role})
 
 
 @endpoint(video, "POST", "/v1/appointments/{appointment_id}/video/admit", response="AppointmentOut",
