@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: run test lint rules rules-validate bench install clean synth
+.PHONY: run test test-fast lint rules rules-validate bench install clean synth
 
 $(STAMP): requirements.txt requirements-dev.txt infra/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: rules
 	$(PY) -m chalicelib.rules validate
 	$(PY) -m ruff check .
 	$(PY) -m pytest -n 2 -q
+
+## test-fast: the unit tests alone (pure logic, no AWS, no servers), in one process: seconds, for the edit loop
+test-fast: rules
+	$(PY) -m pytest -m unit -n 0 -q
 
 ## synth: CloudFormation templates of every region in infra/regions.json into cdk.out/; fails on any
 ## cdk-nag finding not acknowledged with a reason (infra/nag.py) and on any cfn-lint error or warning.

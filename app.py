@@ -12,11 +12,13 @@ from chalicelib.api.fhir_feed import fhir_feed
 from chalicelib.api.health import health
 from chalicelib.api.jobs import jobs
 from chalicelib.api.licensure import licensure
+from chalicelib.api.middleware import runtime
 from chalicelib.api.openapi import openapi
 from chalicelib.api.reminders import reminders
 from chalicelib.api.video import video
 
 app = Chalice(app_name="hybrid-care-orchestrator")
+app.register_blueprint(runtime)  # first: its middleware wraps every handler (Lambda context, framework errors)
 app.register_blueprint(health)
 app.register_blueprint(directory)
 app.register_blueprint(appointments)

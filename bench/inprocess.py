@@ -58,7 +58,6 @@ def moto_services() -> Iterator[Any]:
 
     from chalicelib import bootstrap
     from chalicelib.adapters.dynamo.binding import create_tables
-    from chalicelib.api import idempotency
     from chalicelib.services.paging import CursorScope, cursor_scope
     from chalicelib.settings import Settings
 
@@ -69,13 +68,11 @@ def moto_services() -> Iterator[Any]:
             create_tables(settings)
             services = bootstrap.build(settings, FixedClock(NOW))
             bootstrap.install(services)
-            idempotency.reset()
             # Searches that fill their page seal a next-page cursor, which needs a request's scope.
             with cursor_scope(CursorScope("bench-cursor-key", int(NOW.timestamp()), 600)):
                 yield services
     finally:
         bootstrap.install(None)
-        idempotency.reset()
         os.environ.clear()
         os.environ.update(saved)
 

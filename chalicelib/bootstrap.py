@@ -1,18 +1,25 @@
-"""Composition root: the services, built once per process on first use. install() is the test seam."""
+"""Composition root: everything a process holds, built once per process on first use.
+
+Two parts: `Process` (the clients and sinks shared by every request: idempotency records, the
+Cognito JWKS, metrics; each made on first use) and the services over them. `build()` only
+constructs; binding the PynamoDB models to the settings' table (a process-wide mutation) happens
+when a composition becomes the process's own: `get_services()`'s first build, or `install()`, the
+one test seam.
+"""
 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from .adapters.chime import ChimeVideoRooms, VideoRoomsByRegion
     from .adapters.dynamo.rate_limit import RateLimiter
     from .adapters.events import SnsEvents
@@ -35,6 +42,64 @@ if TYPE_CHECKING:
     from .services.waitlist import WaitlistService
 
 
+T = TypeVar("T")
+
+
+class Lazy(Generic[T]):
+    """A process-wide value made on its first use, once (the local server answers on many threads)."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self._made: list[T] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> T:
+        if not self._made:
+            with self._lock:
+                if not self._made:
+                    self._made.append(self._make())
+        return self._made[0]
+
+
+@dataclass
+class Process:
+    """The process-wide clients and sinks. Nothing here is made before a request needs it: cold start
+    pays for none of them, and a stage without Idempotency-Key traffic never makes that client."""
+
+    idempotency_store: Lazy[Any]  # Powertools DynamoDBPersistenceLayer on its own boto3 client
+    jwks: Lazy[Any]               # PyJWKClient of the Cognito pool (None on the local stage)
+    metrics: Lazy[Any]            # Powertools Metrics (CloudWatch EMF on stdout)
+
+
+def process_for(settings: Settings) -> Process:
+    return Process(idempotency_store=Lazy(lambda: _idempotency_store(settings)),
+                   jwks=Lazy(lambda: _jwks_client(settings)), metrics=Lazy(_metrics))
+
+
+def _idempotency_store(settings: Settings) -> Any:
+    import boto3
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    client = boto3.client("dynamodb", region_name=settings.region, endpoint_url=settings.dynamodb_endpoint)
+    return DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=client)
+
+
+def _jwks_client(settings: Settings) -> Any:
+    if not settings.cognito_jwks_url:
+        return None
+    import jwt
+
+    return jwt.PyJWKClient(settings.cognito_jwks_url, cache_keys=True, lifespan=3600)
+
+
+def _metrics() -> Any:
+    from aws_lambda_powertools import Metrics
+
+    from .observability import METRICS_NAMESPACE, SERVICE
+
+    return Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -55,9 +120,16 @@ class Services:
     waitlist: WaitlistService
     attendance: AttendanceService | None = None
     video_guests: VideoGuests | None = None
+    process: Process = None  # type: ignore[assignment]  # made from the settings unless given
+
+    def __post_init__(self) -> None:
+        if self.process is None:
+            self.process = process_for(self.settings)
 
 
 _services: Services | None = None
+_bound: Services | None = None  # the composition the PynamoDB models are bound to
+_lock = threading.Lock()
 
 
 def utc_now() -> datetime:
@@ -73,7 +145,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .adapters.dynamo.appointments import AppointmentRepository
     from .adapters.dynamo.attendance import AttendanceRepository
     from .adapters.dynamo.audit import DynamoAuditTrail
-    from .adapters.dynamo.binding import bind_models
+    from .adapters.dynamo.binding import connect
     from .adapters.dynamo.directory import DirectoryRepository
     from .adapters.dynamo.escalations import EscalationRepository, ScreeningRepository
     from .adapters.dynamo.rate_limit import RateLimiter
@@ -92,7 +164,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .services.video import VideoService
     from .services.video_guests import VideoGuests
 
-    connection = bind_models(settings)
+    connection = connect(settings)
     directory_repo = DirectoryRepository()
     appointments = AppointmentRepository(connection)
     audit = DynamoAuditTrail(clock, connection)
@@ -280,11 +352,29 @@ def _video_rooms(settings: Settings) -> VideoRoomsByRegion:
 def get_services() -> Services:
     global _services
     if _services is None:
-        _services = build(Settings.from_env())
+        with _lock:
+            if _services is None:
+                built = build(Settings.from_env())
+                _bind(built)
+                _services = built
     return _services
 
 
 def install(services: Services | None) -> None:
-    """Tests and the local runtime put their own composition here; None rebuilds on next use."""
+    """Tests and the local runtime put their own composition here (its process-wide clients with it);
+    None drops everything, rebuilt from the environment on next use."""
     global _services
+    if services is not None:
+        _bind(services)
     _services = services
+
+
+def _bind(services: Services) -> None:
+    """PynamoDB keeps the table and endpoint on each model class: one binding per process, the active
+    composition's. Installing the same composition again (a fixture per test) keeps the models' clients."""
+    global _bound
+    if _bound is not services:
+        from .adapters.dynamo.binding import bind_models
+
+        bind_models(services.settings)
+        _bound = services

@@ -9,6 +9,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 SERVICE = "hybrid-care-orchestrator"
+METRICS_NAMESPACE = "HybridCareOrchestrator"
 logger = Logger(service=SERVICE, log_uncaught_exceptions=False)
 
 # Keys whose values are PHI or secrets; the filter blanks them in any structured log record.
@@ -33,32 +34,17 @@ logger.addFilter(PhiFilter())
 for _sdk in ("botocore", "boto3", "pynamodb", "urllib3", "aws_lambda_powertools.utilities.idempotency"):
     logging.getLogger(_sdk).setLevel(logging.INFO)
 
-_metrics: Any = None
-
-
-def metrics() -> Any:
-    """Powertools Metrics (CloudWatch EMF on stdout), imported on first use to keep cold start light."""
-    global _metrics
-    if _metrics is None:
-        from aws_lambda_powertools import Metrics
-
-        _metrics = Metrics(namespace="HybridCareOrchestrator", service=SERVICE)
-    return _metrics
-
-
-def count(name: str, value: float = 1) -> None:
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    metrics().add_metric(name=name, unit=MetricUnit.Count, value=value)
-
-
-def record_request(route: str, status: int, seconds: float, request_id: str, problem_code: str | None) -> None:
-    """One structured line and EMF metrics per request: route template and status only, never PHI."""
+def record_request(metrics: Any, route: str, status: int, seconds: float, request_id: str,
+                   problem_code: str | None) -> None:
+    """One structured line and EMF metrics per request: route template and status only, never PHI.
+    `metrics` is the process's Powertools Metrics (bootstrap's Process.metrics); None logs only."""
     logger.info("request", extra={"route": route, "status": status, "duration_ms": round(seconds * 1000, 1),
                                   "request_id": request_id, "problem": problem_code})
+    if metrics is None:
+        return
     from aws_lambda_powertools.metrics import MetricUnit
 
-    m = metrics()
+    m = metrics
     m.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
     m.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=round(seconds * 1000, 1))
     if problem_code:

@@ -9,7 +9,7 @@ from constructs import Construct
 
 from .config import RegionConfig
 
-# chalicelib/api/access.py: the roles of the route x role matrix.
+# chalicelib/api/route_permissions.py: the roles of the route x role matrix.
 API_ROLES = ("admin", "scheduler", "clinician", "patient", "payer", "ops")
 ID_ATTRIBUTES = ("tenant_id", "patient_id", "clinician_id", "payer_id")
 INSURER_SCOPES = ("eligibility.read", "eligibility.write")

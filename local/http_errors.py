@@ -10,27 +10,17 @@ such as a member id, are PHI).
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 from chalice.local import ForbiddenError, LocalGatewayException
 
-from chalicelib.api.problems import PROBLEM_JSON, PROBLEM_TYPE_BASE
-
-_TITLES = {400: "Bad request", 401: "Authentication required", 404: "Not found",
-           405: "Method not allowed", 413: "Request body too large", 414: "Request URI too long",
-           431: "Request headers too large", 500: "Internal error"}
-_CODES = {400: "VALIDATION_ERROR", 401: "UNAUTHENTICATED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
-          413: "PAYLOAD_TOO_LARGE", 414: "URI_TOO_LONG", 431: "HEADERS_TOO_LARGE", 500: "INTERNAL_ERROR"}
-_DETAILS = {404: "No such route.", 405: "This route does not take that method."}
+from chalicelib.api.problems import PROBLEM_JSON, framework_problem
 
 
 def problem_body(status: int) -> bytes:
-    code = _CODES.get(status, "REQUEST_REFUSED")
-    return json.dumps({"type": PROBLEM_TYPE_BASE + code.lower().replace("_", "-"),
-                       "title": _TITLES.get(status, "Request refused"), "status": status, "code": code,
-                       "detail": _DETAILS.get(status, "The request was refused."), "errors": []}).encode()
+    """The same body the deployed app gives for the framework's own refusals (api/problems.py)."""
+    return str(framework_problem(status).body).encode()
 
 
 def problem_handler(base: type, *, quiet: bool = False) -> type:

@@ -79,14 +79,11 @@ def tenant() -> str:
 @pytest.fixture
 def services(aws, settings, clock):
     from chalicelib import bootstrap
-    from chalicelib.api import idempotency
 
     built = bootstrap.build(settings, clock)
     bootstrap.install(built)
-    idempotency.reset()
     yield built
     bootstrap.install(None)
-    idempotency.reset()
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ classified (by then it is loaded anyway), so importing this module costs nothing
 from __future__ import annotations
 
 import hashlib
-import logging
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -45,7 +44,13 @@ from chalicelib.domain.video_rooms import (  # re-exported: the port's value and
     opaque_external_id,
 )
 
-log = logging.getLogger(__name__)
+
+def _log() -> Any:
+    """The app's shared logger, so its PHI filter applies here too; imported on the first retry (it pulls in
+    botocore, which importing this adapter must not)."""
+    from chalicelib.observability import logger
+
+    return logger
 
 __all__ = [
     "CONTROL_REGIONS",
@@ -253,7 +258,8 @@ class ChimeVideoRooms:
                         # Waiting as long as the service asks would leave no time for the attempt.
                         raise VideoUnavailable(f"Chime {operation}: {failure.code}, no time left to retry") from error
                     delay = min(delay, room)
-                log.warning("chime %s: %s, retry %d in %.3fs", operation, failure.code, attempt, delay)
+                _log().warning("chime call retried", extra={"operation": operation, "error": failure.code,
+                                                            "attempt": attempt, "delay_ms": round(delay * 1000, 1)})
                 self._sleep(delay)
         raise AssertionError("unreachable: max_attempts must be >= 1")
 

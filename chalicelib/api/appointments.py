@@ -11,9 +11,9 @@ from ..domain.model import Interval
 from ..schemas.appointments import BookingIn, CancelIn, CheckInIn, RescheduleIn, SwitchModalityIn
 from ..schemas.queries import AppointmentListQuery, AvailabilityQuery
 from . import appointment_inputs as inputs
+from .endpoint import Call, endpoint, ok
 from .idempotency import idempotent
 from .presenters import appointment_json, slot_json
-from .routing import Call, endpoint, ok
 
 appointments = Blueprint(__name__)
 

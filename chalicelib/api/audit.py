@@ -9,8 +9,8 @@ from chalice import Blueprint, Response
 from ..bootstrap import get_services
 from ..domain.model import Interval
 from ..schemas.queries import AuditQuery
-from .presenters import utc
-from .routing import Call, endpoint, ok
+from .endpoint import Call, endpoint, ok
+from .presenters import audit_entry_json, utc
 
 audit = Blueprint(__name__)
 
@@ -22,7 +22,7 @@ def search_audit(call: Call) -> Response:
     start, end = _window(q)
     items, next_cursor = get_services().audit_log.search(call.caller, Interval(start, end), q.patient_id, q.limit,
                                                          q.cursor)
-    return ok({"items": [_entry_json(e) for e in items], "next_cursor": next_cursor})
+    return ok({"items": [audit_entry_json(e) for e in items], "next_cursor": next_cursor})
 
 
 @endpoint(audit, "GET", "/v1/payers/{payer_id}/audit", query=AuditQuery, response="AuditList",
@@ -33,7 +33,7 @@ def payer_audit(call: Call, payer_id: str) -> Response:
     start, end = _window(q)
     items, next_cursor = get_services().audit_log.search_payer(call.caller, payer_id, Interval(start, end), q.limit,
                                                                q.cursor)
-    return ok({"items": [_entry_json(e) for e in items], "next_cursor": next_cursor})
+    return ok({"items": [audit_entry_json(e) for e in items], "next_cursor": next_cursor})
 
 
 def _window(q: AuditQuery) -> tuple[datetime, datetime]:
@@ -46,10 +46,3 @@ def verify_audit(call: Call) -> Response:
     report = get_services().audit_log.verify(call.caller)
     return ok({"ok": report.ok, "entries": report.entries, "first_bad_seq": report.first_bad_seq,
                "problem": report.problem, "parked": report.parked, "checked_at": utc(get_services().clock())})
-
-
-def _entry_json(e: dict) -> dict:
-    return {"seq": e.get("seq"), "at": e["at"], "actor": e["actor"], "action": e["action"], "resource": e["resource"],
-            "patient_id": e.get("patient_id"), "outcome": e["outcome"], "request_id": e.get("request_id"),
-            "prev_hash": e.get("prev_hash"), "hash": e.get("hash"),
-            **{k: e[k] for k in ("member", "asking_tenant") if k in e}}

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ..domain.access import ROLES, Caller
 from ..domain.errors import Unauthenticated
 from ..settings import Settings
 
-_jwks_client: Any = None
 
-
-def caller_from_headers(headers: Any, settings: Settings, request_id: str = "") -> Caller:
+def caller_from_headers(headers: Any, settings: Settings, request_id: str = "",
+                        jwks: Callable[[], Any] | None = None) -> Caller:
+    """`jwks` gives the process's Cognito key client (bootstrap's Process.jwks); deployed stages need it."""
     header = headers.get("authorization") or headers.get("Authorization") or ""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("A bearer token is required.")
-    claims = verify(token.strip(), settings)
+    claims = verify(token.strip(), settings, jwks)
     return caller_from_claims(claims, request_id)
 
 
-def verify(token: str, settings: Settings) -> dict[str, Any]:
+def verify(token: str, settings: Settings, jwks: Callable[[], Any] | None = None) -> dict[str, Any]:
     import jwt
 
     try:
@@ -30,7 +31,7 @@ def verify(token: str, settings: Settings) -> dict[str, Any]:
             key: Any = settings.jwt_secret
             algorithms = ["HS256"]
         else:
-            key = _signing_key(token, settings)
+            key = _signing_key(token, jwks)
             algorithms = ["RS256"]
         claims: dict[str, Any] = jwt.decode(
             token, key, algorithms=algorithms, audience=list(settings.jwt_audiences),
@@ -45,15 +46,13 @@ def verify(token: str, settings: Settings) -> dict[str, Any]:
     return claims
 
 
-def _signing_key(token: str, settings: Settings) -> Any:
-    global _jwks_client
+def _signing_key(token: str, jwks: Callable[[], Any] | None) -> Any:
     import jwt
 
-    if not settings.cognito_jwks_url:
+    client = jwks() if jwks is not None else None
+    if client is None:
         raise jwt.InvalidTokenError("no JWKS configured")
-    if _jwks_client is None:
-        _jwks_client = jwt.PyJWKClient(settings.cognito_jwks_url, cache_keys=True, lifespan=3600)
-    return _jwks_client.get_signing_key_from_jwt(token).key
+    return client.get_signing_key_from_jwt(token).key
 
 
 # Ids of the API (tenant, patient, clinician, payer): the charset and length of schemas.common.Id.

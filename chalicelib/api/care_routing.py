@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
-from ..domain.escalation import Escalation
 from ..domain.model import Interval
 from ..schemas.queries import EscalationQuery, PageQuery
 from ..schemas.routing import AcknowledgeIn, ResolveIn, RoutingRequestIn
-from .presenters import slot_json, utc
-from .routing import Call, endpoint, ok
+from .endpoint import Call, endpoint, ok
+from .presenters import escalation_json, explanation_json, slot_json, utc
 
 if TYPE_CHECKING:
     from ..services.routing import RoutingRequest
@@ -43,8 +42,8 @@ def recommend(call: Call) -> Response:
                                              "implied_risk": s.implied_risk, "rule_id": s.rule_id,
                                              "findings": list(s.reasons)},
         "options": [{**slot_json(o.candidate.slot, o.candidate.licensure), "score": o.score,
-                     "reasons": [_explain(x) for x in o.reasons]} for o in r.options],
-        "explanation": [_explain(x) for x in r.explanation],
+                     "reasons": [explanation_json(x) for x in o.reasons]} for o in r.options],
+        "explanation": [explanation_json(x) for x in r.explanation],
         "crisis": crisis,
         "rules_version": answer.rules_version,
     })
@@ -80,19 +79,6 @@ def screenings(call: Call, patient_id: str) -> Response:
     return ok({"items": [{"instrument": s.instrument, "score": s.score, "band": s.band, "implied_risk": s.implied_risk,
                           "rule_id": s.rule_id, "findings": list(s.reasons), "at": utc(s.at)} for s in found],
                "next_cursor": None})
-
-
-def _explain(x: Any) -> dict[str, str]:
-    return {"rule_id": x.rule_id, "effect": x.effect, "detail": x.detail}
-
-
-def escalation_json(e: Escalation) -> dict[str, Any]:
-    return {"escalation_id": e.escalation_id, "status": e.status, "patient_id": e.patient_id, "risk": e.risk,
-            "reasons": list(e.reasons), "resources": list(e.resources), "emergency_number": e.emergency_number,
-            "opened_at": utc(e.opened_at), "opened_by": e.opened_by, "acknowledged_at": utc(e.acknowledged_at),
-            "acknowledged_by": e.acknowledged_by, "note": e.note, "resolved_at": utc(e.resolved_at),
-            "resolved_by": e.resolved_by, "outcome": e.outcome,
-            "overdue_reported_at": utc(e.overdue_reported_at)}
 
 
 def _routing_request(body: RoutingRequestIn) -> RoutingRequest:

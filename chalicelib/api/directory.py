@@ -6,7 +6,6 @@ from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
 from ..domain.errors import FieldError, ValidationFailed
-from ..domain.tenant_policy import ReminderPolicy, TenantSettings
 from ..schemas.directory import (
     AvailabilityIn,
     ClinicianIn,
@@ -19,9 +18,9 @@ from ..schemas.directory import (
 )
 from ..schemas.queries import PageQuery
 from . import directory_inputs as inputs
+from .endpoint import Call, endpoint, ok
 from .idempotency import idempotent
-from .presenters import clinician_json, clinician_view, patient_json, site_json
-from .routing import Call, endpoint, ok
+from .presenters import clinician_json, clinician_view, patient_json, settings_json, site_json
 
 directory = Blueprint(__name__)
 
@@ -122,25 +121,6 @@ def get_tenant_settings(call: Call) -> Response:
 def put_tenant_settings(call: Call) -> Response:
     body = inputs.settings_update(call.body(TenantSettingsIn))
     return ok(settings_json(get_services().tenant_settings.put(call.caller, body, if_match(call))))
-
-
-def settings_json(settings: TenantSettings) -> dict[str, object]:
-    r, p = settings.routing, settings.publication
-    return {"licensure": {"uncertain_rules": settings.licensure.uncertain_rules},
-            "routing": {"disabled_rules": list(r.disabled_rules), "high_risk_max_wait_days": r.high_risk_max_wait_days,
-                        "escalation_open_bound_minutes": r.escalation_open_bound_minutes},
-            "publication": {"public": p.public, "booking_url": p.booking_url, "booking_phone": p.booking_phone,
-                            "days": p.days, "services": list(p.services)},
-            "reminders": reminders_json(settings.reminders),
-            "version": settings.version}
-
-
-def reminders_json(p: ReminderPolicy) -> dict[str, object]:
-    return {"offsets_minutes": list(p.offsets_minutes), "channels": list(p.channels), "quiet_start": p.quiet_start,
-            "quiet_end": p.quiet_end, "link_ttl_hours": p.link_ttl_hours, "offer_hold_minutes": p.offer_hold_minutes,
-            "no_shows": {"require_confirmation_after": p.no_shows.require_confirmation_after,
-                         "video_first_after": p.no_shows.video_first_after,
-                         "release_unconfirmed_minutes_before": p.no_shows.release_unconfirmed_minutes_before}}
 
 
 def if_match(call: Call) -> int | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -23,10 +22,11 @@ from ..schemas.eligibility import (
     PayerOut,
     X12Text,
 )
-from .contract import ROUTES, record
+from .endpoint import MAX_BODY_BYTES, Call, endpoint, ok
 from .idempotency import idempotent
+from .openapi_registry import ROUTES, record
 from .presenters import utc
-from .routing import MAX_BODY_BYTES, Call, endpoint, ok
+from .problems import problem
 
 if TYPE_CHECKING:
     from ..domain.eligibility import EligibilityCheck, RosterMember
@@ -101,14 +101,11 @@ def x12_exchange(call: Call) -> Response:
     services.rate_limiter.hit(call.caller, "eligibility")
     content_type = (call.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type != EDI_X12:
-        # The answer API Gateway/Chalice give for a type a route does not take, after authentication here.
-        return Response(body=json.dumps({"Code": "UnsupportedMediaType",
-                                         "Message": f"Unsupported media type: {content_type or 'none'}; "
-                                                    f"send the 270 as {EDI_X12}"}),
-                        status_code=415, headers={"Content-Type": "application/json"})
+        # The framework's own 415 (api/middleware.py), after authentication here; the type sent is not echoed.
+        return problem(415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported media type", f"Send the 270 as {EDI_X12}.")
     raw = call.request.raw_body or b""
     if len(raw) > MAX_BODY_BYTES:
-        from .routing import PayloadTooLarge
+        from .endpoint import PayloadTooLarge
 
         raise PayloadTooLarge(f"The body may be at most {MAX_BODY_BYTES} bytes.")
     try:

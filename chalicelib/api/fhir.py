@@ -17,9 +17,9 @@ from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
 from ..domain.errors import FieldError, NotFound, ValidationFailed
-from .contract import ROUTES, record
+from .endpoint import Call, endpoint
+from .openapi_registry import ROUTES, record
 from .problems import PROBLEM_JSON
-from .routing import Call, endpoint
 
 FHIR_JSON = "application/fhir+json"
 FHIR_NDJSON = "application/fhir+ndjson"
@@ -35,7 +35,7 @@ class FhirBlueprint(Blueprint):
         def wrap(view: Callable[..., Response]) -> Any:
             @functools.wraps(view)
             def as_fhir(**params: str) -> Response:
-                return _outcome(view(**params))
+                return as_operation_outcome(view(**params))
 
             return register(as_fhir)
 
@@ -80,7 +80,7 @@ def answer(resource: Any, status: int = 200, headers: dict[str, str] | None = No
                     headers={"Content-Type": FHIR_JSON, **(headers or {})})
 
 
-def _outcome(response: Response) -> Response:
+def as_operation_outcome(response: Response) -> Response:
     headers = dict(response.headers or {})
     if headers.get("Content-Type") != PROBLEM_JSON:
         return response

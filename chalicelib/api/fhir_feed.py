@@ -13,8 +13,8 @@ from chalice import Response
 from ..bootstrap import get_services
 from ..domain.errors import NotFound
 from .auth import caller_from_headers
+from .endpoint import Call
 from .fhir import BASE, BulkManifest, FhirBlueprint, Ndjson, base_url, fhir_route
-from .routing import Call
 
 FHIR_NDJSON = "application/fhir+ndjson"
 
@@ -66,6 +66,6 @@ def _require_feed_reader(call: Call, tenant: str) -> None:
         return
     if not (call.headers or {}).get("authorization"):
         raise NotFound("No such feed.")
-    caller = caller_from_headers(call.headers, services.settings)
+    caller = caller_from_headers(call.headers, services.settings, jwks=services.process.jwks)
     if caller.tenant_id != tenant or not caller.has("admin", "scheduler", "clinician", "patient"):
         raise NotFound("No such feed.")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from .routing import Call, endpoint, ok
+from .endpoint import Call, endpoint, ok
 
 health = Blueprint(__name__)
 

@@ -19,26 +19,7 @@ from chalice import Response
 from ..bootstrap import get_services
 from ..domain.access import Caller, require_patient_access
 from ..domain.errors import FieldError, IdempotencyInProgress, IdempotencyKeyReused, NotFound, ValidationFailed
-from .routing import Call, ok
-
-_store: Any = None
-
-
-def _persistence() -> Any:
-    global _store
-    if _store is None:
-        import boto3
-        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
-        settings = get_services().settings
-        client = boto3.client("dynamodb", region_name=settings.region, endpoint_url=settings.dynamodb_endpoint)
-        _store = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=client)
-    return _store
-
-
-def reset() -> None:
-    global _store
-    _store = None
+from .endpoint import Call, ok
 
 
 def idempotent(call: Call, route: str, produce: Callable[[], tuple[int, Any]]) -> Response:
@@ -55,14 +36,15 @@ def idempotent(call: Call, route: str, produce: Callable[[], tuple[int, Any]]) -
         IdempotencyValidationError,
     )
 
+    services = get_services()
     config = IdempotencyConfig(event_key_jmespath="[scope, key]", payload_validation_jmespath="body",
-                               hash_function="sha256",
-                               expires_after_seconds=get_services().settings.idempotency_ttl_seconds)
+                               hash_function="sha256", expires_after_seconds=services.settings.idempotency_ttl_seconds)
     if call.lambda_context is not None and hasattr(call.lambda_context, "get_remaining_time_in_millis"):
         # An in-progress record then expires with this invocation, so a retry after a timeout can run at once.
         config.register_lambda_context(call.lambda_context)
 
-    @idempotent_function(data_keyword_argument="request", config=config, persistence_store=_persistence())
+    @idempotent_function(data_keyword_argument="request", config=config,
+                         persistence_store=services.process.idempotency_store())
     def run(request: dict[str, Any]) -> dict[str, Any]:
         status, body = produce()
         return {"status": status, "body": body}

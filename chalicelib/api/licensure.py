@@ -7,7 +7,8 @@ from chalice import Blueprint, Response
 from ..bootstrap import get_services
 from ..schemas.licensure import LicensureCheckIn
 from .appointment_inputs import licensure_question
-from .routing import Call, endpoint, ok
+from .endpoint import Call, endpoint, ok
+from .presenters import licensure_check_json
 
 licensure = Blueprint(__name__)
 
@@ -16,4 +17,4 @@ licensure = Blueprint(__name__)
           summary="May this clinician deliver this care to a patient in that jurisdiction on that date?")
 def check_licensure(call: Call) -> Response:
     body = licensure_question(call.body(LicensureCheckIn))
-    return ok(get_services().licensure.check(call.caller, body).to_json())
+    return ok(licensure_check_json(get_services().licensure.check(call.caller, body)))

@@ -15,9 +15,9 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from .contract import ERROR_REASONS, ROUTES, RouteContract
+from .endpoint import Call, endpoint
+from .openapi_registry import ERROR_REASONS, ROUTES, RouteContract
 from .problems import PROBLEM_JSON
-from .routing import Call, endpoint
 
 openapi = Blueprint(__name__)
 
@@ -159,9 +159,12 @@ def _operation(r: RouteContract, refs: dict[Any, Any], schemas: dict[str, Any]) 
         problem_ref = refs[(r.extra["error_model"], "serialization")]
     for status in r.error_statuses():
         if status == 415:
+            # Answered as problem+json (OperationOutcome under /fhir/) since the framework's own errors are
+            # (api/middleware.py); the old application/json shape stays listed: the document only grows.
             gateway_ref = refs[(GatewayError, "serialization")]
             responses["415"] = {"description": ERROR_REASONS[415],
-                                "content": {"application/json": {"schema": gateway_ref}}}
+                                "content": {error_type: {"schema": problem_ref},
+                                            "application/json": {"schema": gateway_ref}}}
             continue
         answer: dict[str, Any] = {"description": ERROR_REASONS.get(status, "Error"),
                                   "content": {error_type: {"schema": problem_ref}}}

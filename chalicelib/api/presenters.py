@@ -1,4 +1,5 @@
-"""Domain objects -> the JSON of API.md. Times leave as UTC with a Z."""
+"""Domain objects -> the JSON of API.md: the one place each /v1 resource is shaped (FHIR's in fhir/resources.py).
+Times leave as UTC with a Z."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from ..domain.access import Caller
 from ..domain.availability import Slot
+from ..domain.escalation import Escalation
 from ..domain.licensure import LicensureDecision
 from ..domain.model import (
     Appointment,
@@ -22,6 +24,10 @@ from ..domain.model import (
     Patient,
     Site,
 )
+from ..domain.reminders import Reminder
+from ..domain.ruleref import reason_json
+from ..domain.tenant_policy import ReminderPolicy, TenantSettings
+from ..domain.waitlist import WaitlistEntry
 
 
 def utc(moment: datetime | None) -> str | None:
@@ -160,10 +166,91 @@ def confirmed_location_json(c: ConfirmedLocation | None) -> dict[str, Any] | Non
 def decision_json(decision: LicensureDecision) -> dict[str, Any]:
     """The decision as availability items show it: allowed, basis, doubt and conditions."""
     return {"allowed": decision.allowed, "basis": basis_json(decision.basis), "uncertain": decision.uncertain,
-            "conditions": [{"code": r.code, "rule_id": r.rule_id, "source": r.source, "detail": r.detail,
-                            "uncertain": r.uncertain} for r in decision.conditions]}
+            "conditions": [reason_json(r) for r in decision.conditions]}
+
+
+def licensure_check_json(decision: LicensureDecision) -> dict[str, Any]:
+    """POST /v1/licensure/checks (API.md): the availability item's decision plus every reason and the rules
+    version it was decided on."""
+    return {**decision_json(decision), "rules_version": decision.rules_version,
+            "reasons": [reason_json(r) for r in decision.reasons]}
 
 
 def slot_json(slot: Slot, decision: LicensureDecision) -> dict[str, Any]:
     return {"clinician_id": slot.clinician_id, "start": utc(slot.start), "end": utc(slot.end),
             "modality": slot.modality.value, "site_id": slot.site_id, "licensure": decision_json(decision)}
+
+
+def video_join_json(joined: Any) -> dict[str, Any]:
+    m, a = joined.meeting, joined.attendee
+    return {
+        "meeting": {"MeetingId": m.meeting_id, "MediaRegion": m.media_region, "MediaPlacement": m.media_placement,
+                    "ExternalMeetingId": m.external_meeting_id, "MeetingArn": m.meeting_arn},
+        "attendee": {"AttendeeId": a.attendee_id, "ExternalUserId": a.external_user_id, "JoinToken": a.join_token},
+        "waiting_room": joined.waiting_room,
+    }
+
+
+def audit_entry_json(e: dict[str, Any]) -> dict[str, Any]:
+    return {"seq": e.get("seq"), "at": e["at"], "actor": e["actor"], "action": e["action"], "resource": e["resource"],
+            "patient_id": e.get("patient_id"), "outcome": e["outcome"], "request_id": e.get("request_id"),
+            "prev_hash": e.get("prev_hash"), "hash": e.get("hash"),
+            **{k: e[k] for k in ("member", "asking_tenant") if k in e}}
+
+
+def escalation_json(e: Escalation) -> dict[str, Any]:
+    return {"escalation_id": e.escalation_id, "status": e.status, "patient_id": e.patient_id, "risk": e.risk,
+            "reasons": list(e.reasons), "resources": list(e.resources), "emergency_number": e.emergency_number,
+            "opened_at": utc(e.opened_at), "opened_by": e.opened_by, "acknowledged_at": utc(e.acknowledged_at),
+            "acknowledged_by": e.acknowledged_by, "note": e.note, "resolved_at": utc(e.resolved_at),
+            "resolved_by": e.resolved_by, "outcome": e.outcome,
+            "overdue_reported_at": utc(e.overdue_reported_at)}
+
+
+def explanation_json(x: Any) -> dict[str, str]:
+    return {"rule_id": x.rule_id, "effect": x.effect, "detail": x.detail}
+
+
+def reminders_json(p: ReminderPolicy) -> dict[str, object]:
+    return {"offsets_minutes": list(p.offsets_minutes), "channels": list(p.channels), "quiet_start": p.quiet_start,
+            "quiet_end": p.quiet_end, "link_ttl_hours": p.link_ttl_hours, "offer_hold_minutes": p.offer_hold_minutes,
+            "no_shows": {"require_confirmation_after": p.no_shows.require_confirmation_after,
+                         "video_first_after": p.no_shows.video_first_after,
+                         "release_unconfirmed_minutes_before": p.no_shows.release_unconfirmed_minutes_before}}
+
+
+def confirmation_json(confirmation: dict[str, Any] | None) -> dict[str, Any]:
+    """Whether a visit needs the patient's confirmation, where that stands, and when it releases the visit."""
+    c = confirmation or {}
+    release_at = c.get("release_at")
+    return {"required": bool(c.get("required")), "status": c.get("status"),
+            "release_at": utc(datetime.fromisoformat(release_at)) if release_at else None}
+
+
+def settings_json(settings: TenantSettings) -> dict[str, object]:
+    r, p = settings.routing, settings.publication
+    return {"licensure": {"uncertain_rules": settings.licensure.uncertain_rules},
+            "routing": {"disabled_rules": list(r.disabled_rules), "high_risk_max_wait_days": r.high_risk_max_wait_days,
+                        "escalation_open_bound_minutes": r.escalation_open_bound_minutes},
+            "publication": {"public": p.public, "booking_url": p.booking_url, "booking_phone": p.booking_phone,
+                            "days": p.days, "services": list(p.services)},
+            "reminders": reminders_json(settings.reminders),
+            "version": settings.version}
+
+
+def waitlist_json(e: WaitlistEntry) -> dict[str, Any]:
+    o = e.offer
+    return {"waitlist_id": e.waitlist_id, "status": e.status, "patient_id": e.patient_id, "service": e.service,
+            "modalities": [m.value for m in e.modalities], "patient_jurisdiction": e.patient_jurisdiction,
+            "window": {"from": utc(e.window_from), "to": utc(e.window_to)}, "clinician_id": e.clinician_id,
+            "offer": None if o is None else {"start": utc(o.start), "end": utc(o.end), "clinician_id": o.clinician_id,
+                                             "modality": o.modality.value, "site_id": o.site_id,
+                                             "expires_at": utc(o.expires_at)},
+            "appointment_id": e.appointment_id}
+
+
+def reminder_json(r: Reminder) -> dict[str, Any]:
+    # `sending` is a claim inside one job run: to the outside it is still scheduled.
+    status = "scheduled" if r.status == "sending" else r.status
+    return {"reminder_id": r.reminder_id, "channel": r.channel, "send_at": utc(r.send_at), "status": status,
+            "sent_at": utc(r.sent_at) if r.sent_at else None}

@@ -28,6 +28,27 @@ def problem(status: int, code: str, title: str, detail: str, errors: list[FieldE
                     headers={"Content-Type": PROBLEM_JSON, **(headers or {})})
 
 
+# The refusals of the framework itself (Chalice before a view runs, the local dev server): fixed words,
+# never the method, path, header or body the client sent.
+FRAMEWORK_PROBLEMS: dict[int, tuple[str, str, str]] = {
+    400: ("VALIDATION_ERROR", "Bad request", "The request was refused."),
+    401: ("UNAUTHENTICATED", "Authentication required", "The request was refused."),
+    404: ("NOT_FOUND", "Not found", "No such route."),
+    405: ("METHOD_NOT_ALLOWED", "Method not allowed", "This route does not take that method."),
+    413: ("PAYLOAD_TOO_LARGE", "Request body too large", "The request was refused."),
+    414: ("URI_TOO_LONG", "Request URI too long", "The request was refused."),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type", "The Content-Type is not one this route accepts."),
+    431: ("HEADERS_TOO_LARGE", "Request headers too large", "The request was refused."),
+    500: ("INTERNAL_ERROR", "Internal error", "The request could not be completed."),
+}
+
+
+def framework_problem(status: int, headers: dict[str, str] | None = None) -> Response:
+    code, title, detail = FRAMEWORK_PROBLEMS.get(status, ("REQUEST_REFUSED", "Request refused",
+                                                          "The request was refused."))
+    return problem(status, code, title, detail, headers=headers)
+
+
 def from_domain_error(exc: DomainError) -> Response:
     return problem(exc.status, exc.code, exc.title, exc.detail, exc.errors, exc.extra, exc.headers)
 

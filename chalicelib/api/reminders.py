@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chalice import Blueprint, Response
 
 from ..bootstrap import get_services
 from ..domain.model import Interval
-from ..domain.reminders import Reminder
-from ..domain.waitlist import WaitlistEntry
 from ..schemas.reminders import LinkActionIn, WaitlistIn
+from .endpoint import Call, endpoint, ok
 from .idempotency import idempotent
-from .presenters import appointment_json
-from .routing import Call, endpoint, ok
+from .presenters import appointment_json, confirmation_json, reminder_json, waitlist_json
 
 if TYPE_CHECKING:
     from ..services.waitlist import WaitlistRequest
@@ -29,9 +26,7 @@ LINK_NOTE = ("No login: the signed, expiring, single-use token from the reminder
 def list_reminders(call: Call, appointment_id: str) -> Response:
     items, confirmation = get_services().reminders.list(call.caller, appointment_id)
     return ok({"items": [reminder_json(r) for r in items],
-               "confirmation": {"required": bool((confirmation or {}).get("required")),
-                                "status": (confirmation or {}).get("status"),
-                                "release_at": _release_at(confirmation)}})
+               "confirmation": confirmation_json(confirmation)})
 
 
 @endpoint(reminders, "POST", "/v1/appointments/{appointment_id}/confirm", body=LinkActionIn, response="LinkActionOut",
@@ -85,35 +80,6 @@ def decline_offer(call: Call, waitlist_id: str) -> Response:
           summary="Leave the waitlist (an open offer passes to the next entry)")
 def cancel_entry(call: Call, waitlist_id: str) -> Response:
     return ok(waitlist_json(get_services().waitlist.cancel(call.caller, waitlist_id)))
-
-
-def reminder_json(r: Reminder) -> dict[str, Any]:
-    # `sending` is a claim inside one job run: to the outside it is still scheduled.
-    status = "scheduled" if r.status == "sending" else r.status
-    return {"reminder_id": r.reminder_id, "channel": r.channel, "send_at": _utc(r.send_at), "status": status,
-            "sent_at": _utc(r.sent_at) if r.sent_at else None}
-
-
-def waitlist_json(e: WaitlistEntry) -> dict[str, Any]:
-    o = e.offer
-    return {"waitlist_id": e.waitlist_id, "status": e.status, "patient_id": e.patient_id, "service": e.service,
-            "modalities": [m.value for m in e.modalities], "patient_jurisdiction": e.patient_jurisdiction,
-            "window": {"from": _utc(e.window_from), "to": _utc(e.window_to)}, "clinician_id": e.clinician_id,
-            "offer": None if o is None else {"start": _utc(o.start), "end": _utc(o.end), "clinician_id": o.clinician_id,
-                                             "modality": o.modality.value, "site_id": o.site_id,
-                                             "expires_at": _utc(o.expires_at)},
-            "appointment_id": e.appointment_id}
-
-
-def _utc(moment: Any) -> str:
-    from datetime import UTC
-
-    return str(moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-
-
-def _release_at(confirmation: dict[str, Any] | None) -> str | None:
-    at = (confirmation or {}).get("release_at")
-    return _utc(datetime.fromisoformat(at)) if at else None
 
 
 def _waitlist_request(body: WaitlistIn) -> WaitlistRequest:

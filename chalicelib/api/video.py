@@ -11,8 +11,8 @@ from ..bootstrap import get_services
 from ..schemas.appointments import VideoJoinIn
 from ..schemas.video import VideoInvitationIn, VideoInvitationJoinIn
 from .appointment_inputs import join_location
-from .presenters import appointment_json, utc
-from .routing import Call, created, endpoint, ok
+from .endpoint import Call, created, endpoint, ok
+from .presenters import appointment_json, utc, video_join_json
 
 video = Blueprint(__name__)
 
@@ -22,17 +22,7 @@ video = Blueprint(__name__)
                                      "confirms where they are")
 def join(call: Call, appointment_id: str) -> Response:
     location = join_location(call.body(VideoJoinIn))
-    return ok(_joined_json(get_services().video.join(call.caller, appointment_id, location)))
-
-
-def _joined_json(joined: Any) -> dict[str, Any]:
-    m, a = joined.meeting, joined.attendee
-    return {
-        "meeting": {"MeetingId": m.meeting_id, "MediaRegion": m.media_region, "MediaPlacement": m.media_placement,
-                    "ExternalMeetingId": m.external_meeting_id, "MeetingArn": m.meeting_arn},
-        "attendee": {"AttendeeId": a.attendee_id, "ExternalUserId": a.external_user_id, "JoinToken": a.join_token},
-        "waiting_room": joined.waiting_room,
-    }
+    return ok(video_join_json(get_services().video.join(call.caller, appointment_id, location)))
 
 
 @endpoint(video, "POST", "/v1/appointments/{appointment_id}/video/invitations", body=VideoInvitationIn,
@@ -48,7 +38,7 @@ def invite(call: Call, appointment_id: str) -> Response:
 def join_by_invitation(call: Call) -> Response:
     body = call.body(VideoInvitationJoinIn)
     joined, role = _guests().join(body.token)
-    return ok({**_joined_json(joined), "role": role})
+    return ok({**video_join_json(joined), "role": role})
 
 
 @endpoint(video, "POST", "/v1/appointments/{appointment_id}/video/admit", response="AppointmentOut",

@@ -1,4 +1,4 @@
-"""Who is calling, and which objects they may see. The route x role matrix lives in api/access.py."""
+"""Who is calling, and which objects they may see. The route x role matrix lives in api/route_permissions.py."""
 
 from __future__ import annotations
 

@@ -92,18 +92,6 @@ class LicensureDecision:
         """What an allowed decision obliges (probation terms, day limits, compact conditions)."""
         return tuple(r for r in self.reasons if r.condition) if self.allowed else ()
 
-    def to_json(self) -> dict[str, Any]:
-        """The shape of POST /v1/licensure/checks (API.md), plus `detail`, `uncertain` and `conditions`."""
-        basis = None if self.basis is None else {
-            "kind": self.basis.kind, "jurisdiction": self.basis.jurisdiction,
-            "compact": self.basis.compact, "ref": self.basis.ref}
-        return {"allowed": self.allowed, "basis": basis, "rules_version": self.rules_version,
-                "uncertain": self.uncertain, "conditions": [_reason_json(r) for r in self.conditions],
-                "reasons": [_reason_json(r) for r in self.reasons]}
-
-
-def _reason_json(r: Reason) -> dict[str, Any]:
-    return {"code": r.code, "rule_id": r.rule_id, "source": r.source, "detail": r.detail, "uncertain": r.uncertain}
 
 
 def apply_uncertainty_policy(decision: LicensureDecision, uncertain_rules: str) -> LicensureDecision:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from .errors import FieldError, ValidationFailed
 from .model import Discipline, Modality
 
 
@@ -41,3 +42,10 @@ class RuleBook:
 
     def service(self, code: str) -> ServiceDefinition | None:
         return self.services.get(code)
+
+    def require_service(self, code: str) -> ServiceDefinition:
+        """The one check of a requested service code (booking, availability, the waitlist, eligibility)."""
+        service = self.services.get(code)
+        if service is None:
+            raise ValidationFailed("Unknown service", errors=[FieldError("service", "is not in the service catalog")])
+        return service

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 
 def in_effect(effective_from: date, effective_to: date | None, on: date) -> bool:
@@ -47,6 +48,11 @@ class Reason:
     uncertain: bool = False
     # An obligation that comes with a grant (probation, TAP's day limit), shown as `conditions`.
     condition: bool = False
+
+
+def reason_json(r: Reason) -> dict[str, Any]:
+    """A reason as every answer gives it (licensure checks, availability items, 409/422 refusals)."""
+    return {"code": r.code, "rule_id": r.rule_id, "source": r.source, "detail": r.detail, "uncertain": r.uncertain}
 
 
 def reason(code: str, rule: RuleRef, detail: str = "", *, uncertain: bool | None = None) -> Reason:

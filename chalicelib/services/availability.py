@@ -52,7 +52,7 @@ class AvailabilityService:
 
     def search(self, caller: Caller, q: AvailabilitySearch) -> tuple[list[Option], str | None]:
         rules = self.rules()
-        service = _require_service(rules, q.service)
+        service = rules.require_service(q.service)
         errors = FieldErrors()
         if q.window.end <= q.window.start:
             errors.add("to", "must be after from")
@@ -127,13 +127,6 @@ class AvailabilityService:
             if decided[key].allowed:
                 options.append(Option(slot, decided[key]))
         return options
-
-
-def _require_service(rules: RuleBook, code: str) -> ServiceDefinition:
-    service = rules.service(code)
-    if service is None:
-        raise ValidationFailed("Unknown service", errors=[FieldError("service", "is not in the service catalog")])
-    return service
 
 
 def _slot_key(slot: Slot) -> tuple[str, str, str, str]:

@@ -33,6 +33,7 @@ from ..domain.meeting_state import ENDED_BY_SWITCH
 from ..domain.model import Appointment, Billing, Clinician, ConfirmedLocation, Interval, Modality, Patient, Site, Status
 from ..domain.ports import AppointmentStore, AuditTrail, Clock, DirectoryReader, IdFactory
 from ..domain.rulebook import RuleBook, ServiceDefinition
+from ..domain.ruleref import Reason, reason_json
 from ..domain.timeblocks import blocks_covering, is_aligned
 from ..domain.waitlist import HeldSlot
 from .care_gate import CareGate, DefaultSettings
@@ -456,12 +457,12 @@ class BookingService:
         """Write a re-decided visit; the ledger moves with it in the same transaction."""
         return self.appointments.save(current, new, self.new_id("tx"))
 
-    def _mismatch(self, current: Appointment, clinician: Clinician, where: str, reasons: list[object]) -> Exception:
+    def _mismatch(self, current: Appointment, clinician: Clinician, where: str, reasons: list[Reason]) -> Exception:
         alternatives = self._alternatives(current, clinician, where)
         return JurisdictionMismatch(
             f"The visit cannot go ahead as booked with the patient in {where}.",
             extra={"patient_jurisdiction": where, "alternatives": alternatives,
-                   "reasons": [_reason_json(r) for r in reasons]})
+                   "reasons": [reason_json(r) for r in reasons]})
 
     # --- the start and end of care -----------------------------------------------------------
     def ready_to_start(self, caller: Caller, current: Appointment) -> CareDecision:
@@ -619,10 +620,7 @@ class BookingService:
         return clinician
 
     def _service(self, code: str) -> ServiceDefinition:
-        service = self.rules().service(code)
-        if service is None:
-            raise ValidationFailed("Unknown service", errors=[FieldError("service", "is not in the service catalog")])
-        return service
+        return self.rules().require_service(code)
 
 
 def whereabouts_of(appointment: Appointment, patient: Patient | None) -> PatientWhereabouts:
@@ -637,7 +635,3 @@ def _event(at: datetime, action: str, caller: Caller) -> dict[str, str]:
 
 def _resource(appointment: Appointment) -> str:
     return f"appointment/{appointment.appointment_id}"
-
-
-def _reason_json(reason: object) -> dict[str, str]:
-    return {"code": reason.code, "rule_id": reason.rule_id, "source": reason.source}  # type: ignore[attr-defined]

@@ -14,11 +14,11 @@ from typing import Any, Protocol
 
 from ..domain.care import CareDecision, CarePlace, PatientWhereabouts, care_place, decide_care
 from ..domain.errors import JurisdictionMismatch, NotLicensed
-from ..domain.licensure import Reason
 from ..domain.model import Appointment, Clinician, Modality, Site
 from ..domain.ports import PracticeDayCounts
 from ..domain.practice_days import practice_day
 from ..domain.rulebook import RuleBook
+from ..domain.ruleref import reason_json
 from ..domain.tenant_policy import TenantSettings
 
 
@@ -78,8 +78,3 @@ class CareGate:
                        "alternatives": alternatives or []})
         raise NotLicensed(f"The clinician may not practise in {decided.place.jurisdiction}, where this care "
                           "would happen.", extra=extra)
-
-
-def reason_json(reason: Reason) -> dict[str, Any]:
-    return {"code": reason.code, "rule_id": reason.rule_id, "source": reason.source, "detail": reason.detail,
-            "uncertain": reason.uncertain}

@@ -7,7 +7,7 @@ payload carries an expiry: a cursor is opaque (no key, no patient id readable), 
 or edited, and is refused (400, field `cursor`) when another caller, route or filter brings it
 back or when it is stale.
 
-The API layer opens a `CursorScope` for each request (api/routing.py); services keep calling
+The API layer opens a `CursorScope` for each request (api/endpoint.py); services keep calling
 `encode_cursor` / `decode_cursor` without knowing who is asking.
 """
 

@@ -77,8 +77,7 @@ class WaitlistService:
         patient = self.directory.get_patient(caller.tenant_id, body.patient_id)
         if patient is None:
             raise NotFound("No such patient.")
-        if self.rules().service(body.service) is None:
-            raise ValidationFailed("Unknown service", errors=[FieldError("service", "is not in the service catalog")])
+        self.rules().require_service(body.service)
         if body.clinician_id and self.directory.get_clinician(caller.tenant_id, body.clinician_id) is None:
             raise NotFound("No such clinician.")
         now = self.clock()

@@ -1,6 +1,6 @@
 """Walk every route of the app with every role, own and foreign objects, and other tenants.
 
-The matrix (chalicelib/api/access.py) is the contract: a role missing from a route gets 403; an
+The matrix (chalicelib/api/route_permissions.py) is the contract: a role missing from a route gets 403; an
 object the caller may not see is 404 (never 403, so ids cannot be probed); a bad token is 401.
 """
 
@@ -11,7 +11,7 @@ import re
 import pytest
 
 from app import app
-from chalicelib.api.access import ACCESS, LINK, PUBLIC
+from chalicelib.api.route_permissions import ACCESS, LINK, PUBLIC
 from chalicelib.domain.access import ROLES
 from tests.support import Api, patient_body
 

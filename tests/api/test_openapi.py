@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.api.access import ACCESS, LINK
+from chalicelib.api.route_permissions import ACCESS, LINK
 from tests.support import Api
 
 pytestmark = pytest.mark.api

@@ -19,6 +19,8 @@ from chalicelib.adapters.chime import (
 from chalicelib.domain.errors import VideoUnavailable
 from local.chime_emulator import EmulatorServer, ManualClock
 
+pytestmark = pytest.mark.e2e
+
 FULL = {"Audio": "SendReceive", "Video": "SendReceive", "Content": "SendReceive"}
 WAITING = {"Audio": "None", "Video": "None", "Content": "None"}
 

@@ -32,6 +32,8 @@ from chalicelib.adapters.chime import (
 from chalicelib.domain.errors import VideoUnavailable
 from local.chime_emulator import load_spec
 
+pytestmark = pytest.mark.integration
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MEETING_ID = "1d6a2a1e-8c1f-4c47-9a57-5a1f3c0e6b11"
 ATTENDEE_ID = "9b0c7c51-3a4e-4f0e-8a41-0d2f6f1b2c3d"
@@ -484,3 +486,22 @@ def test_only_meeting_and_attendee_operations_can_be_called(rooms: ChimeVideoRoo
     assert not any("transcription" in op or "capture" in op or "pipeline" in op for op in ALLOWED_OPERATIONS)
     with pytest.raises(PermissionError):
         rooms._call("start_meeting_transcription", None, MeetingId=MEETING_ID)
+
+
+def test_a_retry_is_logged_by_the_shared_logger_under_its_phi_filter(
+    rooms: ChimeVideoRooms, stub: Stubber, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from chalicelib.observability import SERVICE, PhiFilter
+
+    stub.add_client_error("create_meeting", "ThrottlingException", "slow down", 429, expected_params=create_params())
+    stub.add_response("create_meeting", {"Meeting": MEETING}, expected_params=create_params())
+
+    with caplog.at_level(logging.INFO):
+        rooms.find_or_create_meeting("appt-token-1", 0, EXTERNAL_MEETING_ID, "ca-central-1")
+
+    [record] = [r for r in caplog.records if r.getMessage() == "chime call retried"]
+    assert record.name == SERVICE
+    assert any(isinstance(f, PhiFilter) for f in logging.getLogger(record.name).filters)
+    assert (record.operation, record.error, record.attempt) == ("create_meeting", "ThrottlingException", 1)

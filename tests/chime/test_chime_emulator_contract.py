@@ -18,6 +18,8 @@ from botocore.exceptions import ClientError
 
 from local.chime_emulator import ChimeBackend, EmulatorServer, ManualClock, load_spec, region_code, start_emulator
 
+pytestmark = pytest.mark.e2e
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GUID = re.compile(r"[a-f0-9]{8}(?:-[a-f0-9]{4}){3}-[a-f0-9]{12}")
 FULL = {"Audio": "SendReceive", "Video": "SendReceive", "Content": "SendReceive"}

@@ -14,6 +14,8 @@ from chalicelib.domain.errors import VideoUnavailable
 from local.chime_emulator import ChimeBackend, ManualClock, start_emulator
 from tests.chime.conftest import ClientFactory, chime_client
 
+pytestmark = pytest.mark.e2e
+
 
 def _create(chime: Any, token: str, region: str = "us-east-1") -> dict[str, Any]:
     made = chime.create_meeting(ClientRequestToken=token, MediaRegion=region, ExternalMeetingId="mtg-1")

@@ -68,3 +68,27 @@ def test_the_access_log_carries_route_templates_not_raw_paths(local_server):
     text = local_server_log().read_text(errors="replace")
     assert member not in text
     assert "/v1/payers/{payer_id}/members/{member_id}" in text
+
+
+def test_a_method_a_known_route_does_not_take_is_a_405_problem(local_server):
+    token = mint("admin", "demo")
+    r = _session().patch(f"{local_server}/v1/sites", json={}, headers={"Authorization": f"Bearer {token}"},
+                         timeout=10)
+    assert r.status_code == 405
+    assert r.headers["Content-Type"] == "application/problem+json"
+    assert r.json()["code"] == "METHOD_NOT_ALLOWED" and "Code" not in r.json()
+    assert {m.strip() for m in r.headers["Allow"].split(",")} == {"GET", "POST"}
+
+
+def test_a_form_body_is_a_415_problem_and_a_body_less_form_post_reaches_the_view(local_server):
+    auth = {"Authorization": f"Bearer {mint('admin', 'demo')}"}
+    form = {**auth, "Content-Type": "application/x-www-form-urlencoded"}
+    r = _session().post(f"{local_server}/v1/sites", data="name=echo-me", headers=form, timeout=10)
+    assert r.status_code == 415
+    assert r.headers["Content-Type"] == "application/problem+json"
+    assert r.json()["code"] == "UNSUPPORTED_MEDIA_TYPE" and "echo-me" not in r.text
+
+    for headers in (form, auth):
+        r = _session().post(f"{local_server}/v1/sites", headers=headers, timeout=10)
+        assert r.status_code == 400, r.text
+        assert r.json()["code"] == "VALIDATION_ERROR" and "name" in {e["field"] for e in r.json()["errors"]}

@@ -45,15 +45,12 @@ def built_services(aws, settings, module_clock):
 def services(built_services, clock):
     """Overrides the shared fixture. Tests stay apart by tenant and payer id; the URL policy is restored."""
     from chalicelib import bootstrap
-    from chalicelib.api import idempotency
 
     policy = built_services.eligibility.url_policy
     bootstrap.install(built_services)
-    idempotency.reset()
     yield built_services
     built_services.eligibility.url_policy = policy
     bootstrap.install(None)
-    idempotency.reset()
 
 
 def roster_entry(first="JANE", last="DOE", birth="1985-04-12", active_from="2026-01-01", active_to="2026-12-31",

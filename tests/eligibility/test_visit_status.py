@@ -14,6 +14,8 @@ from chalicelib.domain.eligibility import (
 from chalicelib.domain.model import Modality
 from chalicelib.domain.payer_policy import TelehealthTerms
 
+pytestmark = pytest.mark.unit
+
 TERMS = TelehealthTerms(video_covered=True, phone_covered=True)
 
 

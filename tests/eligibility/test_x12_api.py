@@ -93,7 +93,8 @@ def test_a_payer_cannot_ask_about_another_payers_roster(api, roster_payer):
 
 def test_wrong_content_type_bad_x12_and_unknown_payers_are_refused(payer, roster_payer, scheduler):
     wrong_type = payer.post("/v1/eligibility/x12", raw=_270(roster_payer))  # application/json
-    assert wrong_type.status == 415 and wrong_type.json["Code"] == "UnsupportedMediaType"
+    assert (wrong_type.status, wrong_type.json["code"]) == (415, "UNSUPPORTED_MEDIA_TYPE")
+    assert wrong_type.headers["Content-Type"] == "application/problem+json" and "json" not in wrong_type.json["detail"]
     garbage = payer.post("/v1/eligibility/x12", raw=b"ISA*not really x12~", headers=EDI)
     assert garbage.status == 400 and garbage.json["code"] == "VALIDATION_ERROR"
     assert garbage.json["errors"][0]["field"] == "body"

@@ -7,6 +7,8 @@ import pytest
 from chalicelib.domain.eligibility import split_person_name
 from chalicelib.x12.text import NotRepresentable, transliterate, x12_text
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.mark.parametrize(("name", "basic"), [
     ("María", "MARIA"),  # was "MAR A": the payer could not match the member (AAA 73)

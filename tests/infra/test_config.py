@@ -10,6 +10,8 @@ import pytest
 from infra import stages
 from infra.config import load, validate
 
+pytestmark = pytest.mark.unit
+
 
 def test_chalice_stages_are_generated_from_the_region_config():
     assert stages.main(["--check"]) == 0

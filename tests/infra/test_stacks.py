@@ -13,6 +13,8 @@ from infra.data import AUDIT_DIGEST_RETENTION
 
 from .conftest import resources
 
+pytestmark = pytest.mark.integration
+
 REGIONS = ("us-east-1", "us-west-2", "ca-central-1")
 REGION_NAME = re.compile(r"\b(?:us|ca|eu|ap|sa|me|af|il|mx)(?:-gov)?-(?:north|south|east|west|central|northeast|"
                          r"southeast|northwest|southwest)-\d\b")

@@ -11,6 +11,8 @@ from chalicelib.domain.model import Modality
 from chalicelib.rules.bundle import RulesError, build_rulebook, validate_document
 from tests.rules._support import PSYCHOLOGIST_AZ, copy_sources, decide, lic, rulebook_from, source_rulebook
 
+pytestmark = pytest.mark.unit
+
 KIND_FILES = {"jurisdictions": "jurisdictions.yaml", "license_types": "license_types.yaml",
               "compacts": "compacts.yaml", "prescribing": "prescribing.yaml", "service_catalog": "services.yaml"}
 

@@ -255,7 +255,9 @@ def test_expired_licence_and_valid_privilege_still_allow_telehealth() -> None:
 
 
 def test_decision_json_has_the_api_shape() -> None:
-    body = decide(PSYCHOLOGIST_AZ, "US-TX", VIDEO).to_json()
+    from chalicelib.api.presenters import licensure_check_json
+
+    body = licensure_check_json(decide(PSYCHOLOGIST_AZ, "US-TX", VIDEO))
 
     assert body["allowed"] is True
     assert body["basis"] == {"kind": "compact_privilege", "jurisdiction": "US-TX", "compact": "PSYPACT",

@@ -9,6 +9,8 @@ from chalicelib.domain.payer_policy import X12Partner
 from chalicelib.rules.payer_compile import compile_payer_policies
 from chalicelib.rules.payer_schema import PayerPolicyFile
 
+pytestmark = pytest.mark.unit
+
 
 def _file(connector: dict) -> dict:
     return {"kind": "payer_policy", "version": "2026.12.1", "checked_on": "2026-12-02", "review_by": "2027-06-30",

@@ -12,6 +12,8 @@ from chalicelib.domain.licensure import apply_uncertainty_policy
 from chalicelib.domain.model import ConfirmedLocation, Discipline, Modality
 from tests.rules._support import PSYCHOLOGIST_AZ, clinician, dea, decide, lic, privilege, source_rulebook
 
+pytestmark = pytest.mark.unit
+
 VIDEO, IN_PERSON = Modality.VIDEO, Modality.IN_PERSON
 NY = clinician(Discipline.PSYCHOLOGIST, licenses=(lic("US-NY", "psychologist"),))
 

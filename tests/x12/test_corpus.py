@@ -14,6 +14,8 @@ from chalicelib.x12.read_270 import parse_270
 from chalicelib.x12.read_271 import parse_271
 from chalicelib.x12.write_270 import write_270
 
+pytestmark = pytest.mark.unit
+
 CORPUS = Path(__file__).parent / "corpus"
 FILES_271 = sorted(CORPUS.glob("271_*.x12"))
 FILES_270 = sorted(CORPUS.glob("270_*.x12"))

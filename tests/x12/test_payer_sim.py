@@ -20,6 +20,8 @@ from chalicelib.x12.read_271 import parse_271
 from chalicelib.x12.write_270 import write_270
 from local.payer_sim import EDI_CONTENT_TYPE, start_payer_sim
 
+pytestmark = pytest.mark.e2e
+
 REPO = Path(__file__).resolve().parents[2]
 ENVELOPE = Envelope(sender_id="HCORCH", receiver_id="PAYERSIM", interchange_control_number=7,
                     group_control_number=7, created_at=datetime(2026, 3, 2, 9, 15))

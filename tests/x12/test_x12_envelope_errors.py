@@ -10,6 +10,8 @@ from chalicelib.x12.read_270 import parse_270
 from chalicelib.x12.read_271 import parse_271
 from chalicelib.x12.syntax import X12Error
 
+pytestmark = pytest.mark.unit
+
 PHI = ("DOE", "JANE", "W100200399", "19850412")
 NAME = "271_aaa_75_not_found.x12"  # 16 segments: ISA GS ST BHT HL NM1 HL NM1 HL TRN NM1 AAA DMG SE GE IEA
 

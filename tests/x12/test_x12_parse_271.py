@@ -14,6 +14,8 @@ from chalicelib.x12.read_271 import parse_271
 from chalicelib.x12.response import BenefitRow, DateInfo, Entity, Procedure, Reference, TraceNumber
 from chalicelib.x12.syntax import Separators
 
+pytestmark = pytest.mark.unit
+
 
 def test_active_271_reads_payer_provider_member_and_plan(read_fixture):
     parsed = parse_271(read_fixture("271_active_mh.x12"))

@@ -14,6 +14,8 @@ from chalicelib.x12.benefits import summarize_benefits
 from chalicelib.x12.read_271 import parse_271
 from chalicelib.x12.syntax import X12Error
 
+pytestmark = pytest.mark.unit
+
 MH_A6 = ["MH", "A6"]
 
 

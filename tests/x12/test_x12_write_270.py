@@ -14,6 +14,8 @@ from chalicelib.x12.read_270 import parse_270
 from chalicelib.x12.syntax import Separators, X12Error
 from chalicelib.x12.write_270 import write_270
 
+pytestmark = pytest.mark.unit
+
 GOLDEN = ["270_90834_video_mh_a6.x12", "270_90834_eq_segments.x12", "270_90792_psychiatrist_mh_a8.x12",
           "270_90832_dependent_child.x12", "270_90837_pipe_separators.x12"]
 

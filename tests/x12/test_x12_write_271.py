@@ -24,6 +24,8 @@ from chalicelib.x12.response import (
 from chalicelib.x12.write_271 import merge_service_types, write_271
 from local.payer_sim import PayerSimulator
 
+pytestmark = pytest.mark.unit
+
 ANSWERED_AT = datetime(2026, 3, 2, 9, 16)
 
 

@@ -11,11 +11,17 @@ TTL_ATTRIBUTE = "expires_at"
 
 
 def bind_models(settings: Settings) -> Connection:
+    """Process-wide (class attributes): only the composition root and table creation call it."""
     for model in MAIN_TABLE_MODELS:
         model.Meta.table_name = settings.main_table
         model.Meta.host = settings.dynamodb_endpoint
         model.Meta.region = settings.region
         model._connection = None  # rebuilt lazily against the new binding
+    return connect(settings)
+
+
+def connect(settings: Settings) -> Connection:
+    """A PynamoDB connection for transactions; it makes its botocore client on first use."""
     return Connection(region=settings.region, host=settings.dynamodb_endpoint)
 
 

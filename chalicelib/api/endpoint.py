@@ -17,10 +17,10 @@ from ..domain.access import Caller
 from ..domain.errors import DomainError, FieldError, Forbidden, NotFound, ValidationFailed
 from ..observability import logger, record_request
 from ..services.paging import CursorScope, cursor_scope
-from .access import ACCESS, PHI_ROUTES, authorize, without_login
 from .auth import caller_from_headers
-from .contract import RouteContract, record
+from .openapi_registry import RouteContract, record
 from .problems import problem, problem_responses
+from .route_permissions import ACCESS, PHI_ROUTES, authorize, without_login
 
 M = TypeVar("M")
 MAX_BODY_BYTES = 64 * 1024
@@ -98,7 +98,7 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
              description: str = "", errors: tuple[int, ...] = (), idempotency_key: bool = False,
              ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Declare a route. The keyword arguments after `content_types` only describe it, for GET /v1/openapi.json
-    (see api/contract.py), and are all optional: `body`/`query` the pydantic models the view validates with,
+    (see api/openapi_registry.py), and are all optional: `body`/`query` the pydantic models the view validates with,
     `response` the model of the `status` answer, by name in chalicelib/schemas/responses.py (imported only
     when the document is built), `errors` the route's own error statuses (400/401/403/404/413/415 follow
     from its shape), `idempotency_key` whether it honours an Idempotency-Key header."""
@@ -122,7 +122,7 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
                 with cursor_scope(_cursor_scope(services, route, anonymous, request)):
                     return view(Call(request, anonymous, bp.lambda_context), **params)
             request_id = (request.context or {}).get("requestId", "")
-            caller = caller_from_headers(request.headers, services.settings, request_id)
+            caller = caller_from_headers(request.headers, services.settings, request_id, services.process.jwks)
             try:
                 authorize(route, caller)
                 with cursor_scope(_cursor_scope(services, route, caller, request)):
@@ -137,7 +137,7 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
             started = time.perf_counter()
             response = guarded(**params)
             request_id = ((bp.current_request.context or {}).get("requestId", "") if bp.current_request else "")
-            record_request(route, response.status_code, time.perf_counter() - started, request_id,
+            record_request(_metrics(), route, response.status_code, time.perf_counter() - started, request_id,
                            _problem_code(response))
             return response
 
@@ -148,6 +148,13 @@ def endpoint(bp: Blueprint, method: str, path: str, *, content_types: list[str] 
         return observed
 
     return decorate
+
+
+def _metrics() -> Any:
+    try:
+        return get_services().process.metrics()
+    except Exception:  # no composition (its settings failed to load): the answer is a problem all the same
+        return None
 
 
 _AUDITABLE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
