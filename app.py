@@ -14,6 +14,7 @@ from chalicelib.api.jobs import jobs
 from chalicelib.api.licensure import licensure
 from chalicelib.api.openapi import openapi
 from chalicelib.api.reminders import reminders
+from chalicelib.api.streams import streams
 from chalicelib.api.video import video
 
 app = Chalice(app_name="hybrid-care-orchestrator")
@@ -30,3 +31,4 @@ app.register_blueprint(jobs)
 app.register_blueprint(fhir)
 app.register_blueprint(fhir_feed)
 app.register_blueprint(reminders)
+app.register_blueprint(streams)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from .services.video_guests import VideoGuests
     from .services.waitlist import WaitlistService
 
+from .services.streams import StreamDispatcher
+
 
 @dataclass
 class Services:
@@ -55,6 +57,7 @@ class Services:
     waitlist: WaitlistService
     attendance: AttendanceService | None = None
     video_guests: VideoGuests | None = None
+    stream: StreamDispatcher = field(default_factory=StreamDispatcher)  # the table stream's consumers, by kind
 
 
 _services: Services | None = None
@@ -79,7 +82,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .adapters.dynamo.tenant_settings import TenantSettingsRepository
     from .rules.bundle import rulebook
     from .services.attendance import AttendanceService
-    from .services.audit import AuditService
+    from .services.audit import AuditChainer, AuditService
     from .services.availability import AvailabilityService
     from .services.booking import BookingService
     from .services.care_gate import CareGate
@@ -125,7 +128,8 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
         availability=availability,
         booking=booking,
         audit=audit,
-        audit_log=AuditService(audit),
+        audit_log=AuditService(audit, settings.audit_chain_max_wait_seconds),
+        stream=StreamDispatcher({"audit": [AuditChainer(audit).consume]}),
         rate_limiter=RateLimiter(clock, settings.rate_limits),
         licensure=LicensureService(directory_repo, rulebook, gate),
         eligibility=eligibility,

@@ -69,6 +69,20 @@ def aws(settings) -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="module")
+def stream_pump(aws, settings):
+    """The main table's stream (moto) into the real Chalice handler, as Lambda's event source drives it."""
+    from local.streams import table_pump
+
+    return table_pump(settings.region, None, settings.main_table)
+
+
+@pytest.fixture
+def drain_stream(services, stream_pump):
+    """Call to deliver every stream record written so far (e.g. to chain the audit log before verifying)."""
+    return stream_pump.drain
+
+
 @pytest.fixture
 def tenant() -> str:
     import uuid

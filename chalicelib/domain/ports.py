@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -29,3 +29,7 @@ class AuditTrail(Protocol):
                log: str | None = None, extra: dict[str, str | None] | None = None) -> None:
         """Append one entry to `log` (default: audit_log_of(caller)); never raises for the caller's request
         to fail silently."""
+
+    def record_many(self, caller: Caller, action: str, targets: Sequence[tuple[str, str | None]], outcome: str, *,
+                    log: str | None = None) -> None:
+        """One entry per (resource, patient id) of a list page, written together (one BatchWriteItem)."""
