@@ -46,6 +46,11 @@ def _z(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _k(moment: datetime) -> str:
+    """Sort-key time: microseconds, so entries of one second list in the order they were written."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
 def _shard(entry_id: str) -> int:
     return int(hashlib.sha256(entry_id.encode()).hexdigest()[:8], 16) % SHARDS
 
@@ -105,12 +110,12 @@ class DynamoAuditTrail:
                    log: str | None = None, extra: dict[str, str | None] | None = None) -> AuditEntryItem:
         """The entry as an item, e.g. to write it in the same transaction as the change it describes."""
         log = log or audit_log_of(caller)
-        entry_id = uuid.uuid4().hex
-        at = _z(self.clock())
+        entry_id, now = uuid.uuid4().hex, self.clock()
+        at = _z(now)
         doc = {"entry_id": entry_id, "at": at, "tenant_id": caller.tenant_id,
                "actor": {"sub": caller.sub, "role": caller.primary_role}, "action": action, "resource": resource,
                "patient_id": patient_id, "outcome": outcome, "request_id": caller.request_id, **(extra or {})}
-        shard, sk = _shard(entry_id), f"{at}#{entry_id}"
+        shard, sk = _shard(entry_id), f"{_k(now)}#{entry_id}"
         item = AuditEntryItem(entries_pk(log, at[:7], shard), sk, log=log, at=at, doc=doc,
                               gsi2pk=_waiting_pk(log, shard), gsi2sk=sk)
         if patient_id:
@@ -200,7 +205,7 @@ class DynamoAuditTrail:
     def entries(self, log: str, window: Interval, patient_id: str | None, limit: int,
                 cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """Entries at once, chained or not (`seq` is None until chained), oldest first."""
-        low, high = _z(window.start), _z(window.end) + "~"
+        low, high = _k(window.start), _k(window.end) + "~"
         if patient_id:
             after = _cursor_after(cursor, ("patient",), patient_id)
             found = [i for i in AuditEntryItem.by_patient.query(
