@@ -138,7 +138,8 @@ def test_a_consumer_that_stopped_after_claiming_a_batch_is_finished_by_the_redel
         with pytest.raises(RuntimeError):
             drain_stream()
     assert AuditHeadItem.get(head_pk(tenant), "HEAD").seq == 6  # claimed, links not written
-    assert not verify(services, tenant).ok
+    in_flight = verify(services, tenant)
+    assert in_flight.ok and in_flight.entries == 0 and in_flight.waiting == 6
     drain_stream()  # the same records again: the claimed batch is finished, nothing chained twice
     report = verify(services, tenant)
     assert report.ok and report.entries == 6
@@ -182,11 +183,24 @@ def test_a_gap_in_the_chain_is_detected(services, filled, tenant, drain_stream):
     assert not report.ok and report.first_bad_seq == 4 and "missing" in report.problem
 
 
-def test_a_cut_off_tail_is_detected_against_the_head(services, filled, tenant, drain_stream):
+def test_a_cut_off_tail_is_detected_against_the_head(services, filled, tenant, drain_stream, clock):
     drain_stream()
+    clock.advance(seconds=1)
+    services.directory.get_patient(sched(tenant), filled[0].patient_id)
+    drain_stream()  # a second batch: entry 7
     link(tenant, 6).delete()
+    link(tenant, 7).delete()
     report = verify(services, tenant)
     assert not report.ok and "head" in report.problem
+
+
+def test_a_removed_last_batch_looks_in_flight_only_until_the_bound(services, filled, tenant, drain_stream, clock):
+    drain_stream()
+    link(tenant, 6).delete()  # the last link of the head's batch: as if the consumer were still writing it
+    assert verify(services, tenant).waiting == 6
+    clock.advance(seconds=BOUND + 1)
+    report = verify(services, tenant)
+    assert not report.ok and f"more than {BOUND} s" in report.problem
 
 
 def test_an_entry_waiting_longer_than_the_bound_fails_verification(services, tenant, clock, drain_stream):

@@ -153,7 +153,8 @@ class DynamoAuditTrail:
         raise RuntimeError("audit chain head kept moving; the stream batch will be delivered again")
 
     def _claim(self, log: str, seq: int, new_seq: int, new_hash: str, batch: list[dict[str, Any]]) -> bool:
-        head = AuditHeadItem(head_pk(log), "HEAD", seq=new_seq, last_hash=new_hash, batch=batch)
+        head = AuditHeadItem(head_pk(log), "HEAD", seq=new_seq, last_hash=new_hash, batch=batch,
+                             claimed_at=_k(self.clock()))
         condition = AuditHeadItem.pk.does_not_exist() if seq == 0 else AuditHeadItem.seq == seq
         try:
             head.save(condition=condition)
@@ -166,14 +167,8 @@ class DynamoAuditTrail:
     def _finish(self, log: str, batch: Sequence[Mapping[str, Any]], *, check: bool) -> None:
         """Write what a claimed batch fixed: each entry's place, then the links (the last one last, so its
         presence says the batch is done)."""
-        last = int(batch[-1]["seq"])
-        if check:
-            try:
-                AuditChainLinkItem.get(link_pk(log, last), f"SEQ#{last:012d}", consistent_read=True,
-                                       attributes_to_get=["pk"])
-                return
-            except DoesNotExist:
-                pass
+        if check and self._written(log, int(batch[-1]["seq"])):
+            return
         for b in batch:
             try:
                 AuditEntryItem(b["pk"], b["sk"]).update(actions=[
@@ -234,14 +229,31 @@ class DynamoAuditTrail:
         return [_entry(i) for i in page], None
 
     def verify(self, log: str, max_wait_seconds: int) -> ChainReport:
+        """Waiting entries are read first, then the head and the links: an entry chained meanwhile is seen in
+        the chain (or counted twice), never missed. A batch the head claimed whose links are not all written
+        yet counts as waiting while it is younger than the bound; older, its missing links are a fault."""
+        now = self.clock()
+        ages = {(i.pk, i.sk): _age(now, i.at) for shard in range(SHARDS)
+                for i in AuditEntryItem.waiting.query(_waiting_pk(log, shard))
+                if i.seq is None}  # the index lags the table a moment after chaining
         head = self._head(log)
         seq, last_hash = (int(head.seq), head.last_hash) if head is not None else (0, "")
-        report = verify_chain(self._links(log, seq), seq, last_hash)
-        now = self.clock()
-        ages = [int((now - datetime.fromisoformat(i.at.replace("Z", "+00:00"))).total_seconds())
-                for shard in range(SHARDS) for i in AuditEntryItem.waiting.query(_waiting_pk(log, shard))
-                if i.seq is None]  # the index lags the table a moment after chaining
-        return with_waiting(report, ages, max_wait_seconds)
+        if head is not None and head.batch and not self._written(log, seq):
+            batch = [_plain(b) for b in head.batch]
+            seq, last_hash = int(batch[0]["seq"]) - 1, str(batch[0]["prev_hash"])
+            claimed = datetime.fromisoformat(head.claimed_at).replace(tzinfo=UTC) if head.claimed_at else now
+            for b in batch:
+                ages.setdefault((b["pk"], b["sk"]), int((now - claimed).total_seconds()))
+        report = verify_chain((x for x in self._links(log, seq) if x[0]["seq"] <= seq), seq, last_hash)
+        return with_waiting(report, list(ages.values()), max_wait_seconds)
+
+    def _written(self, log: str, seq: int) -> bool:
+        try:
+            AuditChainLinkItem.get(link_pk(log, seq), f"SEQ#{seq:012d}", consistent_read=True,
+                                   attributes_to_get=["pk"])
+        except DoesNotExist:
+            return False
+        return True
 
     def _links(self, log: str, head_seq: int) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
         for block in range(head_seq // LINK_BLOCK + 1):
@@ -262,6 +274,10 @@ class DynamoAuditTrail:
         for x in links:
             yield ({"seq": int(x.seq), "prev_hash": x.prev_hash, "hash": x.hash},
                    entries.get((x.entry_pk, x.entry_sk)))
+
+
+def _age(now: datetime, at: str) -> int:
+    return int((now - datetime.fromisoformat(at.replace("Z", "+00:00"))).total_seconds())
 
 
 def _entry(item: AuditEntryItem) -> dict[str, Any]:

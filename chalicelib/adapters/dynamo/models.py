@@ -192,6 +192,7 @@ class AuditHeadItem(_MainTable):
     seq = NumberAttribute()
     last_hash = UnicodeAttribute()
     batch = ListAttribute(of=MapAttribute, default=list)
+    claimed_at = UnicodeAttribute(null=True)
 
 
 class RateCounterItem(_MainTable):
