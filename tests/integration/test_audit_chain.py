@@ -255,3 +255,18 @@ def test_chaining_logs_no_phi(services, tenant, drain_stream, caplog):
     text = caplog.text + " ".join(str(r.__dict__) for r in caplog.records)
     assert "stream batch" in caplog.text
     assert patient.patient_id not in text and "Zelda" not in text
+
+
+def test_the_pump_hands_the_handler_the_lambda_dynamodb_event_shape(services, tenant, stream_pump, drain_stream):
+    from chalice.app import DynamoDBEvent
+
+    drain_stream()
+    services.audit.record(sched(tenant), "patient.read", "patient/p-9", "p-9", "success")
+    page = stream_pump.streams.get_records(ShardIterator=next(iter(stream_pump.iterators.values())))
+    event = stream_pump.event(page["Records"])
+    records = list(DynamoDBEvent(event, None))  # what Chalice parses out of a real Lambda event
+    assert [r.event_name for r in records] == ["INSERT"]
+    record = records[0]
+    assert record.table_name == services.settings.main_table and record.stream_view_type == "NEW_AND_OLD_IMAGES"
+    assert record.new_image["kind"] == {"S": "audit"} and record.new_image["log"] == {"S": tenant}
+    assert record.timestamp.year >= 2026
