@@ -29,6 +29,10 @@ def start_moto(host: str = "127.0.0.1", port: int = 0) -> tuple[BaseWSGIServer, 
     from moto.moto_server.threaded_moto_server import MotoRequestHandler
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from local.moto_patches import share_streams_in_transactions
+
+    share_streams_in_transactions()
+
     class QuietHandler(MotoRequestHandler):  # type: ignore[misc, valid-type]
         def log_request(self, *args: Any, **kwargs: Any) -> None:
             """Every DynamoDB call would print a line; the API's own log is the one to read."""

@@ -63,7 +63,9 @@ def aws(settings) -> Iterator[None]:
     from moto import mock_aws
 
     from chalicelib.adapters.dynamo.binding import create_tables
+    from local.moto_patches import share_streams_in_transactions
 
+    share_streams_in_transactions()
     with mock_aws():
         create_tables(settings)
         yield
