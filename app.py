@@ -15,6 +15,7 @@ from chalicelib.api.licensure import licensure
 from chalicelib.api.middleware import runtime
 from chalicelib.api.openapi import openapi
 from chalicelib.api.reminders import reminders
+from chalicelib.api.streams import streams
 from chalicelib.api.video import video
 
 app = Chalice(app_name="hybrid-care-orchestrator")
@@ -32,3 +33,4 @@ app.register_blueprint(jobs)
 app.register_blueprint(fhir)
 app.register_blueprint(fhir_feed)
 app.register_blueprint(reminders)
+app.register_blueprint(streams)

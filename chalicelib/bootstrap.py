@@ -13,7 +13,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .services.video_guests import VideoGuests
     from .services.waitlist import WaitlistService
 
+from .services.streams import StreamDispatcher
 
 T = TypeVar("T")
 
@@ -125,6 +126,7 @@ class Services:
     def __post_init__(self) -> None:
         if self.process is None:
             self.process = process_for(self.settings)
+    stream: StreamDispatcher = field(default_factory=StreamDispatcher)  # the table stream's consumers, by kind
 
 
 _services: Services | None = None
@@ -152,7 +154,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .adapters.dynamo.tenant_settings import TenantSettingsRepository
     from .rules.bundle import rulebook
     from .services.attendance import AttendanceService
-    from .services.audit import AuditService
+    from .services.audit import AuditChainer, AuditService
     from .services.availability import AvailabilityService
     from .services.booking import BookingService
     from .services.care_gate import CareGate
@@ -197,7 +199,8 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
         availability=availability,
         booking=booking,
         audit=audit,
-        audit_log=AuditService(audit),
+        audit_log=AuditService(audit, settings.audit_chain_max_wait_seconds),
+        stream=StreamDispatcher({"audit": [AuditChainer(audit).consume]}),
         rate_limiter=RateLimiter(clock, settings.rate_limits),
         licensure=LicensureService(directory_repo, rulebook, gate),
         eligibility=eligibility,

@@ -44,6 +44,8 @@ class Settings:
     link_base_url: str = "http://127.0.0.1:8000"
     link_signing_key: str | None = None
     video: VideoSettings = field(default_factory=lambda: VideoSettings())  # join deadline, Chime timeouts
+    # GET /v1/audit/verify fails when an audit entry has waited longer than this to be chained (stream consumer).
+    audit_chain_max_wait_seconds: int = 300
 
     @property
     def jwt_audiences(self) -> tuple[str, ...]:
@@ -104,6 +106,7 @@ class Settings:
             # Deployed stages must set HCO_LINK_SIGNING_KEY; without it no link verifies (fail closed).
             link_signing_key=env.get("HCO_LINK_SIGNING_KEY") or (LOCAL_DEV_LINK_KEY if is_local else None),
             video=VideoSettings.from_env(env),
+            audit_chain_max_wait_seconds=int(env.get("HCO_AUDIT_CHAIN_MAX_WAIT_SECONDS", "300")),
         )
 
 

@@ -20,6 +20,8 @@ from .data import Data, log_retention
 from .identity import Identity
 
 API_FUNCTION = "APIHandler"  # logical ids in the template `chalice package` writes
+STREAM_FUNCTION = "TableStream"  # chalicelib/api/streams.py HANDLER_NAME "table_stream"
+STREAM_EVENT = "TableStreamDynamodbEventSource"
 REST_API = "RestAPI"
 PROBLEM_TYPE_BASE = "https://hybrid-care.example/problems/"  # chalicelib/api/problems.py
 
@@ -113,6 +115,44 @@ class Api(Construct):
         }])
         self._gateway_responses()
         self.web_acl = self._web_acl(config, region, data)
+        self._stream_consumer(config, region, data)
+
+    def _stream_consumer(self, config: InfraConfig, region: RegionConfig, data: Data) -> None:
+        """The main table's stream -> chalicelib/api/streams.py (the audit chain today), with its own role:
+        read this table's stream, chain audit entries (no Query, no Scan, no Delete)."""
+        stack, main = Stack.of(self), data.main_table
+        name = f"{config.app_name}-{region.stage}-table-stream"
+        log_group = logs.LogGroup(self, "StreamLogs", log_group_name=f"/aws/lambda/{name}", encryption_key=data.key,
+                                  retention=log_retention(config.log_retention_days),
+                                  removal_policy=RemovalPolicy.RETAIN)
+        self.stream_role = iam.Role(self, "StreamRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                                    description="table stream consumer: read the stream, chain audit entries")
+        policy = iam.ManagedPolicy(self, "StreamPolicy", roles=[self.stream_role], statements=[
+            iam.PolicyStatement(sid="Logs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                                resources=[log_group.log_group_arn]),
+            iam.PolicyStatement(sid="ReadTheStream", actions=[
+                "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                "dynamodb:ListStreams"], resources=[main.table_stream_arn]),
+            # Head claim (conditional Put), entries' places (Update), links (BatchWrite), entries (BatchGet).
+            iam.PolicyStatement(sid="ChainAuditEntries", actions=[
+                "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem",
+                "dynamodb:BatchWriteItem"], resources=[main.table_arn]),
+            iam.PolicyStatement(sid="DataKeyThroughDynamoDB", actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                                resources=[data.key.key_arn],
+                                conditions={"StringEquals": {
+                                    "kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com"}}),
+        ])
+        function = self.chalice.get_resource(STREAM_FUNCTION)
+        function.add_property_override("Role", self.stream_role.role_arn)
+        function.add_property_override("FunctionName", name)
+        events = f"Events.{STREAM_EVENT}.Properties"
+        function.add_property_override(f"{events}.Stream", main.table_stream_arn)
+        # Retried until it succeeds (or the record expires after 24 h): a skipped batch would leave entries
+        # unchained, which GET /v1/audit/verify reports past its bound. Half a batch keeps going on its own.
+        function.add_property_override(f"{events}.MaximumRetryAttempts", -1)
+        function.add_property_override(f"{events}.BisectBatchOnFunctionError", False)
+        function.node.add_dependency(log_group)
+        function.node.add_dependency(policy)
 
     @property
     def stage_arn(self) -> str:
@@ -199,10 +239,12 @@ def api_policy(stack: Stack, config: InfraConfig, region: RegionConfig, data: Da
     return iam.PolicyDocument(statements=[
         iam.PolicyStatement(sid="Logs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                             resources=[log_group.log_group_arn]),
-        # Items, index queries and TransactWriteItems (IAM authorizes each item of a transaction).
+        # Items, index queries and TransactWriteItems (IAM authorizes each item of a transaction); batch
+        # writes of a list page's audit entries, batch reads of audit entries when verifying the chain.
         iam.PolicyStatement(sid="MainTable", actions=[
             "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-            "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"],
+            "dynamodb:Query", "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable", "dynamodb:BatchWriteItem",
+            "dynamodb:BatchGetItem"],
             resources=[main.table_arn, f"{main.table_arn}/index/gsi1", f"{main.table_arn}/index/gsi2"]),
         iam.PolicyStatement(sid="IdempotencyRecords", actions=[
             "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],

@@ -1,4 +1,5 @@
-"""Work AWS runs outside a request, driven locally by `make run`: the scheduled jobs on a local clock,
+"""Work AWS runs outside a request, driven locally by `make run`: the scheduled jobs on a local clock, the
+main table's DynamoDB stream into its Chalice handler (local/streams.py: the audit chain is built there),
 and what the app publishes to SNS printed to the console (ids and types only: no PHI is published).
 The local outbox (SMS and email the reminder and waitlist jobs sent through moto) is printed too: it is
 demo data on the local stage only."""
@@ -12,11 +13,26 @@ from typing import Any
 
 JOB_EVERY_SECONDS = 60.0
 POLL_SECONDS = 2.0
+STREAM_POLL_SECONDS = 0.5  # Lambda polls a stream shard about four times a second
 
 
 def start_background(moto_url: str, region: str, stop: threading.Event, say: Callable[[str], None] = print) -> None:
     threading.Thread(target=_jobs, args=(stop, say), name="jobs", daemon=True).start()
     threading.Thread(target=_printer, args=(moto_url, region, stop, say), name="events", daemon=True).start()
+    threading.Thread(target=_stream, args=(moto_url, region, stop, say), name="stream", daemon=True).start()
+
+
+def _stream(moto_url: str, region: str, stop: threading.Event, say: Callable[[str], None]) -> None:
+    from chalicelib.settings import Settings
+    from local.streams import table_pump
+
+    pump = table_pump(region, moto_url, Settings.from_env().main_table)
+    while not stop.wait(STREAM_POLL_SECONDS):
+        try:
+            pump.drain()
+        except Exception as exc:  # as Lambda: the batch stays and is delivered again on the next poll
+            if not stop.is_set():
+                say(f"stream consumer failed (will retry): {type(exc).__name__}")
 
 
 def scheduled_event(rule: str) -> dict[str, Any]:

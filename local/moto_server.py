@@ -33,7 +33,7 @@ def start_moto(host: str = "127.0.0.1", port: int = 0) -> tuple[BaseWSGIServer, 
 
     from local.moto_transactions import journal_transactions
 
-    journal_transactions()
+    journal_transactions()  # also keeps the stream as it was when a transaction is cancelled
 
     class QuietHandler(MotoRequestHandler):  # type: ignore[misc, valid-type]
         def log_request(self, *args: Any, **kwargs: Any) -> None:

@@ -63,10 +63,26 @@ def aws(settings) -> Iterator[None]:
     from moto import mock_aws
 
     from chalicelib.adapters.dynamo.binding import create_tables
+    from local.moto_patches import share_streams_in_transactions
 
+    share_streams_in_transactions()
     with mock_aws():
         create_tables(settings)
         yield
+
+
+@pytest.fixture(scope="module")
+def stream_pump(aws, settings):
+    """The main table's stream (moto) into the real Chalice handler, as Lambda's event source drives it."""
+    from local.streams import table_pump
+
+    return table_pump(settings.region, None, settings.main_table)
+
+
+@pytest.fixture
+def drain_stream(services, stream_pump):
+    """Call to deliver every stream record written so far (e.g. to chain the audit log before verifying)."""
+    return stream_pump.drain
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.access import Caller
-from chalicelib.domain.audit_chain import GENESIS, ChainReport, entry_hash, verify_chain
+from chalicelib.domain.audit_chain import GENESIS, ChainReport, entry_hash, verify_chain, with_waiting
 from chalicelib.domain.availability import BusyTime
 from chalicelib.domain.errors import (
     Conflict,
@@ -417,9 +417,21 @@ class InMemoryAudit:
         page = found[:limit]
         return page, ({"seq": page[-1]["seq"]} if page and len(page) == limit else None)
 
-    def verify(self, tenant: str) -> ChainReport:
+    def record_many(self, caller: Caller, action: str, targets: Sequence[tuple[str, str | None]], outcome: str, *,
+                    log: str | None = None) -> None:
+        for resource, patient_id in targets:
+            self.record(caller, action, resource, patient_id, outcome, log=log)
+
+    def verify(self, tenant: str, max_wait_seconds: int = 300) -> ChainReport:
+        """Entries are chained as they are written here: nothing ever waits."""
         chain = self.logs[tenant]
-        return verify_chain(chain, len(chain), chain[-1]["hash"] if chain else GENESIS)
+        links = [({"seq": e["seq"], "prev_hash": e["prev_hash"], "hash": e["hash"]},
+                  {k: v for k, v in e.items() if k not in ("seq", "prev_hash", "hash")}) for e in chain]
+        return with_waiting(verify_chain(links, len(chain), chain[-1]["hash"] if chain else GENESIS), [],
+                            max_wait_seconds)
+
+    def chain(self, tenant: str, keys: Sequence[tuple[str, str]]) -> int:
+        return 0
 
     def actions(self, tenant: str) -> list[tuple[str, str]]:
         """(action, outcome) of every entry in a tenant's log, in order."""

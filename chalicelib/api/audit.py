@@ -16,7 +16,8 @@ audit = Blueprint(__name__)
 
 
 @endpoint(audit, "GET", "/v1/audit", query=AuditQuery, response="AuditList",
-          summary="Audit entries of every PHI read or write (append-only, hash-chained)")
+          summary="Audit entries of every PHI read or write (append-only; shown at once, hash-chained "
+                  "shortly after by the table stream's consumer)")
 def search_audit(call: Call) -> Response:
     q = call.params(AuditQuery)
     start, end = _window(q)
@@ -41,8 +42,12 @@ def _window(q: AuditQuery) -> tuple[datetime, datetime]:
     return q.from_ or now - timedelta(days=30), q.to or now + timedelta(minutes=1)
 
 
-@endpoint(audit, "GET", "/v1/audit/verify", response="AuditVerifyOut", summary="Walk the tenant's audit hash chain")
+@endpoint(audit, "GET", "/v1/audit/verify", response="AuditVerifyOut", summary="Walk the tenant's audit hash chain; "
+          "report entries waiting to be chained and fail when one waited past the bound")
 def verify_audit(call: Call) -> Response:
     report = get_services().audit_log.verify(call.caller)
     return ok({"ok": report.ok, "entries": report.entries, "first_bad_seq": report.first_bad_seq,
-               "problem": report.problem, "parked": report.parked, "checked_at": utc(get_services().clock())})
+               "problem": report.problem, "waiting": report.waiting,
+               "oldest_waiting_seconds": report.oldest_waiting_seconds, "max_wait_seconds": report.max_wait_seconds,
+               "checked_at": utc(get_services().clock())})
+

@@ -192,7 +192,8 @@ def video_join_json(joined: Any) -> dict[str, Any]:
 
 
 def audit_entry_json(e: dict[str, Any]) -> dict[str, Any]:
-    return {"seq": e.get("seq"), "at": e["at"], "actor": e["actor"], "action": e["action"], "resource": e["resource"],
+    return {"seq": e.get("seq"), "chained": e.get("seq") is not None, "at": e["at"], "actor": e["actor"],
+            "action": e["action"], "resource": e["resource"],
             "patient_id": e.get("patient_id"), "outcome": e["outcome"], "request_id": e.get("request_id"),
             "prev_hash": e.get("prev_hash"), "hash": e.get("hash"),
             **{k: e[k] for k in ("member", "asking_tenant") if k in e}}

@@ -44,13 +44,21 @@ class AuditTrail(Protocol):
         """Append one entry to `log` (default: audit_log_of(caller)); never raises for the caller's request
         to fail silently."""
 
+    def record_many(self, caller: Caller, action: str, targets: Sequence[tuple[str, str | None]], outcome: str, *,
+                    log: str | None = None) -> None:
+        """One entry per (resource, patient id) of a list page, written together (one BatchWriteItem)."""
 
 class AuditLog(AuditTrail, Protocol):
     """The audit trail as its readers see it (services/audit.py)."""
 
     def entries(self, tenant: str, window: Interval, patient_id: str | None, limit: int,
                 cursor: PageKey | None) -> tuple[list[dict[str, Any]], PageKey | None]: ...
-    def verify(self, tenant: str) -> ChainReport: ...
+    def verify(self, tenant: str, max_wait_seconds: int) -> ChainReport:
+        """The chain checked, entries still waiting counted; fails when one waited past the bound."""
+        ...
+    def chain(self, tenant: str, keys: Sequence[tuple[str, str]]) -> int:
+        """Link the entries at these table keys into the tenant's chain (the stream consumer); idempotent."""
+        ...
 
 
 # --- appointments ------------------------------------------------------------------------------

@@ -499,7 +499,8 @@ class ActorOut(Out):
 
 
 class AuditEntryOut(Out):
-    seq: int | None = Field(description="Place in the chain; null while the entry is parked (not chained yet)")
+    seq: int | None = Field(description="Place in the chain; null until the stream consumer has chained it")
+    chained: bool = Field(description="Whether the entry has its place in the hash chain yet")
     at: datetime
     actor: ActorOut
     action: str
@@ -523,7 +524,9 @@ class AuditVerifyOut(Out):
     entries: int
     first_bad_seq: int | None
     problem: str | None
-    parked: int = Field(description="Entries written under contention and not chained yet")
+    waiting: int = Field(description="Entries written and not chained yet")
+    oldest_waiting_seconds: int | None = Field(description="How long the oldest waiting entry has waited")
+    max_wait_seconds: int | None = Field(description="The bound: an entry waiting longer fails the check")
     checked_at: UtcTime
 
 

@@ -273,8 +273,7 @@ class BookingService:
             raise ValidationFailed("cursor is not valid", errors=[FieldError("cursor", "is not a cursor we issued")])
         ids, last = self.appointments.needing_review(caller.tenant_id, limit, after)
         items = [a for a in (self.appointments.get(caller.tenant_id, i) for i in ids) if a is not None]
-        for a in items:
-            self.audit.record(caller, "appointment.list", _resource(a), a.patient_id, "success")
+        self.audit.record_many(caller, "appointment.list", [(_resource(a), a.patient_id) for a in items], "success")
         return items, encode_cursor({"review": last}) if last else None
 
     def _list(self, caller: Caller, clinician_id: str | None, patient_id: str | None, window: Interval,
@@ -302,8 +301,7 @@ class BookingService:
             assert clinician_id is not None
             items, last = self.appointments.list_for_clinician(caller.tenant_id, clinician_id, window, limit,
                                                                start_key, keep=visible)
-        for a in items:
-            self.audit.record(caller, "appointment.list", _resource(a), a.patient_id, "success")
+        self.audit.record_many(caller, "appointment.list", [(_resource(a), a.patient_id) for a in items], "success")
         return items, encode_cursor(last)
 
     # --- lifecycle ---------------------------------------------------------------------------

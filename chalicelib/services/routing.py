@@ -274,8 +274,8 @@ class RoutingService:
     def list_escalations(self, caller: Caller, status: str | None, limit: int) -> list[Escalation]:
         found = self.escalations.list(caller.tenant_id, status, limit)
         visible = [e for e in found if self._may_see(caller, e)]
-        for e in visible:
-            self.audit.record(caller, "escalation.read", f"escalation/{e.escalation_id}", e.patient_id, "success")
+        self.audit.record_many(caller, "escalation.read",
+                               [(f"escalation/{e.escalation_id}", e.patient_id) for e in visible], "success")
         return visible
 
     def acknowledge(self, caller: Caller, escalation_id: str, note: str | None) -> Escalation:

@@ -241,3 +241,29 @@ def test_log_groups_are_encrypted_and_kept(synthesized, region):
     assert len(groups) >= 4
     for group in groups:
         assert "KmsKeyId" in group["Properties"] and group["Properties"]["RetentionInDays"] >= 365
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_the_table_stream_feeds_the_stream_handler_with_a_role_of_its_own(synthesized, region):
+    from infra.api import STREAM_EVENT, STREAM_FUNCTION
+
+    template = synthesized[region]
+    function = template["Resources"][STREAM_FUNCTION]["Properties"]
+    assert function["Handler"] == "chalicelib.api.streams.table_stream"
+    source = function["Events"][STREAM_EVENT]
+    main = next(name for name, t in resources(template, "AWS::DynamoDB::Table").items()
+                if t["Properties"]["TableName"] == "hco-prod-main")
+    assert source["Type"] == "DynamoDB"
+    assert source["Properties"]["Stream"] == {"Fn::GetAtt": [main, "StreamArn"]}  # not the code's placeholder
+    assert source["Properties"]["MaximumRetryAttempts"] == -1  # a batch is never skipped
+    role_ref = function["Role"]["Fn::GetAtt"][0]
+    api_role = template["Resources"]["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0]
+    assert role_ref != api_role
+    statements = [s for p in resources(template, "AWS::IAM::ManagedPolicy").values()
+                  if {"Ref": role_ref} in p["Properties"].get("Roles", [])
+                  for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    by_sid = {s["Sid"]: s for s in statements}
+    assert by_sid["ReadTheStream"]["Resource"] == {"Fn::GetAtt": [main, "StreamArn"]}
+    actions = {a for s in statements for a in _as_list(s["Action"])}
+    assert {"dynamodb:GetRecords", "dynamodb:PutItem", "dynamodb:BatchWriteItem"} <= actions
+    assert not {"dynamodb:Scan", "dynamodb:Query", "dynamodb:DeleteItem", "chime:CreateMeeting"} & actions

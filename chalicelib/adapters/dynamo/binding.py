@@ -8,6 +8,7 @@ from ...settings import Settings
 from .models import MAIN_TABLE_MODELS, TABLE_SCHEMA_MODEL
 
 TTL_ATTRIBUTE = "expires_at"
+STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 
 
 def bind_models(settings: Settings) -> Connection:
@@ -35,6 +36,10 @@ def create_tables(settings: Settings) -> None:
     client = boto3.client("dynamodb", region_name=settings.region, endpoint_url=settings.dynamodb_endpoint)
     client.update_time_to_live(TableName=settings.main_table,
                                TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE})
+    # As deployed (infra/data.py): the stream its consumer (api/streams.py) reads; local/streams.py drives it.
+    if not client.describe_table(TableName=settings.main_table)["Table"].get("StreamSpecification"):
+        client.update_table(TableName=settings.main_table, StreamSpecification={
+            "StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE})
     _create_idempotency_table(client, settings.idempotency_table)
 
 

@@ -20,8 +20,15 @@ Access patterns (pattern -> key / index -> operation):
 | temporary-practice days (PSYPACT TAP)     | pk=T#{t}#CLIN#{id}, sk=TPD#{ledger}#{year}          | Get; Update in tx |
 | visits whose licensure needs review       | pk=T#{t}#REVIEW, sk={start}#{appointment id}        | Query     |
 | tenant settings                           | pk=T#{t}#DIR, sk=SETTINGS                           | Get/Put   |
-| audit chain of a tenant, in order         | pk=T#{t}#AUDIT, sk=SEQ#{n} (head: sk=HEAD)          | Query     |
-| audit entries about one patient           | GSI1 gsi1pk=T#{t}#AUDITPAT#{id}, gsi1sk=at#seq      | Query     |
+| record an audit entry (request path)      | pk=T#{t}#AUDIT#{yyyy-mm}#{shard}, sk={at}#{entry id} | PutItem |
+| a list page's audit entries (N items)     | same, one item per listed item                      | BatchWriteItem |
+| audit entries of a tenant in a window     | pk=T#{t}#AUDIT#{yyyy-mm}#{shard}, sk>{at}#{id} | Query x months x shards |
+| audit entries about one patient           | GSI1 gsi1pk=T#{t}#AUDITPAT#{id}, gsi1sk={at}#{id}   | Query     |
+| audit entries not chained yet (sparse)    | GSI2 gsi2pk=T#{t}#AUDITWAIT#{shard}, gsi2sk={at}#{id} | Query (verify) |
+| audit chain head (stream consumer only)   | pk=T#{t}#AUDIT, sk=HEAD (seq, hash, last batch) | Get; cond. Put |
+| audit chain links of a tenant, in order   | pk=T#{t}#AUDIT#CHAIN#{seq // 10000}, sk=SEQ#{n} | Query; BatchWrite |
+  (audit: the request writes only its own entry, spread over month x shard partitions; the stream
+  consumer (services/streams.py) chains entries per tenant in batches: no hot key on the request path)
 | rate-limit window of one caller           | pk=RL#{t}#{sub}#{bucket}, sk=W#{window start}       | UpdateItem ADD |
 | payer configuration and roster            | pk=PAYER#{payer_id}, sk=CONFIG / MEMBER#{hmac(member)} | Get/Put |
 | an eligibility check (tenant's or payer's)| pk=T#{t}#ELIG#{id} or PAYER#{p}#ELIG#{id}, sk=CHECK  | Get/Put   |
@@ -44,7 +51,7 @@ Access patterns (pattern -> key / index -> operation):
 
 from __future__ import annotations
 
-from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
+from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute, VersionAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -140,20 +147,57 @@ class AuditPatientIndex(GlobalSecondaryIndex["AuditEntryItem"]):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
+class AuditWaitingIndex(GlobalSecondaryIndex["AuditEntryItem"]):
+    """gsi2 is overloaded: patient schedules, and audit entries not chained yet (sparse, sharded)."""
+
+    class Meta:
+        index_name = "gsi2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
 class AuditEntryItem(_MainTable):
+    """Written once by the request (doc never changes); the chain consumer adds seq, prev_hash and hash
+    and drops the entry from the waiting index."""
+
     kind = UnicodeAttribute(default="audit")
     at = UnicodeAttribute()
+    log = UnicodeAttribute()
     doc = MapAttribute()
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    seq = NumberAttribute(null=True)
+    prev_hash = UnicodeAttribute(null=True)
+    hash = UnicodeAttribute(null=True)
 
     by_patient = AuditPatientIndex()
+    waiting = AuditWaitingIndex()
+
+
+class AuditChainLinkItem(_MainTable):
+    """One place in a tenant's chain: its hash, the hash before it, and the entry it covers."""
+
+    kind = UnicodeAttribute(default="audit_link")
+    seq = NumberAttribute()
+    prev_hash = UnicodeAttribute()
+    hash = UnicodeAttribute()
+    entry_pk = UnicodeAttribute()
+    entry_sk = UnicodeAttribute()
 
 
 class AuditHeadItem(_MainTable):
+    """The chain's end, and the last batch the consumer claimed (finished again, idempotently, if a
+    consumer stopped between claiming it and writing its links)."""
+
     kind = UnicodeAttribute(default="audit_head")
     seq = NumberAttribute()
     last_hash = UnicodeAttribute()
+    batch = ListAttribute(of=MapAttribute, default=list)
+    claimed_at = UnicodeAttribute(null=True)
 
 
 class RateCounterItem(_MainTable):
@@ -190,6 +234,6 @@ class StatusItem(_MainTable):
 
 MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
     _MainTable, DocumentItem, AppointmentItem, BusyWeekItem, ExpiringItem, AuditEntryItem, AuditHeadItem,
-    RateCounterItem, PracticeLedgerItem, ReviewItem, PointerItem, StatusItem)
+    AuditChainLinkItem, RateCounterItem, PracticeLedgerItem, ReviewItem, PointerItem, StatusItem)
 # The model whose schema (keys and indexes) creates the table.
 TABLE_SCHEMA_MODEL = AppointmentItem

@@ -1,0 +1,53 @@
+"""The main table's stream, dispatched by item kind: each consumer gets the changes of the kinds it follows.
+
+One stream, one Lambda (api/streams.py): a consumer registers for item kinds ("audit" today; appointment
+followers such as reminders, the waitlist and eligibility after commit can follow "appointment"). Changes of
+kinds nobody follows are skipped. A consumer must be idempotent: when one raises, Lambda delivers the
+whole batch again (to every consumer), in the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..observability import logger
+
+
+@dataclass(frozen=True)
+class Change:
+    """One stream record as plain data (images decoded from DynamoDB JSON)."""
+
+    event: str  # INSERT | MODIFY | REMOVE
+    kind: str | None
+    pk: str
+    sk: str
+    new: Mapping[str, Any] | None
+    old: Mapping[str, Any] | None
+    sequence: str
+
+
+Consumer = Callable[[Sequence[Change]], Mapping[str, int]]
+
+
+class StreamDispatcher:
+    def __init__(self, consumers: Mapping[str, Sequence[Consumer]] | None = None) -> None:
+        self.consumers: dict[str, list[Consumer]] = {k: list(v) for k, v in (consumers or {}).items()}
+
+    def follow(self, kind: str, consumer: Consumer) -> None:
+        self.consumers.setdefault(kind, []).append(consumer)
+
+    def dispatch(self, changes: Sequence[Change]) -> dict[str, int]:
+        """Each consumer once per delivery with its kinds' changes, in stream order; kinds in sorted order."""
+        by_kind: dict[str, list[Change]] = {}
+        for change in changes:
+            if change.kind in self.consumers:
+                by_kind.setdefault(change.kind, []).append(change)
+        totals: dict[str, int] = {"records": len(changes), "skipped": len(changes) - sum(map(len, by_kind.values()))}
+        for kind in sorted(by_kind):
+            for consumer in self.consumers[kind]:
+                for key, value in consumer(by_kind[kind]).items():
+                    totals[key] = totals.get(key, 0) + value
+        logger.info("stream batch", extra=totals)  # counts only: images carry PHI-adjacent ids
+        return totals
