@@ -25,10 +25,12 @@ rules-validate: $(STAMP)
 run: rules
 	PORT=$(PORT) $(PY) -m local.run
 
-## test: the whole suite (unit, integration on moto, API, end-to-end against a local server)
+## test: rules, lint, the layering contracts (.importlinter), then the whole suite (unit, contracts and
+## integration on moto, API, end-to-end against a local server)
 test: rules
 	$(PY) -m chalicelib.rules validate
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -n 2 -q
 
 ## test-fast: the unit tests alone (pure logic, no AWS, no servers), in one process: seconds, for the edit loop

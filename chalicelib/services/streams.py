@@ -9,23 +9,11 @@ whole batch again (to every consumer), in the same order.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
 
+from ..domain.changes import Change
 from ..observability import logger
 
-
-@dataclass(frozen=True)
-class Change:
-    """One stream record as plain data (images decoded from DynamoDB JSON)."""
-
-    event: str  # INSERT | MODIFY | REMOVE
-    kind: str | None
-    pk: str
-    sk: str
-    new: Mapping[str, Any] | None
-    old: Mapping[str, Any] | None
-    sequence: str
+__all__ = ["Change", "Consumer", "StreamDispatcher"]
 
 
 Consumer = Callable[[Sequence[Change]], Mapping[str, int]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ...services.streams import Change
+from ...domain.changes import Change
 from .codec import _plain
 
 
