@@ -13,7 +13,7 @@ from ..domain.access import Caller, may_see_appointment, require_patient_access
 from ..domain.availability import Busy, free_room, slot_fits_rules
 from ..domain.billing import billing_facts
 from ..domain.care import CareDecision, PatientWhereabouts, notes
-from ..domain.eligibility_hook import EligibilityRecorder, NoEligibilityRecorder
+from ..domain.eligibility_hook import EligibilityRecorder, NoEligibilityRecorder, status_at_booking
 from ..domain.errors import (
     Conflict,
     FieldError,
@@ -40,9 +40,6 @@ from .care_gate import CareGate, DefaultSettings
 from .paging import decode_cursor, encode_cursor
 
 log = logging.getLogger(__name__)
-# Told after a visit changed and the write committed: ("booked" | "rescheduled" | "cancelled" | "no_show"
-# | "modality", before, after). Reminders, no-show tallies and the waitlist listen (bootstrap._visit_followers).
-VisitListener = Callable[[str, Appointment | None, Appointment], None]
 
 ROOM_ATTEMPTS = 3
 # The reason the video service's 503 tells the client to send when it falls back to phone (services/video.py).
@@ -120,8 +117,7 @@ class BookingService:
     def __init__(self, directory: DirectoryReader, appointments: AppointmentStore,
                  rules: Callable[[], RuleBook], clock: Clock, new_id: IdFactory, audit: AuditTrail,
                  eligibility: EligibilityRecorder | None = None, gate: CareGate | None = None,
-                 routing_guard: Callable[..., None] | None = None,
-                 listener: VisitListener | None = None) -> None:
+                 routing_guard: Callable[..., None] | None = None) -> None:
         self.directory = directory
         self.appointments = appointments
         self.rules = rules
@@ -131,21 +127,11 @@ class BookingService:
         self.gate = gate or CareGate(appointments, rules, DefaultSettings())
         # Routing rules that restrict modalities (risk, no video, payer coverage) hold at every booking door.
         self.routing_guard = routing_guard or (lambda tenant, patient, modality, fallback=False: None)
-        # Eligibility is recorded after the write and never fails or undoes a booking (services/eligibility.py).
+        # Only the payer's billing terms are read here: the payer is asked after commit, by the table stream's
+        # consumer, as are reminders, confirmations and the waitlist (services/visit_followers.py).
         self.eligibility = eligibility or NoEligibilityRecorder()
         # Video closes the visit's meeting when the visit ends (services/video.py visit_ended; bootstrap wires it).
         self.on_visit_ended: VisitEnded | None = None
-        self.listener = listener
-
-    def _told(self, change: str, before: Appointment | None, after: Appointment) -> None:
-        """After commit: a listener's failure never fails or undoes the change (it is logged, without PHI)."""
-        if self.listener is None:
-            return
-        try:
-            self.listener(change, before, after)
-        except Exception as exc:
-            log.warning("visit listener failed", extra={"change": change, "appointment_id": after.appointment_id,
-                                                        "error": type(exc).__name__})
 
     # --- booking -----------------------------------------------------------------------------
     def book(self, caller: Caller, body: BookingRequest, *, hold: HeldSlot | None = None) -> Appointment:
@@ -168,7 +154,7 @@ class BookingService:
                 patient_jurisdiction=body.patient_jurisdiction or patient.home_jurisdiction,
                 patient_location_type=plan.location_type, timezone=plan.timezone,
                 status=Status.BOOKED, billing=self._billing(patient, plan.modality, plan.location_type, plan.start),
-                licensure_basis=plan.decided.decision.basis, eligibility_status="unknown",
+                licensure_basis=plan.decided.decision.basis, eligibility_status=status_at_booking(patient),
                 buffer_minutes=clinician.availability.buffer_minutes, created_at=now, updated_at=now,
                 history=(_event(now, "booked", caller),), licensure=plan.decided.record(),
             )
@@ -179,9 +165,7 @@ class BookingService:
                 if attempt == LEDGER_ATTEMPTS - 1:
                     raise  # re-decided on fresh counts each time; a third race in a row is a real conflict
         self.audit.record(caller, "appointment.book", _resource(booked), booked.patient_id, "success")
-        recorded = self.eligibility.record(caller, booked, patient, clinician)
-        self._told("booked", None, recorded)
-        return recorded
+        return booked
 
     def _billing(self, patient: Patient | None, modality: Modality, location_type: str, start: datetime) -> Billing:
         """POS and modifiers: the patient's payer's telehealth policy when it has one, else CMS conventions."""
@@ -313,7 +297,6 @@ class BookingService:
                       history=(*current.history, _event(now, "cancelled", caller)))
         done = self.appointments.update(current, new, self.new_id("tx"), release_locks=True)
         self.audit.record(caller, "appointment.cancel", _resource(done), done.patient_id, "success")
-        self._told("cancelled", current, done)
         return self._ended(caller, done, "cancelled")
 
     def complete(self, caller: Caller, appointment_id: str) -> Appointment:
@@ -339,8 +322,6 @@ class BookingService:
             new = replace(new, licensure=decided.record(), licensure_basis=decided.decision.basis)
         done = self.appointments.update(current, new, self.new_id("tx"), release_locks=release_locks)
         self.audit.record(caller, f"appointment.{target.value}", _resource(done), done.patient_id, "success")
-        if target is Status.NO_SHOW:
-            self._told("no_show", current, done)
         if target in (Status.COMPLETED, Status.NO_SHOW):
             return self._ended(caller, done, target.value)
         return done
@@ -397,9 +378,7 @@ class BookingService:
         self.audit.record(caller, "appointment.change", _resource(done), done.patient_id, "success")
         if current.modality is Modality.VIDEO and done.modality is not Modality.VIDEO:
             done = self._ended(caller, done, ENDED_BY_SWITCH)
-        recorded = self.eligibility.record(caller, done, patient, clinician, previous=current)
-        self._told("rescheduled" if action == "rescheduled" else "modality", current, recorded)
-        return recorded
+        return done
 
     def _replacer(self, current: Appointment) -> Callable[[Appointment], Appointment]:
         token = self.new_id("tx")  # one token per attempt: a retried room pick is the same write

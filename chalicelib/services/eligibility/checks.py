@@ -52,7 +52,7 @@ class EligibilityChecks:
         self.payers, self.calls, self.checks, self.directory = payers, calls, checks, directory
         self.rules, self.clock, self.new_id, self.audit = rules, clock, new_id, audit
         self.settings, self.pseudonym = settings, pseudonym
-        # A pending check of a visit that became final on a later read: booking's hook records it on the visit.
+        # A pending check of a visit that became final (the worker, or a read): the visit records it.
         self.on_settled = on_settled
 
     def create_check(self, caller: Caller, body: CheckInput) -> EligibilityCheck:
@@ -180,6 +180,11 @@ class EligibilityChecks:
             self.audit.record(caller, "eligibility.raw271.read", _resource(check), check.patient_id,
                               "success" if check.raw_271 else "empty")
         return check
+
+    def finish_pending(self, caller: Caller, check: EligibilityCheck) -> EligibilityCheck:
+        """The worker's turn at a pending check, as a read would take it: asked again once due, given up
+        after ``give_up_at``; a final answer lands on its visit (``on_settled``)."""
+        return self._repoll(caller, check)
 
     def _repoll(self, caller: Caller, check: EligibilityCheck) -> EligibilityCheck:
         """A pending check: ask the payer again once ``next_attempt_at`` has come; give up after ``give_up_at``."""
