@@ -41,7 +41,7 @@ Access patterns (pattern -> key / index -> operation):
 | confirmation of an appointment            | pk=T#{t}#APPT#{id}, sk=CONFIRM                      | Get/Put   |
 | unconfirmed visits to release, all tenants| pk=CONFDUE#{yyyymmddHH}#{shard}, sk={release_at}#{t}#{id} | Query (job) |
 | pending eligibility checks due, all tenants| pk=ELGDUE#{yyyymmddHH}#{shard}, sk={due}#{t}#{check id} | Query (job) |
-| land an eligibility result on a visit     | pk=T#{t}#APPT#{id}, sk=APPT (eligibility fields only, version-checked) | UpdateItem |
+| land an eligibility result on a visit     | pk=T#{t}#APPT#{id}, sk=APPT (eligibility only)      | cond. Update |
 | a patient's no-show tally                 | pk=T#{t}#PAT#{id}, sk=NOSHOWS                       | Get / Update ADD |
 | waitlist entry (versioned)                | pk=T#{t}#WAIT, sk=ENTRY#{id}                        | Get/Put   |
 | waiting entries of a tenant, in order     | pk=T#{t}#WAITQ, sk={created}#{id} (sparse)          | Query (job) |

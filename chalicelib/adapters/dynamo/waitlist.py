@@ -23,7 +23,6 @@ from .codec import from_doc, to_doc
 from .models import DocumentItem, ExpiringItem, PointerItem
 from .reminders import SHARDS, shard, stamp
 
-
 FREED_MARKER_SECONDS = 7 * 86400
 
 
@@ -140,10 +139,11 @@ class WaitlistRepository:
 
     # --- freed slots and offer expiry (job indexes, sharded) ---------------------------------
     def add_freed(self, slot: FreedSlot) -> bool:
-        """Enqueue a freed slot once per change that freed it: a marker per source and time (kept a week, past the stream's
-        24 h retention) makes a redelivered change, even after the job offered and dropped the slot, a no-op."""
-        marker = ExpiringItem(f"T#{slot.tenant_id}#FREEDBY#{slot.source}", f"{slot.key}#{stamp(slot.freed_at)}", kind="freed_marker", doc={},
-                              expires_at=epoch(slot.freed_at) + FREED_MARKER_SECONDS)
+        """Enqueue a freed slot once per change that freed it: a marker per source and time (kept a week, past
+        the stream's 24 h retention) makes a redelivered change a no-op, even after the job offered and dropped
+        the slot."""
+        marker = ExpiringItem(f"T#{slot.tenant_id}#FREEDBY#{slot.source}", f"{slot.key}#{stamp(slot.freed_at)}",
+                              kind="freed_marker", doc={}, expires_at=epoch(slot.freed_at) + FREED_MARKER_SECONDS)
         try:
             with TransactWrite(connection=self._connection) as tx:
                 tx.save(marker, condition=ExpiringItem.pk.does_not_exist())
