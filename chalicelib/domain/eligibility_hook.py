@@ -11,13 +11,18 @@ from datetime import date
 from typing import Protocol
 
 from .billing import TelehealthPolicy
-from .model import Patient
+from .model import Appointment, Clinician, Patient
 
 HISTORY_ACTION = "eligibility_checked"
 
 
 class EligibilityRecorder(Protocol):
     """What booking asks of eligibility inside the request. It never raises and never calls a payer."""
+
+    def status_at_booking(self, appointment: Appointment, patient: Patient, clinician: Clinician) -> str:
+        """What the booking answers before the payer is asked (after commit): a fresh cached answer's status,
+        else `pending` with a coverage to check, `unknown` without one."""
+        ...
 
     def billing_policy(self, patient: Patient, on: date) -> TelehealthPolicy | None:
         """The telehealth billing (POS, modifiers) of the payer of the patient's first coverage, if configured."""
@@ -27,11 +32,14 @@ class EligibilityRecorder(Protocol):
 class NoEligibilityRecorder:
     """The default: booking works without any payer."""
 
+    def status_at_booking(self, appointment: Appointment, patient: Patient, clinician: Clinician) -> str:
+        return status_before_asking(patient)
+
     def billing_policy(self, patient: Patient, on: date) -> TelehealthPolicy | None:
         return None
 
 
-def status_at_booking(patient: Patient) -> str:
+def status_before_asking(patient: Patient) -> str:
     """What a new visit answers before its payer is asked: pending when there is a coverage to check."""
     return "pending" if patient.coverages else "unknown"
 

@@ -13,7 +13,7 @@ from ..domain.access import Caller, may_see_appointment, require_patient_access
 from ..domain.availability import Busy, free_room, slot_fits_rules
 from ..domain.billing import billing_facts
 from ..domain.care import CareDecision, PatientWhereabouts, notes
-from ..domain.eligibility_hook import EligibilityRecorder, NoEligibilityRecorder, status_at_booking
+from ..domain.eligibility_hook import EligibilityRecorder, NoEligibilityRecorder
 from ..domain.errors import (
     Conflict,
     FieldError,
@@ -154,10 +154,13 @@ class BookingService:
                 patient_jurisdiction=body.patient_jurisdiction or patient.home_jurisdiction,
                 patient_location_type=plan.location_type, timezone=plan.timezone,
                 status=Status.BOOKED, billing=self._billing(patient, plan.modality, plan.location_type, plan.start),
-                licensure_basis=plan.decided.decision.basis, eligibility_status=status_at_booking(patient),
+                licensure_basis=plan.decided.decision.basis, eligibility_status="pending",
                 buffer_minutes=clinician.availability.buffer_minutes, created_at=now, updated_at=now,
                 history=(_event(now, "booked", caller),), licensure=plan.decided.record(),
             )
+            # No payer is asked before the answer: a fresh cached answer, else pending (the stream consumer asks).
+            appointment = replace(appointment, eligibility_status=self.eligibility.status_at_booking(
+                appointment, patient, clinician))
             try:
                 booked = self._with_room(plan, appointment, lambda a: self.appointments.book(a, hold=hold))
                 break

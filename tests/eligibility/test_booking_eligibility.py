@@ -279,3 +279,17 @@ def test_a_visit_moved_to_another_question_meanwhile_is_checked_for_its_new_ques
     # The video answer did not land on the phone visit; the switch was checked on its own.
     assert after["eligibility"] == {"status": "not_covered"}
     assert [e["status"] for e in _events(after)] == ["not_covered"]
+
+
+def test_a_fresh_cached_answer_is_the_bookings_answer_at_once(world, scheduler, x12_payer, sim, drain_stream):
+    patient_id = new_patient(scheduler, x12_payer)
+    first = scheduler.post("/v1/appointments", booking(world, patient_id)).json
+    assert _landed(scheduler, drain_stream, first["appointment_id"])["eligibility"] == {"status": "verified"}
+
+    # Same member, clinician, service and date of service: the payer's answer is in the cache.
+    second = scheduler.post("/v1/appointments", booking(world, patient_id, start="2026-03-03T13:00:00-05:00"))
+
+    assert second.status == 201 and second.json["eligibility"] == {"status": "verified"}
+    after = _landed(scheduler, drain_stream, second.json["appointment_id"])
+    assert after["eligibility"] == {"status": "verified"} and len(_events(after)) == 1  # the check is recorded
+    assert sim.received == 1  # nobody asked the payer a second time

@@ -1,7 +1,8 @@
 """Eligibility after commit: the visit's payer is asked by the table stream's consumer, never in the request.
 
-Booking answers ``pending`` when the patient has a coverage (``unknown`` when none) without asking
-anyone. The consumer (services/visit_followers.py) then hands each committed change of a visit to
+Booking answers without asking anyone: a fresh cached answer's status when the cache holds one for the
+visit's question (one GetItem), else ``pending`` when the patient has a coverage (``unknown`` when
+none). The consumer (services/visit_followers.py) then hands each committed change of a visit to
 ``on_change``: a new visit, or one moved into another plan year or switched to another modality, is
 checked (short budget, the payer's cached answer first) and the outcome lands on the visit with ONE
 conditional UpdateItem of its eligibility status and a history event (``eligibility_checked``, with
@@ -26,9 +27,9 @@ from typing import TYPE_CHECKING
 
 from ...domain.access import Caller
 from ...domain.billing import TelehealthPolicy
-from ...domain.eligibility_hook import HISTORY_ACTION, last_eligibility_event
+from ...domain.eligibility_hook import HISTORY_ACTION, last_eligibility_event, status_before_asking
 from ...domain.errors import Conflict
-from ...domain.model import Appointment, Modality, Patient
+from ...domain.model import Appointment, Clinician, Modality, Patient
 from ...domain.ports import Clock, EligibilityDirectory, PendingChecks, VisitRecords
 from ...domain.visit_changes import (
     BOOKED,
@@ -169,7 +170,19 @@ class VisitEligibility:
             logger.warning("eligibility settle not recorded", extra={"check_id": check.check_id,
                                                                      "error": type(exc).__name__})
 
-    # --- inside the request: billing only ----------------------------------------------------
+    # --- inside the request: no payer call ---------------------------------------------------
+    def status_at_booking(self, appointment: Appointment, patient: Patient, clinician: Clinician) -> str:
+        """A fresh cached answer's status (one GetItem on a miss), else pending; unknown without a coverage."""
+        if not patient.coverages:
+            return status_before_asking(patient)
+        try:
+            cached = self.service().checks.cached_visit_status(appointment, patient, clinician, patient.coverages[0],
+                                                               local_day(appointment))
+        except Exception as exc:  # the booking stands; the consumer asks after commit
+            logger.warning("eligibility cache not read", extra={"error": type(exc).__name__})
+            cached = None
+        return cached or status_before_asking(patient)
+
     def billing_policy(self, patient: Patient, on: date) -> TelehealthPolicy | None:
         """The payer's own telehealth billing (PUT /v1/payers/{id} or its rules entry) for the visit's billing facts."""
         if not patient.coverages:
