@@ -16,6 +16,7 @@ from typing import Any
 
 from chalicelib.domain.access import Caller
 from chalicelib.domain.audit_chain import GENESIS, ChainReport, entry_hash, verify_chain, with_waiting
+from chalicelib.domain.audit_entry import AuditEntry
 from chalicelib.domain.availability import BusyTime
 from chalicelib.domain.errors import (
     Conflict,
@@ -103,11 +104,12 @@ class _Write:
 class InMemoryAppointments:
     """AppointmentStore: appointments, block locks, the temporary-practice ledger and review markers."""
 
-    def __init__(self) -> None:
+    def __init__(self, audit: InMemoryAudit | None = None) -> None:
         self.appointments: dict[tuple[str, str], Appointment] = {}
         self.locks: dict[_LockKey, _Lock] = {}
         self.ledger: dict[tuple[str, str, str, int], dict[date, int]] = defaultdict(dict)
         self.writes = 0  # every committed write, for tests that count them
+        self.audit = audit  # where a write's own entry goes, with the write (as the adapter's transaction)
 
     # --- reads -------------------------------------------------------------------------------
     def get(self, tenant: str, appointment_id: str) -> Appointment | None:
@@ -186,7 +188,8 @@ class InMemoryAppointments:
         return ids, (marked[limit - 1] if len(marked) > limit else None)
 
     # --- writes ------------------------------------------------------------------------------
-    def book(self, appointment: Appointment, hold: HeldSlot | None = None) -> Appointment:
+    def book(self, appointment: Appointment, hold: HeldSlot | None = None, *,
+             audit: AuditEntry | None = None) -> Appointment:
         write = _Write()
         now = int((appointment.created_at or appointment.start).timestamp())
         needed = _locks_for(appointment)
@@ -210,10 +213,12 @@ class InMemoryAppointments:
             self._put(stored)
 
         write.then(apply)
+        self._audited(write, audit)
         write.commit()
         return stored
 
-    def replace_visit(self, old: Appointment, new: Appointment, token: str) -> Appointment:
+    def replace_visit(self, old: Appointment, new: Appointment, token: str, *,
+                      audit: AuditEntry | None = None) -> Appointment:
         old_locks, new_locks = set(_locks_for(old)), set(_locks_for(new))
         write = _Write()
         for key in old_locks - new_locks:
@@ -232,10 +237,12 @@ class InMemoryAppointments:
             self._put(stored)
 
         write.then(apply)
+        self._audited(write, audit)
         write.commit()
         return stored
 
-    def update(self, old: Appointment, new: Appointment, token: str, *, release_locks: bool) -> Appointment:
+    def update(self, old: Appointment, new: Appointment, token: str, *, release_locks: bool,
+               audit: AuditEntry | None = None) -> Appointment:
         write = _Write()
         released = _locks_for(old) if release_locks else []
         for key in released:
@@ -250,11 +257,13 @@ class InMemoryAppointments:
             self._put(stored)
 
         write.then(apply)
+        self._audited(write, audit)
         write.commit()
         return stored
 
-    def save(self, old: Appointment, new: Appointment, token: str) -> Appointment:
-        return self.update(old, new, token, release_locks=False)
+    def save(self, old: Appointment, new: Appointment, token: str, *,
+             audit: AuditEntry | None = None) -> Appointment:
+        return self.update(old, new, token, release_locks=False, audit=audit)
 
     # --- for tests and the fake waitlist -----------------------------------------------------
     def hold(self, hold: HeldSlot, expires_at: datetime) -> None:
@@ -263,6 +272,14 @@ class InMemoryAppointments:
             self.locks[key] = _Lock(hold.hold_id, int(expires_at.timestamp()))
 
     # --- internals ---------------------------------------------------------------------------
+    def _audited(self, write: _Write, entry: AuditEntry | None) -> None:
+        if entry is None:
+            return
+        if self.audit is None:
+            raise RuntimeError("an audited write needs the InMemoryAudit the entry goes to")
+        audit = self.audit
+        write.then(lambda: audit.write(entry))
+
     def _owned(self, key: _LockKey, owner: str) -> bool:
         lock = self.locks.get(key)
         return lock is not None and lock.appointment_id == owner
@@ -405,6 +422,11 @@ class InMemoryAudit:
             "seq": len(chain) + 1, "prev_hash": chain[-1]["hash"] if chain else GENESIS}
         entry["hash"] = entry_hash(entry)
         chain.append(entry)
+
+    def write(self, entry: AuditEntry) -> None:
+        """A store's write carried this entry and committed (InMemoryAppointments(audit=...))."""
+        self.record(entry.caller, entry.action, entry.resource, entry.patient_id, entry.outcome, log=entry.log,
+                    extra=dict(entry.extra) if entry.extra else None)
 
     def entries(self, tenant: str, window: Interval, patient_id: str | None, limit: int,
                 cursor: PageKey | None) -> tuple[list[dict[str, Any]], PageKey | None]:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from .access import Caller
 from .attendance import PresenceEvent
 from .audit_chain import ChainReport
+from .audit_entry import AuditEntry
 from .availability import BusyTime
 from .deadline import Deadline
 from .escalation import Escalation
@@ -104,16 +105,23 @@ class AppointmentStore(AppointmentReader, PracticeDayCounts, Protocol):
     block it needs is held by another visit, and with PracticeDaysChanged when the ledger moved since it
     was read; the other writes refuse with Conflict when the stored version is not `old.version`.
     Each returns the visit as stored, with its new version.
+
+    `audit`: the change's audit entry, written in the same all-or-nothing write (a refused write leaves
+    no entry, a committed one exactly one).
     """
 
-    def book(self, appointment: Appointment, hold: HeldSlot | None = None) -> Appointment: ...
-    def replace_visit(self, old: Appointment, new: Appointment, token: str) -> Appointment:
+    def book(self, appointment: Appointment, hold: HeldSlot | None = None, *,
+             audit: AuditEntry | None = None) -> Appointment: ...
+    def replace_visit(self, old: Appointment, new: Appointment, token: str, *,
+                      audit: AuditEntry | None = None) -> Appointment:
         """Reschedule or switch: the new blocks held and the old released in one write."""
         ...
-    def update(self, old: Appointment, new: Appointment, token: str, *, release_locks: bool) -> Appointment:
+    def update(self, old: Appointment, new: Appointment, token: str, *, release_locks: bool,
+               audit: AuditEntry | None = None) -> Appointment:
         """A status change; `release_locks` frees the visit's blocks in the same write (cancel, no-show)."""
         ...
-    def save(self, old: Appointment, new: Appointment, token: str) -> Appointment: ...
+    def save(self, old: Appointment, new: Appointment, token: str, *,
+             audit: AuditEntry | None = None) -> Appointment: ...
 
 
 # --- directory ---------------------------------------------------------------------------------

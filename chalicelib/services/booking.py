@@ -10,6 +10,7 @@ from typing import Protocol
 
 from ..domain import status as status_machine
 from ..domain.access import Caller, may_see_appointment, require_patient_access
+from ..domain.audit_entry import AuditEntry
 from ..domain.availability import Busy, free_room, slot_fits_rules
 from ..domain.billing import billing_facts
 from ..domain.care import CareDecision, PatientWhereabouts, notes
@@ -157,6 +158,7 @@ class BookingService:
         # The patient's own location (stated, else home); in-person care still happens at the site.
         whereabouts = PatientWhereabouts(patient.home_jurisdiction, body.patient_jurisdiction)
         appointment_id = self.new_id("apt")
+        entry = AuditEntry(caller, "appointment.book", f"appointment/{appointment_id}", patient.patient_id)
         for attempt in range(LEDGER_ATTEMPTS):
             plan = self._plan(caller.tenant_id, patient, clinician, service, body.start, body.modality,
                               body.site_id, False, whereabouts, body.patient_location_type)
@@ -173,12 +175,12 @@ class BookingService:
                 history=(_event(now, "booked", caller),), licensure=plan.decided.record(),
             )
             try:
-                booked = self._with_room(plan, appointment, lambda a: self.appointments.book(a, hold=hold))
+                booked = self._with_room(plan, appointment,
+                                         lambda a: self.appointments.book(a, hold=hold, audit=entry))
                 break
             except PracticeDaysChanged:
                 if attempt == LEDGER_ATTEMPTS - 1:
                     raise  # re-decided on fresh counts each time; a third race in a row is a real conflict
-        self.audit.record(caller, "appointment.book", _resource(booked), booked.patient_id, "success")
         recorded = self.eligibility.record(caller, booked, patient, clinician)
         self._told("booked", None, recorded)
         return recorded
@@ -311,8 +313,8 @@ class BookingService:
         now = self.clock()
         new = replace(current, status=Status.CANCELLED, cancel_reason=reason, updated_at=now,
                       history=(*current.history, _event(now, "cancelled", caller)))
-        done = self.appointments.update(current, new, self.new_id("tx"), release_locks=True)
-        self.audit.record(caller, "appointment.cancel", _resource(done), done.patient_id, "success")
+        done = self.appointments.update(current, new, self.new_id("tx"), release_locks=True,
+                                        audit=_entry(caller, "appointment.cancel", current))
         self._told("cancelled", current, done)
         return self._ended(caller, done, "cancelled")
 
@@ -337,8 +339,8 @@ class BookingService:
                       history=(*current.history, _event(now, target.value, caller)))
         if decided is not None:
             new = replace(new, licensure=decided.record(), licensure_basis=decided.decision.basis)
-        done = self.appointments.update(current, new, self.new_id("tx"), release_locks=release_locks)
-        self.audit.record(caller, f"appointment.{target.value}", _resource(done), done.patient_id, "success")
+        done = self.appointments.update(current, new, self.new_id("tx"), release_locks=release_locks,
+                                        audit=_entry(caller, f"appointment.{target.value}", current))
         if target is Status.NO_SHOW:
             self._told("no_show", current, done)
         if target in (Status.COMPLETED, Status.NO_SHOW):
@@ -389,21 +391,21 @@ class BookingService:
                           buffer_minutes=clinician.availability.buffer_minutes, updated_at=now,
                           history=(*current.history, _event(now, action, caller)))
             try:
-                done = self._with_room(plan, new, self._replacer(current), own=current)
+                done = self._with_room(plan, new, self._replacer(current, _entry(caller, "appointment.change",
+                                                                                 current)), own=current)
                 break
             except PracticeDaysChanged:
                 if attempt == LEDGER_ATTEMPTS - 1:
                     raise
-        self.audit.record(caller, "appointment.change", _resource(done), done.patient_id, "success")
         if current.modality is Modality.VIDEO and done.modality is not Modality.VIDEO:
             done = self._ended(caller, done, ENDED_BY_SWITCH)
         recorded = self.eligibility.record(caller, done, patient, clinician, previous=current)
         self._told("rescheduled" if action == "rescheduled" else "modality", current, recorded)
         return recorded
 
-    def _replacer(self, current: Appointment) -> Callable[[Appointment], Appointment]:
+    def _replacer(self, current: Appointment, entry: AuditEntry) -> Callable[[Appointment], Appointment]:
         token = self.new_id("tx")  # one token per attempt: a retried room pick is the same write
-        return lambda new: self.appointments.replace_visit(current, new, token)
+        return lambda new: self.appointments.replace_visit(current, new, token, audit=entry)
 
     def check_in(self, caller: Caller, appointment_id: str, body: StatedLocation) -> Appointment:
         """Confirm where the patient is, re-decide licensure for that place, then check in."""
@@ -446,14 +448,12 @@ class BookingService:
                                                         caller)))
         if check_in:
             new = replace(new, status=Status.CHECKED_IN)
-        done = self._save_redecided(current, new)
-        self.audit.record(caller, "appointment.check_in" if check_in else "appointment.location_confirmed",
-                          _resource(done), done.patient_id, "success")
-        return done
+        return self._save_redecided(current, new, _entry(
+            caller, "appointment.check_in" if check_in else "appointment.location_confirmed", current))
 
-    def _save_redecided(self, current: Appointment, new: Appointment) -> Appointment:
-        """Write a re-decided visit; the ledger moves with it in the same transaction."""
-        return self.appointments.save(current, new, self.new_id("tx"))
+    def _save_redecided(self, current: Appointment, new: Appointment, entry: AuditEntry) -> Appointment:
+        """Write a re-decided visit; the ledger and the audit entry move with it in the same transaction."""
+        return self.appointments.save(current, new, self.new_id("tx"), audit=entry)
 
     def _mismatch(self, current: Appointment, clinician: Clinician, where: str, reasons: list[Reason]) -> Exception:
         alternatives = self._alternatives(current, clinician, where)
@@ -521,15 +521,14 @@ class BookingService:
             new = replace(current, licensure=record, licensure_basis=basis, updated_at=now,
                           history=(*current.history, _event(now, f"licensure_{outcome or 'updated'}", caller)))
             try:
-                done = self._save_redecided(current, new)
+                self._save_redecided(current, new, _entry(caller, f"appointment.licensure_{outcome or 'updated'}",
+                                                          current))
             except Conflict:
                 reread = self.appointments.get(current.tenant_id, current.appointment_id)
                 if reread is None or reread.status not in ACTIVE:
                     return None
                 current = reread
                 continue
-            self.audit.record(caller, f"appointment.licensure_{outcome or 'updated'}", _resource(done),
-                              done.patient_id, "success")
             return outcome
         return None
 
@@ -633,3 +632,8 @@ def _event(at: datetime, action: str, caller: Caller) -> dict[str, str]:
 
 def _resource(appointment: Appointment) -> str:
     return f"appointment/{appointment.appointment_id}"
+
+
+def _entry(caller: Caller, action: str, appointment: Appointment) -> AuditEntry:
+    """The audit entry of a change to `appointment`, written in the change's own transaction."""
+    return AuditEntry(caller, action, _resource(appointment), appointment.patient_id, "success")

@@ -16,13 +16,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.operand import Path
 from pynamodb.transactions import TransactWrite
 
+from ...domain.audit_entry import AuditEntry
 from ...domain.availability import BusyTime
 from ...domain.errors import (
     Conflict,
@@ -50,7 +51,7 @@ from .busy_weeks import (
     weeks_covering,
 )
 from .codec import from_doc, to_doc
-from .models import AppointmentItem, BusyWeekItem, PracticeLedgerItem, ReviewItem
+from .models import AppointmentItem, AuditEntryItem, BusyWeekItem, PracticeLedgerItem, ReviewItem
 
 _CONFLICT_FOR = {"clinician": SlotTaken, "patient": PatientBusy, "room": RoomUnavailable,
                  "practice_days": PracticeDaysChanged}
@@ -74,7 +75,7 @@ class _Labelled:
         self.tx = TransactWrite(connection=connection, client_request_token=token)
         self.labels: dict[str, list[str]] = defaultdict(list)
 
-    def put(self, item: AppointmentItem, label: str, condition: object = None) -> None:
+    def put(self, item: AppointmentItem | AuditEntryItem, label: str, condition: object = None) -> None:
         self.tx.save(item, condition=condition)  # type: ignore[arg-type]
         self.labels["put"].append(label)
 
@@ -114,9 +115,24 @@ def _everything(_: Appointment) -> bool:
     return True
 
 
+class AuditItems(Protocol):
+    """Builds an audit entry's item (adapters/dynamo/audit.py DynamoAuditTrail: the one place that does)."""
+
+    def item_of(self, entry: AuditEntry) -> AuditEntryItem: ...
+
+
 class AppointmentRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, audit: AuditItems | None = None) -> None:
         self._connection = connection
+        self._audit = audit
+
+    def _audited(self, tx: _Labelled, entry: AuditEntry | None) -> None:
+        """The change's audit entry rides in its transaction: committed together or not at all."""
+        if entry is None:
+            return
+        if self._audit is None:
+            raise RuntimeError("an audited write needs the audit item builder (bootstrap wires it)")
+        tx.put(self._audit.item_of(entry), "audit", AuditEntryItem.pk.does_not_exist())
 
     # --- reads -------------------------------------------------------------------------------
     def get(self, tenant: str, appointment_id: str) -> Appointment | None:
@@ -195,7 +211,8 @@ class AppointmentRepository:
         return out
 
     # --- writes ------------------------------------------------------------------------------
-    def book(self, appointment: Appointment, hold: HeldSlot | None = None) -> Appointment:
+    def book(self, appointment: Appointment, hold: HeldSlot | None = None, *,
+             audit: AuditEntry | None = None) -> Appointment:
         """`hold`: blocks a waitlist offer holds for this patient pass to the booking in the same
         transaction; held blocks the visit does not need are freed."""
         tx = _Labelled(self._connection, appointment.appointment_id)
@@ -214,10 +231,12 @@ class AppointmentRepository:
         tx.put(item, "appointment", AppointmentItem.pk.does_not_exist())
         self._ledger(tx, appointment.tenant_id, appointment.clinician_id, None, practice_day(appointment))
         self._review_marker(tx, None, appointment)
+        self._audited(tx, audit)
         tx.commit()
         return replace(appointment, version=int(item.version or 1))
 
-    def replace_visit(self, old: Appointment, new: Appointment, token: str) -> Appointment:
+    def replace_visit(self, old: Appointment, new: Appointment, token: str, *,
+                      audit: AuditEntry | None = None) -> Appointment:
         """Reschedule or change modality/site: new blocks held and old released in one transaction.
 
         Blocks both visits share stay where they are (one transaction may not touch an item twice).
@@ -236,10 +255,12 @@ class AppointmentRepository:
         tx.put(item, "appointment")  # VersionAttribute adds version = old.version to the condition
         self._ledger(tx, new.tenant_id, new.clinician_id, practice_day(old), practice_day(new))
         self._review_marker(tx, old, new)
+        self._audited(tx, audit)
         tx.commit()
         return replace(new, version=int(item.version or 0))
 
-    def update(self, old: Appointment, new: Appointment, token: str, *, release_locks: bool) -> Appointment:
+    def update(self, old: Appointment, new: Appointment, token: str, *, release_locks: bool,
+               audit: AuditEntry | None = None) -> Appointment:
         """Status changes; cancel and no-show style changes free the blocks in the same transaction."""
         tx = _Labelled(self._connection, token)
         if release_locks:
@@ -250,6 +271,7 @@ class AppointmentRepository:
         tx.put(item, "appointment")
         self._ledger(tx, new.tenant_id, new.clinician_id, practice_day(old), practice_day(new))
         self._review_marker(tx, old, new)
+        self._audited(tx, audit)
         tx.commit()
         return replace(new, version=int(item.version or 0))
 
@@ -320,8 +342,9 @@ class AppointmentRepository:
             tx.put(ReviewItem(_review_pk(new.tenant_id), new_sk, appointment_id=new.appointment_id),  # type: ignore[arg-type]
                    "review")
 
-    def save(self, old: Appointment, new: Appointment, token: str) -> Appointment:
-        return self.update(old, new, token, release_locks=False)
+    def save(self, old: Appointment, new: Appointment, token: str, *,
+             audit: AuditEntry | None = None) -> Appointment:
+        return self.update(old, new, token, release_locks=False, audit=audit)
 
 
 _ACTIVE = frozenset({"booked", "checked_in", "in_progress"})
