@@ -170,3 +170,18 @@ def test_a_suspended_licence_flags_future_visits_for_review_and_restoring_it_cle
         {"licenses": (License(licence.jurisdiction, licence.type, licence.number, licence.expires_on),)}), None)
     assert review == {"flagged": 0, "cleared": 1}
     assert world.appointments.needing_review(world.tenant, 10, None) == ([], None)
+
+
+def test_every_change_of_a_visit_has_exactly_one_entry_and_a_refused_one_none(world):
+    booked = world.booking.book(world.scheduler, request(world, patient_jurisdiction="US-NY"))
+    other = world.another_patient()
+    with pytest.raises(SlotTaken):  # refused by the store: the entry went down with the write
+        world.booking.book(world.scheduler, request(world, patient=other, patient_jurisdiction="US-NY"))
+    moved = world.booking.reschedule(world.scheduler, booked.appointment_id, Reschedule(start=TUE_11))
+    world.booking.switch_modality(world.scheduler, moved.appointment_id, ModalitySwitch(Modality.PHONE))
+    world.booking.cancel(world.scheduler, moved.appointment_id, "patient request")
+    entries = [(e["action"], e["resource"]) for e in world.audit.logs[world.tenant]
+               if e["action"].startswith("appointment.")]
+    mine = f"appointment/{booked.appointment_id}"
+    assert entries == [("appointment.book", mine), ("appointment.change", mine), ("appointment.change", mine),
+                       ("appointment.cancel", mine)]
