@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -28,11 +28,13 @@ from ..domain.errors import (
     PracticeDaysChanged,
     RoomUnavailable,
     ServiceNotOffered,
+    StaleRecords,
     ValidationFailed,
 )
 from ..domain.meeting_state import ENDED_BY_SWITCH
 from ..domain.model import Appointment, Billing, Clinician, ConfirmedLocation, Interval, Modality, Patient, Site, Status
-from ..domain.ports import AppointmentStore, AuditTrail, Clock, DirectoryReader, IdFactory
+from ..domain.ports import AppointmentStore, AuditTrail, BookingDirectory, Clock, IdFactory
+from ..domain.records import BookingRecords
 from ..domain.rulebook import RuleBook, ServiceDefinition
 from ..domain.ruleref import Reason, reason_json
 from ..domain.timeblocks import blocks_covering, is_aligned
@@ -118,7 +120,7 @@ class VisitPlan:
 
 
 class BookingService:
-    def __init__(self, directory: DirectoryReader, appointments: AppointmentStore,
+    def __init__(self, directory: BookingDirectory, appointments: AppointmentStore,
                  rules: Callable[[], RuleBook], clock: Clock, new_id: IdFactory, audit: AuditTrail,
                  eligibility: EligibilityRecorder | None = None, gate: CareGate | None = None,
                  routing_guard: Callable[..., None] | None = None,
@@ -152,16 +154,44 @@ class BookingService:
     def book(self, caller: Caller, body: BookingRequest, *, hold: HeldSlot | None = None) -> Appointment:
         """`hold`: a waitlist offer's held slot, taken over by this booking."""
         require_patient_access(caller, body.patient_id)
-        patient = self._patient(caller, body.patient_id)
-        clinician = self._clinician(caller, body.clinician_id)
+        appointment_id = self.new_id("apt")
+        entry = AuditEntry(caller, "appointment.book", f"appointment/{appointment_id}", body.patient_id)
+        booked, records = self._on_records(
+            caller, body.patient_id, body.clinician_id, body.site_id,
+            lambda records: self._book(caller, body, records, appointment_id, entry, hold))
+        patient, clinician = _found(records)
+        recorded = self.eligibility.record(caller, booked, patient, clinician)
+        self._told("booked", None, recorded)
+        return recorded
+
+    def _on_records(self, caller: Caller, patient_id: str, clinician_id: str, site_id: str | None,
+                    write: Callable[[BookingRecords], Appointment]) -> tuple[Appointment, BookingRecords]:
+        """Decide and write on the directory records (cached ones checked by the write); when one proved stale,
+        forget them, read again and decide again, once."""
+        for attempt in range(2):
+            records = self.directory.booking_records(caller.tenant_id, patient_id, clinician_id,
+                                                     [site_id] if site_id else [])
+            if records.patient is None:
+                raise NotFound("No such patient.")
+            if records.clinician is None:
+                raise NotFound("No such clinician.")
+            try:
+                return write(records), records
+            except StaleRecords:
+                self.directory.forget(records.fresh)
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _book(self, caller: Caller, body: BookingRequest, records: BookingRecords, appointment_id: str,
+              entry: AuditEntry, hold: HeldSlot | None) -> Appointment:
+        patient, clinician = _found(records)
         service = self._service(body.service)
         # The patient's own location (stated, else home); in-person care still happens at the site.
         whereabouts = PatientWhereabouts(patient.home_jurisdiction, body.patient_jurisdiction)
-        appointment_id = self.new_id("apt")
-        entry = AuditEntry(caller, "appointment.book", f"appointment/{appointment_id}", patient.patient_id)
         for attempt in range(LEDGER_ATTEMPTS):
             plan = self._plan(caller.tenant_id, patient, clinician, service, body.start, body.modality,
-                              body.site_id, False, whereabouts, body.patient_location_type)
+                              body.site_id, False, whereabouts, body.patient_location_type, records.sites)
             now = self.clock()
             appointment = Appointment(
                 tenant_id=caller.tenant_id, appointment_id=appointment_id, patient_id=patient.patient_id,
@@ -175,15 +205,12 @@ class BookingService:
                 history=(_event(now, "booked", caller),), licensure=plan.decided.record(),
             )
             try:
-                booked = self._with_room(plan, appointment,
-                                         lambda a: self.appointments.book(a, hold=hold, audit=entry))
-                break
+                return self._with_room(plan, appointment, lambda a: self.appointments.book(
+                    a, hold=hold, audit=entry, fresh=records.fresh))
             except PracticeDaysChanged:
                 if attempt == LEDGER_ATTEMPTS - 1:
                     raise  # re-decided on fresh counts each time; a third race in a row is a real conflict
-        recorded = self.eligibility.record(caller, booked, patient, clinician)
-        self._told("booked", None, recorded)
-        return recorded
+        raise AssertionError("unreachable")
 
     def _billing(self, patient: Patient | None, modality: Modality, location_type: str, start: datetime) -> Billing:
         """POS and modifiers: the patient's payer's telehealth policy when it has one, else CMS conventions."""
@@ -218,8 +245,9 @@ class BookingService:
 
     def _plan(self, tenant: str, patient: Patient, clinician: Clinician, service: ServiceDefinition,
               start: datetime, modality: Modality, site_id: str | None, fallback: bool,
-              whereabouts: PatientWhereabouts,
-              location_type: str | None, own: Appointment | None = None) -> VisitPlan:
+              whereabouts: PatientWhereabouts, location_type: str | None, sites: Mapping[str, Site],
+              own: Appointment | None = None) -> VisitPlan:
+        """`sites`: the asked-for site and the clinician's, as the booking's records found them."""
         errors = FieldErrors()
         if not is_aligned(start):
             errors.add("start", "must be on a 15-minute boundary (:00, :15, :30, :45)")
@@ -228,7 +256,7 @@ class BookingService:
             if not site_id:
                 errors.add("site_id", "is required for an in_person visit")
             else:
-                site = self.directory.get_site(tenant, site_id)
+                site = sites.get(site_id)
                 if site is None:
                     errors.add("site_id", "no such site in this tenant")
         errors.raise_if_any()
@@ -248,8 +276,8 @@ class BookingService:
             raise ModalityNotOffered("The clinician does not see patients at that site.")
         if start <= self.clock():
             raise OutsideAvailability("The start time is in the past.")
-        sites = {s: x for s in clinician.site_ids if (x := self.directory.get_site(tenant, s)) is not None}
-        if not slot_fits_rules(clinician, sites, Interval(start, end), modality, site.site_id if site else None):
+        own_sites = {s: sites[s] for s in clinician.site_ids if s in sites}
+        if not slot_fits_rules(clinician, own_sites, Interval(start, end), modality, site.site_id if site else None):
             raise OutsideAvailability("That time is outside the clinician's availability for this modality.")
         decided = self.gate.require(self.gate.decide(tenant, clinician, modality, start, place,
                                                      service=service.code, own=own))
@@ -373,15 +401,27 @@ class BookingService:
                       site_id: str | None, action: str, *, fallback: bool = False) -> Appointment:
         """Reschedule or switch: re-decided for where care happens after the change (never the old site's
         jurisdiction for telehealth), which also settles a visit flagged for review."""
-        patient = self._patient(caller, current.patient_id)
-        clinician = self._clinician(caller, current.clinician_id)
-        service = self._service(current.service)
         if modality is not Modality.IN_PERSON:
             site_id = None
+        done, records = self._on_records(caller, current.patient_id, current.clinician_id, site_id,
+                                         lambda records: self._changed(caller, current, records, start, modality,
+                                                                       site_id, action, fallback))
+        patient, clinician = _found(records)
+        if current.modality is Modality.VIDEO and done.modality is not Modality.VIDEO:
+            done = self._ended(caller, done, ENDED_BY_SWITCH)
+        recorded = self.eligibility.record(caller, done, patient, clinician, previous=current)
+        self._told("rescheduled" if action == "rescheduled" else "modality", current, recorded)
+        return recorded
+
+    def _changed(self, caller: Caller, current: Appointment, records: BookingRecords, start: datetime,
+                 modality: Modality, site_id: str | None, action: str, fallback: bool) -> Appointment:
+        patient, clinician = _found(records)
+        service = self._service(current.service)
         previous_location = None if current.patient_location_type == "clinic" else current.patient_location_type
+        entry = _entry(caller, "appointment.change", current)
         for attempt in range(LEDGER_ATTEMPTS):
             plan = self._plan(current.tenant_id, patient, clinician, service, start, modality, site_id, fallback,
-                              whereabouts_of(current, patient), previous_location, own=current)
+                              whereabouts_of(current, patient), previous_location, records.sites, own=current)
             now = self.clock()
             new = replace(current, start=plan.start, end=plan.end, modality=plan.modality,
                           site_id=plan.site.site_id if plan.site else None, room=None,
@@ -391,21 +431,16 @@ class BookingService:
                           buffer_minutes=clinician.availability.buffer_minutes, updated_at=now,
                           history=(*current.history, _event(now, action, caller)))
             try:
-                done = self._with_room(plan, new, self._replacer(current, _entry(caller, "appointment.change",
-                                                                                 current)), own=current)
-                break
+                return self._with_room(plan, new, self._replacer(current, entry, records), own=current)
             except PracticeDaysChanged:
                 if attempt == LEDGER_ATTEMPTS - 1:
                     raise
-        if current.modality is Modality.VIDEO and done.modality is not Modality.VIDEO:
-            done = self._ended(caller, done, ENDED_BY_SWITCH)
-        recorded = self.eligibility.record(caller, done, patient, clinician, previous=current)
-        self._told("rescheduled" if action == "rescheduled" else "modality", current, recorded)
-        return recorded
+        raise AssertionError("unreachable")
 
-    def _replacer(self, current: Appointment, entry: AuditEntry) -> Callable[[Appointment], Appointment]:
+    def _replacer(self, current: Appointment, entry: AuditEntry,
+                  records: BookingRecords) -> Callable[[Appointment], Appointment]:
         token = self.new_id("tx")  # one token per attempt: a retried room pick is the same write
-        return lambda new: self.appointments.replace_visit(current, new, token, audit=entry)
+        return lambda new: self.appointments.replace_visit(current, new, token, audit=entry, fresh=records.fresh)
 
     def check_in(self, caller: Caller, appointment_id: str, body: StatedLocation) -> Appointment:
         """Confirm where the patient is, re-decide licensure for that place, then check in."""
@@ -628,6 +663,11 @@ def whereabouts_of(appointment: Appointment, patient: Patient | None) -> Patient
 
 def _event(at: datetime, action: str, caller: Caller) -> dict[str, str]:
     return {"at": at.isoformat(), "action": action, "role": caller.primary_role}
+
+
+def _found(records: BookingRecords) -> tuple[Patient, Clinician]:
+    assert records.patient is not None and records.clinician is not None  # _on_records refused otherwise
+    return records.patient, records.clinician
 
 
 def _resource(appointment: Appointment) -> str:

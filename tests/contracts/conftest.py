@@ -36,11 +36,11 @@ def audit_log(kind, request):
 
 
 @pytest.fixture
-def appointments(kind, request, audit_log):
+def appointments(kind, request, audit_log, directory):
     if kind == "memory":
         from tests.fakes import InMemoryAppointments
 
-        return InMemoryAppointments(audit_log)
+        return InMemoryAppointments(audit_log, directory)
     from chalicelib.adapters.dynamo.appointments import AppointmentRepository
     from chalicelib.adapters.dynamo.binding import bind_models
 

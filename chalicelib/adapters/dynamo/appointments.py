@@ -32,9 +32,11 @@ from ...domain.errors import (
     PracticeDaysChanged,
     RoomUnavailable,
     SlotTaken,
+    StaleRecords,
 )
 from ...domain.model import Appointment, Interval
 from ...domain.practice_days import PracticeDay, practice_day
+from ...domain.records import RecordVersion
 from ...domain.waitlist import HeldSlot
 from . import keys
 from .busy_weeks import (
@@ -51,11 +53,13 @@ from .busy_weeks import (
     weeks_covering,
 )
 from .codec import from_doc, to_doc
-from .models import AppointmentItem, AuditEntryItem, BusyWeekItem, PracticeLedgerItem, ReviewItem
+from .directory import record_key
+from .models import AppointmentItem, AuditEntryItem, BusyWeekItem, DocumentItem, PracticeLedgerItem, ReviewItem
 
 _CONFLICT_FOR = {"clinician": SlotTaken, "patient": PatientBusy, "room": RoomUnavailable,
-                 "practice_days": PracticeDaysChanged}
+                 "practice_days": PracticeDaysChanged, "directory": StaleRecords}
 _MESSAGES = {
+    "directory": "A directory record this booking was decided on changed meanwhile; retry.",
     "clinician": "The clinician is already booked for part of that time.",
     "patient": "The patient already has a visit that overlaps that time.",
     "room": "The room was taken at that site and time.",
@@ -74,6 +78,10 @@ class _Labelled:
     def __init__(self, connection: Connection, token: str) -> None:
         self.tx = TransactWrite(connection=connection, client_request_token=token)
         self.labels: dict[str, list[str]] = defaultdict(list)
+
+    def check(self, pk: str, sk: str, condition: object, label: str) -> None:
+        self.tx.condition_check(DocumentItem, pk, sk, condition=condition)  # type: ignore[arg-type]
+        self.labels["check"].append(label)
 
     def put(self, item: AppointmentItem | AuditEntryItem, label: str, condition: object = None) -> None:
         self.tx.save(item, condition=condition)  # type: ignore[arg-type]
@@ -99,8 +107,9 @@ class _Labelled:
         reasons = exc.cancellation_reasons or []
         failed = [ordered[i] for i, r in enumerate(reasons)
                   if r is not None and r.code == "ConditionalCheckFailed" and i < len(ordered)]
-        # Explain the most specific conflict first: a busy clinician answers before a busy patient.
-        for holder in ("clinician", "patient", "room", "practice_days", "appointment"):
+        # Explain the most specific conflict first: a busy clinician answers before a busy patient. A stale
+        # directory record comes first of all: the booking is decided again on fresh records.
+        for holder in ("directory", "clinician", "patient", "room", "practice_days", "appointment"):
             if holder in failed:
                 error = _CONFLICT_FOR.get(holder, Conflict)
                 return error(_MESSAGES[holder])
@@ -133,6 +142,13 @@ class AppointmentRepository:
         if self._audit is None:
             raise RuntimeError("an audited write needs the audit item builder (bootstrap wires it)")
         tx.put(self._audit.item_of(entry), "audit", AuditEntryItem.pk.does_not_exist())
+
+    @staticmethod
+    def _fresh(tx: _Labelled, fresh: Sequence[RecordVersion]) -> None:
+        """Each cached directory record the change was decided on must still be at its version."""
+        for rv in dict.fromkeys(fresh):
+            pk, sk = record_key(rv.kind, rv.tenant_id, rv.record_id)
+            tx.check(pk, sk, DocumentItem.version == rv.version, "directory")
 
     # --- reads -------------------------------------------------------------------------------
     def get(self, tenant: str, appointment_id: str) -> Appointment | None:
@@ -212,7 +228,7 @@ class AppointmentRepository:
 
     # --- writes ------------------------------------------------------------------------------
     def book(self, appointment: Appointment, hold: HeldSlot | None = None, *,
-             audit: AuditEntry | None = None) -> Appointment:
+             audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
         """`hold`: blocks a waitlist offer holds for this patient pass to the booking in the same
         transaction; held blocks the visit does not need are freed."""
         tx = _Labelled(self._connection, appointment.appointment_id)
@@ -232,11 +248,12 @@ class AppointmentRepository:
         self._ledger(tx, appointment.tenant_id, appointment.clinician_id, None, practice_day(appointment))
         self._review_marker(tx, None, appointment)
         self._audited(tx, audit)
+        self._fresh(tx, fresh)
         tx.commit()
         return replace(appointment, version=int(item.version or 1))
 
     def replace_visit(self, old: Appointment, new: Appointment, token: str, *,
-                      audit: AuditEntry | None = None) -> Appointment:
+                      audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
         """Reschedule or change modality/site: new blocks held and old released in one transaction.
 
         Blocks both visits share stay where they are (one transaction may not touch an item twice).
@@ -256,6 +273,7 @@ class AppointmentRepository:
         self._ledger(tx, new.tenant_id, new.clinician_id, practice_day(old), practice_day(new))
         self._review_marker(tx, old, new)
         self._audited(tx, audit)
+        self._fresh(tx, fresh)
         tx.commit()
         return replace(new, version=int(item.version or 0))
 
