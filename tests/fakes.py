@@ -341,6 +341,7 @@ class InMemoryDirectory:
         self.sites: dict[tuple[str, str], Site] = {}
         self.clinicians: dict[tuple[str, str], Clinician] = {}
         self.patients: dict[tuple[str, str], Patient] = {}
+        self.forgotten: list[RecordVersion] = []  # what bookings dropped after a stale write (booking_records)
 
     def add_site(self, site: Site) -> None:
         _insert(self.sites, (site.tenant_id, site.site_id), site)
@@ -402,7 +403,7 @@ class InMemoryDirectory:
         return BookingRecords(patient, clinician, sites, tuple(fresh))
 
     def forget(self, stale: Sequence[RecordVersion]) -> None:
-        self.forgotten = [*getattr(self, "forgotten", []), *stale]
+        self.forgotten += stale
 
 
 def _insert(table: dict[tuple[str, str], Any], key: tuple[str, str], record: Any) -> None:

@@ -424,3 +424,61 @@ def test_cancel_and_check_in_write_change_and_entry_together(services, sched, se
     assert not [c for c in sent if c[0] == "PutItem" and ("appointment.cancel" in str(c[1])
                                                           or "appointment.check_in" in str(c[1]))]
     assert stored_entries(services, tenant, b.appointment_id).count(("appointment.cancel", "success")) == 1
+
+
+# --- directory records from this process's cache, proved fresh by the booking's own transaction ---------------
+def test_a_clinician_changed_by_another_process_is_read_again_and_decided_again(services, sched, setup, tenant,
+                                                                               monkeypatch):
+    from chalicelib.adapters.dynamo.directory import DirectoryRepository
+    from chalicelib.domain.errors import NotLicensed
+
+    book(services, sched, setup)  # this process now holds the clinician in its cache
+    elsewhere = DirectoryRepository()  # another Lambda: its write does not touch our cache
+    doctor = elsewhere.get_clinician(tenant, setup["clinicians"][0].clinician_id)
+    elsewhere.save_clinician(replace(doctor, licenses=()))
+    sent = spy_writes(monkeypatch)
+    with pytest.raises(NotLicensed):
+        book(services, sched, setup, patient=1, start=datetime(2026, 3, 3, 17, 0, tzinfo=UTC))
+    # the first write carried the cached version and was refused whole; the booking then read the clinician
+    # again, and the licensure decision on the fresh record refused it (no second write was made)
+    [stale] = [c for c in sent if c[0] == "TransactWriteItems"]
+    assert stale[2] is False
+    assert ("ConditionCheck", f"T#{tenant}#DIR") in [(action, pk) for action, pk, _ in stale[1]]
+    appts, _ = items_of(tenant, setup)
+    assert len(appts) == 1
+
+
+def test_a_booking_on_a_stale_record_that_still_allows_it_commits_on_the_second_write(services, sched, setup,
+                                                                                     tenant, monkeypatch):
+    from chalicelib.adapters.dynamo.directory import DirectoryRepository
+
+    book(services, sched, setup)
+    elsewhere = DirectoryRepository()
+    doctor = elsewhere.get_clinician(tenant, setup["clinicians"][0].clinician_id)
+    elsewhere.save_clinician(replace(doctor, name="Dr. Renamed"))
+    sent = spy_writes(monkeypatch)
+    later = book(services, sched, setup, patient=1, start=datetime(2026, 3, 3, 17, 0, tzinfo=UTC))
+    assert [c[2] for c in sent if c[0] == "TransactWriteItems"][:2] == [False, True]
+    assert later.status is Status.BOOKED
+    assert stored_entries(services, tenant, later.appointment_id).count(("appointment.book", "success")) == 1
+
+
+def test_a_warm_booking_reads_nothing_but_the_routing_screening_before_its_one_write(services, sched, setup, tenant,
+                                                                                     monkeypatch):
+    """Up to its commit (eligibility and the visit followers run after it): a Query of the patient's latest
+    screening (routing guard) and the TransactWriteItems; directory records come from the cache, checked."""
+    from botocore.client import BaseClient
+
+    book(services, sched, setup)  # warms the process: records, tenant settings
+    services.directory.repo.get_patient(tenant, setup["patients"][1].patient_id)
+    ops = []
+    call = BaseClient._make_api_call
+
+    def counted(self, operation, params):
+        if self.meta.service_model.service_name == "dynamodb":
+            ops.append(operation)
+        return call(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+    book(services, sched, setup, patient=1, start=datetime(2026, 3, 3, 17, 0, tzinfo=UTC))
+    assert ops[:ops.index("TransactWriteItems") + 1] == ["Query", "TransactWriteItems"], ops
