@@ -248,8 +248,9 @@ class InMemoryAppointments:
         return stored
 
     def update(self, old: Appointment, new: Appointment, token: str, *, release_locks: bool,
-               audit: AuditEntry | None = None) -> Appointment:
+               audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
         write = _Write()
+        self._fresh(write, fresh)
         released = _locks_for(old) if release_locks else []
         for key in released:
             write.require(self._owned(key, old.appointment_id), "appointment")
@@ -268,8 +269,8 @@ class InMemoryAppointments:
         return stored
 
     def save(self, old: Appointment, new: Appointment, token: str, *,
-             audit: AuditEntry | None = None) -> Appointment:
-        return self.update(old, new, token, release_locks=False, audit=audit)
+             audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
+        return self.update(old, new, token, release_locks=False, audit=audit, fresh=fresh)
 
     # --- for tests and the fake waitlist -----------------------------------------------------
     def hold(self, hold: HeldSlot, expires_at: datetime) -> None:

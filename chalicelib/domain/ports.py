@@ -119,11 +119,11 @@ class AppointmentStore(AppointmentReader, PracticeDayCounts, Protocol):
         """Reschedule or switch: the new blocks held and the old released in one write."""
         ...
     def update(self, old: Appointment, new: Appointment, token: str, *, release_locks: bool,
-               audit: AuditEntry | None = None) -> Appointment:
+               audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
         """A status change; `release_locks` frees the visit's blocks in the same write (cancel, no-show)."""
         ...
     def save(self, old: Appointment, new: Appointment, token: str, *,
-             audit: AuditEntry | None = None) -> Appointment: ...
+             audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment: ...
 
 
 # --- directory ---------------------------------------------------------------------------------

@@ -453,7 +453,13 @@ class BookingService:
         """The patient says where they are now (check-in, or their video join): stored with the callback
         phone and address for emergencies, and the visit re-decided for that place."""
         self._require_not_under_review(caller, current, "appointment.check_in")
-        clinician = self._clinician(caller, current.clinician_id)
+        done, _ = self._on_records(caller, current.patient_id, current.clinician_id, current.site_id,
+                                   lambda records: self._confirm(caller, current, body, records, check_in))
+        return done
+
+    def _confirm(self, caller: Caller, current: Appointment, body: StatedLocation, records: BookingRecords,
+                 check_in: bool) -> Appointment:
+        patient, clinician = _found(records)
         now = self.clock()
         address = body.address
         confirmed = ConfirmedLocation(
@@ -461,7 +467,7 @@ class BookingService:
             callback_phone=body.callback_phone,
             address_line1=address.line1 if address else None, address_city=address.city if address else None,
             address_postal_code=address.postal_code if address else None)
-        site = self.directory.get_site(current.tenant_id, current.site_id) if current.site_id else None
+        site = records.site(current.site_id)
         whereabouts = replace(whereabouts_of(current, None), confirmed=confirmed,
                               zone_hint=address.timezone if address else None)
         place = self.gate.place(current.modality, site, whereabouts, clinician)
@@ -477,18 +483,20 @@ class BookingService:
         location_type = "clinic" if site else (body.patient_location_type or current.patient_location_type)
         new = replace(current, patient_location_type=location_type, licensure_basis=decided.decision.basis,
                       licensure=decided.record(), confirmed_location=confirmed,
-                      billing=self._billing(self.directory.get_patient(current.tenant_id, current.patient_id),
-                                            current.modality, location_type, current.start), updated_at=now,
+                      billing=self._billing(patient, current.modality, location_type, current.start), updated_at=now,
                       history=(*current.history, _event(now, "checked_in" if check_in else "location_confirmed",
                                                         caller)))
         if check_in:
             new = replace(new, status=Status.CHECKED_IN)
         return self._save_redecided(current, new, _entry(
-            caller, "appointment.check_in" if check_in else "appointment.location_confirmed", current))
+            caller, "appointment.check_in" if check_in else "appointment.location_confirmed", current), records)
 
-    def _save_redecided(self, current: Appointment, new: Appointment, entry: AuditEntry) -> Appointment:
-        """Write a re-decided visit; the ledger and the audit entry move with it in the same transaction."""
-        return self.appointments.save(current, new, self.new_id("tx"), audit=entry)
+    def _save_redecided(self, current: Appointment, new: Appointment, entry: AuditEntry,
+                        records: BookingRecords | None = None) -> Appointment:
+        """Write a re-decided visit; the ledger and the audit entry move with it in the same transaction (and
+        the versions of the cached records it was decided on are checked there)."""
+        return self.appointments.save(current, new, self.new_id("tx"), audit=entry,
+                                      fresh=records.fresh if records else ())
 
     def _mismatch(self, current: Appointment, clinician: Clinician, where: str, reasons: list[Reason]) -> Exception:
         alternatives = self._alternatives(current, clinician, where)

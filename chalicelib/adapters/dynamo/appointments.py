@@ -278,7 +278,7 @@ class AppointmentRepository:
         return replace(new, version=int(item.version or 0))
 
     def update(self, old: Appointment, new: Appointment, token: str, *, release_locks: bool,
-               audit: AuditEntry | None = None) -> Appointment:
+               audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
         """Status changes; cancel and no-show style changes free the blocks in the same transaction."""
         tx = _Labelled(self._connection, token)
         if release_locks:
@@ -290,6 +290,7 @@ class AppointmentRepository:
         self._ledger(tx, new.tenant_id, new.clinician_id, practice_day(old), practice_day(new))
         self._review_marker(tx, old, new)
         self._audited(tx, audit)
+        self._fresh(tx, fresh)
         tx.commit()
         return replace(new, version=int(item.version or 0))
 
@@ -361,8 +362,8 @@ class AppointmentRepository:
                    "review")
 
     def save(self, old: Appointment, new: Appointment, token: str, *,
-             audit: AuditEntry | None = None) -> Appointment:
-        return self.update(old, new, token, release_locks=False, audit=audit)
+             audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
+        return self.update(old, new, token, release_locks=False, audit=audit, fresh=fresh)
 
 
 _ACTIVE = frozenset({"booked", "checked_in", "in_progress"})
