@@ -23,7 +23,7 @@ Access patterns (pattern -> key / index -> operation):
 | temporary-practice days (PSYPACT TAP)     | pk=T#{t}#CLIN#{id}, sk=TPD#{ledger}#{year}          | Get; Update in tx |
 | visits whose licensure needs review       | pk=T#{t}#REVIEW, sk={start}#{appointment id}        | Query     |
 | tenant settings                           | pk=T#{t}#DIR, sk=SETTINGS                           | Get/Put   |
-| record an audit entry (request path)      | pk=T#{t}#AUDIT#{yyyy-mm}#{shard}, sk={at}#{entry id} | PutItem / in the change's tx |
+| record an audit entry (request path)      | pk=T#{t}#AUDIT#{yyyy-mm}#{shard}, sk={at}#{entry id} | PutItem or in tx |
 | a list page's audit entries (N items)     | same, one item per listed item                      | BatchWriteItem |
 | audit entries of a tenant in a window     | pk=T#{t}#AUDIT#{yyyy-mm}#{shard}, sk>{at}#{id} | Query x months x shards |
 | audit entries about one patient           | GSI1 gsi1pk=T#{t}#AUDITPAT#{id}, gsi1sk={at}#{id}   | Query     |
