@@ -171,8 +171,8 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
 
     connection = connect(settings)
     directory_repo = DirectoryRepository()
-    appointments = AppointmentRepository(connection)
     audit = DynamoAuditTrail(clock, connection)
+    appointments = AppointmentRepository(connection, audit)  # a visit's change and its entry: one transaction
     eligibility, recorder = _eligibility(settings, clock, directory_repo, audit, appointments)
     tenant_settings = TenantSettingsRepository()
     # Settings change a few times a year: read once a minute per process, invalidated here on a write.

@@ -16,6 +16,7 @@ from typing import Any
 
 from chalicelib.domain.access import Caller
 from chalicelib.domain.audit_chain import GENESIS, ChainReport, entry_hash, verify_chain, with_waiting
+from chalicelib.domain.audit_entry import AuditEntry
 from chalicelib.domain.availability import BusyTime
 from chalicelib.domain.errors import (
     Conflict,
@@ -24,17 +25,20 @@ from chalicelib.domain.errors import (
     PracticeDaysChanged,
     RoomUnavailable,
     SlotTaken,
+    StaleRecords,
     ValidationFailed,
 )
 from chalicelib.domain.model import Appointment, Clinician, Interval, Modality, Patient, Site, Status
 from chalicelib.domain.ports import PageKey, audit_log_of
 from chalicelib.domain.practice_days import PracticeDay, practice_day
+from chalicelib.domain.records import BookingRecords, RecordVersion, version_of
 from chalicelib.domain.tenant_policy import TenantSettings
 from chalicelib.domain.timeblocks import block_key, blocks_covering
 from chalicelib.domain.waitlist import HeldSlot
 
 # The explanations the DynamoDB adapter gives for a refused write (adapters/dynamo/appointments.py).
 _REFUSALS: dict[str, tuple[type[Exception], str]] = {
+    "directory": (StaleRecords, "A directory record this booking was decided on changed meanwhile; retry."),
     "clinician": (SlotTaken, "The clinician is already booked for part of that time."),
     "patient": (PatientBusy, "The patient already has a visit that overlaps that time."),
     "room": (RoomUnavailable, "The room was taken at that site and time."),
@@ -92,7 +96,7 @@ class _Write:
         self.steps.append(step)
 
     def commit(self) -> None:
-        for label in ("clinician", "patient", "room", "practice_days", "appointment"):
+        for label in ("directory", "clinician", "patient", "room", "practice_days", "appointment"):
             if label in self.failed:
                 error, message = _REFUSALS[label]
                 raise error(message)
@@ -103,11 +107,13 @@ class _Write:
 class InMemoryAppointments:
     """AppointmentStore: appointments, block locks, the temporary-practice ledger and review markers."""
 
-    def __init__(self) -> None:
+    def __init__(self, audit: InMemoryAudit | None = None, directory: InMemoryDirectory | None = None) -> None:
         self.appointments: dict[tuple[str, str], Appointment] = {}
         self.locks: dict[_LockKey, _Lock] = {}
         self.ledger: dict[tuple[str, str, str, int], dict[date, int]] = defaultdict(dict)
         self.writes = 0  # every committed write, for tests that count them
+        self.audit = audit  # where a write's own entry goes, with the write (as the adapter's transaction)
+        self.directory = directory  # whose record versions a write's `fresh` is checked against
 
     # --- reads -------------------------------------------------------------------------------
     def get(self, tenant: str, appointment_id: str) -> Appointment | None:
@@ -186,8 +192,10 @@ class InMemoryAppointments:
         return ids, (marked[limit - 1] if len(marked) > limit else None)
 
     # --- writes ------------------------------------------------------------------------------
-    def book(self, appointment: Appointment, hold: HeldSlot | None = None) -> Appointment:
+    def book(self, appointment: Appointment, hold: HeldSlot | None = None, *,
+             audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
         write = _Write()
+        self._fresh(write, fresh)
         now = int((appointment.created_at or appointment.start).timestamp())
         needed = _locks_for(appointment)
         for key in needed:
@@ -210,12 +218,15 @@ class InMemoryAppointments:
             self._put(stored)
 
         write.then(apply)
+        self._audited(write, audit)
         write.commit()
         return stored
 
-    def replace_visit(self, old: Appointment, new: Appointment, token: str) -> Appointment:
+    def replace_visit(self, old: Appointment, new: Appointment, token: str, *,
+                      audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
         old_locks, new_locks = set(_locks_for(old)), set(_locks_for(new))
         write = _Write()
+        self._fresh(write, fresh)
         for key in old_locks - new_locks:
             write.require(self._owned(key, old.appointment_id), "appointment")
         for key in new_locks - old_locks:
@@ -232,11 +243,14 @@ class InMemoryAppointments:
             self._put(stored)
 
         write.then(apply)
+        self._audited(write, audit)
         write.commit()
         return stored
 
-    def update(self, old: Appointment, new: Appointment, token: str, *, release_locks: bool) -> Appointment:
+    def update(self, old: Appointment, new: Appointment, token: str, *, release_locks: bool,
+               audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
         write = _Write()
+        self._fresh(write, fresh)
         released = _locks_for(old) if release_locks else []
         for key in released:
             write.require(self._owned(key, old.appointment_id), "appointment")
@@ -250,11 +264,13 @@ class InMemoryAppointments:
             self._put(stored)
 
         write.then(apply)
+        self._audited(write, audit)
         write.commit()
         return stored
 
-    def save(self, old: Appointment, new: Appointment, token: str) -> Appointment:
-        return self.update(old, new, token, release_locks=False)
+    def save(self, old: Appointment, new: Appointment, token: str, *,
+             audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
+        return self.update(old, new, token, release_locks=False, audit=audit, fresh=fresh)
 
     def land_eligibility(self, current: Appointment, status: str, event: dict[str, str]) -> Appointment:
         stored = self.appointments.get((current.tenant_id, current.appointment_id))
@@ -272,6 +288,22 @@ class InMemoryAppointments:
             self.locks[key] = _Lock(hold.hold_id, int(expires_at.timestamp()))
 
     # --- internals ---------------------------------------------------------------------------
+    def _audited(self, write: _Write, entry: AuditEntry | None) -> None:
+        if entry is None:
+            return
+        if self.audit is None:
+            raise RuntimeError("an audited write needs the InMemoryAudit the entry goes to")
+        audit = self.audit
+        write.then(lambda: audit.write(entry))
+
+    def _fresh(self, write: _Write, fresh: Sequence[RecordVersion]) -> None:
+        if fresh and self.directory is None:
+            raise RuntimeError("checking record versions needs the InMemoryDirectory they live in")
+        for rv in fresh:
+            assert self.directory is not None
+            stored = self.directory.record(rv.kind, rv.tenant_id, rv.record_id)
+            write.require(stored is not None and stored.version == rv.version, "directory")
+
     def _owned(self, key: _LockKey, owner: str) -> bool:
         lock = self.locks.get(key)
         return lock is not None and lock.appointment_id == owner
@@ -319,6 +351,7 @@ class InMemoryDirectory:
         self.sites: dict[tuple[str, str], Site] = {}
         self.clinicians: dict[tuple[str, str], Clinician] = {}
         self.patients: dict[tuple[str, str], Patient] = {}
+        self.forgotten: list[RecordVersion] = []  # what bookings dropped after a stale write (booking_records)
 
     def add_site(self, site: Site) -> None:
         _insert(self.sites, (site.tenant_id, site.site_id), site)
@@ -362,6 +395,25 @@ class InMemoryDirectory:
     def save_patient(self, patient: Patient) -> Patient:
         return _save(self.patients, (patient.tenant_id, patient.patient_id), patient,
                      "The patient was changed by another request; read it again and retry.")
+
+    def record(self, kind: str, tenant: str, record_id: str) -> Patient | Clinician | Site | None:
+        table: dict[tuple[str, str], Any] = {"patient": self.patients, "clinician": self.clinicians,
+                                             "site": self.sites}[kind]
+        return table.get((tenant, record_id))
+
+    def booking_records(self, tenant: str, patient_id: str, clinician_id: str,
+                        site_ids: Sequence[str] = ()) -> BookingRecords:
+        """As the adapter's warm cache: every record comes with the version the write must still find."""
+        clinician = self.get_clinician(tenant, clinician_id)
+        patient = self.get_patient(tenant, patient_id)
+        wanted = [*site_ids, *(clinician.site_ids if clinician else ())]
+        sites = {s: site for s in dict.fromkeys(wanted) if (site := self.get_site(tenant, s)) is not None}
+        fresh = [version_of(k, r) for k, r in (("patient", patient), ("clinician", clinician)) if r is not None]
+        fresh += [version_of("site", site) for site in sites.values()]
+        return BookingRecords(patient, clinician, sites, tuple(fresh))
+
+    def forget(self, stale: Sequence[RecordVersion]) -> None:
+        self.forgotten += stale
 
 
 def _insert(table: dict[tuple[str, str], Any], key: tuple[str, str], record: Any) -> None:
@@ -414,6 +466,11 @@ class InMemoryAudit:
             "seq": len(chain) + 1, "prev_hash": chain[-1]["hash"] if chain else GENESIS}
         entry["hash"] = entry_hash(entry)
         chain.append(entry)
+
+    def write(self, entry: AuditEntry) -> None:
+        """A store's write carried this entry and committed (InMemoryAppointments(audit=...))."""
+        self.record(entry.caller, entry.action, entry.resource, entry.patient_id, entry.outcome, log=entry.log,
+                    extra=dict(entry.extra) if entry.extra else None)
 
     def entries(self, tenant: str, window: Interval, patient_id: str | None, limit: int,
                 cursor: PageKey | None) -> tuple[list[dict[str, Any]], PageKey | None]:

@@ -61,6 +61,8 @@ LicensureNeedsReview = _error("LicensureNeedsReview", "LICENSURE_NEEDS_REVIEW", 
 VersionMismatch = _error("VersionMismatch", "VERSION_MISMATCH", 412, "The record changed since the version given")
 # The day-limit ledger changed between our read and the write: re-decide with fresh counts.
 PracticeDaysChanged = _error("PracticeDaysChanged", "CONFLICT", 409, "Temporary-practice days changed; retry")
+# A cached directory record a booking was decided on is no longer the stored one: read again, decide again.
+StaleRecords = _error("StaleRecords", "CONFLICT", 409, "A directory record changed while this request ran; retry")
 TooManyRequests = _error("TooManyRequests", "RATE_LIMITED", 429, "Too many requests")
 DependencyUnavailable = _error("DependencyUnavailable", "DEPENDENCY_UNAVAILABLE", 503,
                                "A service we depend on is unavailable; retry later")

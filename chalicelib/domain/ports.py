@@ -9,10 +9,12 @@ from typing import Any, Protocol
 from .access import Caller
 from .attendance import PresenceEvent
 from .audit_chain import ChainReport
+from .audit_entry import AuditEntry
 from .availability import BusyTime
 from .deadline import Deadline
 from .escalation import Escalation
 from .model import Appointment, Clinician, Interval, Patient, Site
+from .records import BookingRecords, RecordVersion
 from .reminders import Reminder
 from .screening import ScreeningResult
 from .tenant_policy import TenantSettings
@@ -104,16 +106,24 @@ class AppointmentStore(AppointmentReader, PracticeDayCounts, Protocol):
     block it needs is held by another visit, and with PracticeDaysChanged when the ledger moved since it
     was read; the other writes refuse with Conflict when the stored version is not `old.version`.
     Each returns the visit as stored, with its new version.
+
+    `audit`: the change's audit entry, written in the same all-or-nothing write (a refused write leaves
+    no entry, a committed one exactly one). `fresh`: directory records the change was decided on that
+    must still be at these versions when it commits (StaleRecords otherwise; domain/records.py).
     """
 
-    def book(self, appointment: Appointment, hold: HeldSlot | None = None) -> Appointment: ...
-    def replace_visit(self, old: Appointment, new: Appointment, token: str) -> Appointment:
+    def book(self, appointment: Appointment, hold: HeldSlot | None = None, *,
+             audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment: ...
+    def replace_visit(self, old: Appointment, new: Appointment, token: str, *,
+                      audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
         """Reschedule or switch: the new blocks held and the old released in one write."""
         ...
-    def update(self, old: Appointment, new: Appointment, token: str, *, release_locks: bool) -> Appointment:
+    def update(self, old: Appointment, new: Appointment, token: str, *, release_locks: bool,
+               audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
         """A status change; `release_locks` frees the visit's blocks in the same write (cancel, no-show)."""
         ...
-    def save(self, old: Appointment, new: Appointment, token: str) -> Appointment: ...
+    def save(self, old: Appointment, new: Appointment, token: str, *,
+             audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment: ...
 
 
 # --- directory ---------------------------------------------------------------------------------
@@ -131,7 +141,18 @@ class DirectoryReader(SiteReader, PatientReader, Protocol):
     def list_sites(self, tenant: str) -> list[Site]: ...
 
 
-class Directory(DirectoryReader, Protocol):
+class BookingDirectory(DirectoryReader, Protocol):
+    def booking_records(self, tenant: str, patient_id: str, clinician_id: str,
+                        site_ids: Sequence[str] = ()) -> BookingRecords:
+        """The patient, the clinician, the sites named and the clinician's own sites: from this process's cache
+        where it has them (their versions in `fresh`, for the write to check), the rest in one batched read."""
+        ...
+    def forget(self, stale: Sequence[RecordVersion]) -> None:
+        """Drop these records from the cache (a write found them stale)."""
+        ...
+
+
+class Directory(BookingDirectory, Protocol):
     """Sites, clinicians and patients of a tenant. `add_*` refuse an id that exists; `save_*` are optimistic
     (Conflict when someone saved since the record was read) and return the record with its new version;
     `page_*` refuse (ValidationFailed, field "cursor") a page position that is not one of this tenant's."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from ..domain import status as status_machine
 from ..domain.access import Caller, may_see_appointment, require_patient_access
+from ..domain.audit_entry import AuditEntry
 from ..domain.availability import Busy, free_room, slot_fits_rules
 from ..domain.billing import billing_facts
 from ..domain.care import CareDecision, PatientWhereabouts, notes
@@ -27,11 +28,13 @@ from ..domain.errors import (
     PracticeDaysChanged,
     RoomUnavailable,
     ServiceNotOffered,
+    StaleRecords,
     ValidationFailed,
 )
 from ..domain.meeting_state import ENDED_BY_SWITCH
 from ..domain.model import Appointment, Billing, Clinician, ConfirmedLocation, Interval, Modality, Patient, Site, Status
-from ..domain.ports import AppointmentStore, AuditTrail, Clock, DirectoryReader, IdFactory
+from ..domain.ports import AppointmentStore, AuditTrail, BookingDirectory, Clock, IdFactory
+from ..domain.records import BookingRecords
 from ..domain.rulebook import RuleBook, ServiceDefinition
 from ..domain.ruleref import Reason, reason_json
 from ..domain.timeblocks import blocks_covering, is_aligned
@@ -114,7 +117,7 @@ class VisitPlan:
 
 
 class BookingService:
-    def __init__(self, directory: DirectoryReader, appointments: AppointmentStore,
+    def __init__(self, directory: BookingDirectory, appointments: AppointmentStore,
                  rules: Callable[[], RuleBook], clock: Clock, new_id: IdFactory, audit: AuditTrail,
                  eligibility: EligibilityRecorder | None = None, gate: CareGate | None = None,
                  routing_guard: Callable[..., None] | None = None) -> None:
@@ -137,15 +140,41 @@ class BookingService:
     def book(self, caller: Caller, body: BookingRequest, *, hold: HeldSlot | None = None) -> Appointment:
         """`hold`: a waitlist offer's held slot, taken over by this booking."""
         require_patient_access(caller, body.patient_id)
-        patient = self._patient(caller, body.patient_id)
-        clinician = self._clinician(caller, body.clinician_id)
+        appointment_id = self.new_id("apt")
+        entry = AuditEntry(caller, "appointment.book", f"appointment/{appointment_id}", body.patient_id)
+        booked, _ = self._on_records(
+            caller, body.patient_id, body.clinician_id, body.site_id,
+            lambda records: self._book(caller, body, records, appointment_id, entry, hold))
+        return booked
+
+    def _on_records(self, caller: Caller, patient_id: str, clinician_id: str, site_id: str | None,
+                    write: Callable[[BookingRecords], Appointment]) -> tuple[Appointment, BookingRecords]:
+        """Decide and write on the directory records (cached ones checked by the write); when one proved stale,
+        forget them, read again and decide again, once."""
+        for attempt in range(2):
+            records = self.directory.booking_records(caller.tenant_id, patient_id, clinician_id,
+                                                     [site_id] if site_id else [])
+            if records.patient is None:
+                raise NotFound("No such patient.")
+            if records.clinician is None:
+                raise NotFound("No such clinician.")
+            try:
+                return write(records), records
+            except StaleRecords:
+                self.directory.forget(records.fresh)
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _book(self, caller: Caller, body: BookingRequest, records: BookingRecords, appointment_id: str,
+              entry: AuditEntry, hold: HeldSlot | None) -> Appointment:
+        patient, clinician = _found(records)
         service = self._service(body.service)
         # The patient's own location (stated, else home); in-person care still happens at the site.
         whereabouts = PatientWhereabouts(patient.home_jurisdiction, body.patient_jurisdiction)
-        appointment_id = self.new_id("apt")
         for attempt in range(LEDGER_ATTEMPTS):
             plan = self._plan(caller.tenant_id, patient, clinician, service, body.start, body.modality,
-                              body.site_id, False, whereabouts, body.patient_location_type)
+                              body.site_id, False, whereabouts, body.patient_location_type, records.sites)
             now = self.clock()
             appointment = Appointment(
                 tenant_id=caller.tenant_id, appointment_id=appointment_id, patient_id=patient.patient_id,
@@ -162,13 +191,12 @@ class BookingService:
             appointment = replace(appointment, eligibility_status=self.eligibility.status_at_booking(
                 appointment, patient, clinician))
             try:
-                booked = self._with_room(plan, appointment, lambda a: self.appointments.book(a, hold=hold))
-                break
+                return self._with_room(plan, appointment, lambda a: self.appointments.book(
+                    a, hold=hold, audit=entry, fresh=records.fresh))
             except PracticeDaysChanged:
                 if attempt == LEDGER_ATTEMPTS - 1:
                     raise  # re-decided on fresh counts each time; a third race in a row is a real conflict
-        self.audit.record(caller, "appointment.book", _resource(booked), booked.patient_id, "success")
-        return booked
+        raise AssertionError("unreachable")
 
     def _billing(self, patient: Patient | None, modality: Modality, location_type: str, start: datetime) -> Billing:
         """POS and modifiers: the patient's payer's telehealth policy when it has one, else CMS conventions."""
@@ -203,8 +231,9 @@ class BookingService:
 
     def _plan(self, tenant: str, patient: Patient, clinician: Clinician, service: ServiceDefinition,
               start: datetime, modality: Modality, site_id: str | None, fallback: bool,
-              whereabouts: PatientWhereabouts,
-              location_type: str | None, own: Appointment | None = None) -> VisitPlan:
+              whereabouts: PatientWhereabouts, location_type: str | None, sites: Mapping[str, Site],
+              own: Appointment | None = None) -> VisitPlan:
+        """`sites`: the asked-for site and the clinician's, as the booking's records found them."""
         errors = FieldErrors()
         if not is_aligned(start):
             errors.add("start", "must be on a 15-minute boundary (:00, :15, :30, :45)")
@@ -213,7 +242,7 @@ class BookingService:
             if not site_id:
                 errors.add("site_id", "is required for an in_person visit")
             else:
-                site = self.directory.get_site(tenant, site_id)
+                site = sites.get(site_id)
                 if site is None:
                     errors.add("site_id", "no such site in this tenant")
         errors.raise_if_any()
@@ -233,8 +262,8 @@ class BookingService:
             raise ModalityNotOffered("The clinician does not see patients at that site.")
         if start <= self.clock():
             raise OutsideAvailability("The start time is in the past.")
-        sites = {s: x for s in clinician.site_ids if (x := self.directory.get_site(tenant, s)) is not None}
-        if not slot_fits_rules(clinician, sites, Interval(start, end), modality, site.site_id if site else None):
+        own_sites = {s: sites[s] for s in clinician.site_ids if s in sites}
+        if not slot_fits_rules(clinician, own_sites, Interval(start, end), modality, site.site_id if site else None):
             raise OutsideAvailability("That time is outside the clinician's availability for this modality.")
         decided = self.gate.require(self.gate.decide(tenant, clinician, modality, start, place,
                                                      service=service.code, own=own))
@@ -298,8 +327,8 @@ class BookingService:
         now = self.clock()
         new = replace(current, status=Status.CANCELLED, cancel_reason=reason, updated_at=now,
                       history=(*current.history, _event(now, "cancelled", caller)))
-        done = self.appointments.update(current, new, self.new_id("tx"), release_locks=True)
-        self.audit.record(caller, "appointment.cancel", _resource(done), done.patient_id, "success")
+        done = self.appointments.update(current, new, self.new_id("tx"), release_locks=True,
+                                        audit=_entry(caller, "appointment.cancel", current))
         return self._ended(caller, done, "cancelled")
 
     def complete(self, caller: Caller, appointment_id: str) -> Appointment:
@@ -323,8 +352,8 @@ class BookingService:
                       history=(*current.history, _event(now, target.value, caller)))
         if decided is not None:
             new = replace(new, licensure=decided.record(), licensure_basis=decided.decision.basis)
-        done = self.appointments.update(current, new, self.new_id("tx"), release_locks=release_locks)
-        self.audit.record(caller, f"appointment.{target.value}", _resource(done), done.patient_id, "success")
+        done = self.appointments.update(current, new, self.new_id("tx"), release_locks=release_locks,
+                                        audit=_entry(caller, f"appointment.{target.value}", current))
         if target in (Status.COMPLETED, Status.NO_SHOW):
             return self._ended(caller, done, target.value)
         return done
@@ -355,15 +384,24 @@ class BookingService:
                       site_id: str | None, action: str, *, fallback: bool = False) -> Appointment:
         """Reschedule or switch: re-decided for where care happens after the change (never the old site's
         jurisdiction for telehealth), which also settles a visit flagged for review."""
-        patient = self._patient(caller, current.patient_id)
-        clinician = self._clinician(caller, current.clinician_id)
-        service = self._service(current.service)
         if modality is not Modality.IN_PERSON:
             site_id = None
+        done, _ = self._on_records(caller, current.patient_id, current.clinician_id, site_id,
+                                   lambda records: self._changed(caller, current, records, start, modality,
+                                                                 site_id, action, fallback))
+        if current.modality is Modality.VIDEO and done.modality is not Modality.VIDEO:
+            done = self._ended(caller, done, ENDED_BY_SWITCH)
+        return done
+
+    def _changed(self, caller: Caller, current: Appointment, records: BookingRecords, start: datetime,
+                 modality: Modality, site_id: str | None, action: str, fallback: bool) -> Appointment:
+        patient, clinician = _found(records)
+        service = self._service(current.service)
         previous_location = None if current.patient_location_type == "clinic" else current.patient_location_type
+        entry = _entry(caller, "appointment.change", current)
         for attempt in range(LEDGER_ATTEMPTS):
             plan = self._plan(current.tenant_id, patient, clinician, service, start, modality, site_id, fallback,
-                              whereabouts_of(current, patient), previous_location, own=current)
+                              whereabouts_of(current, patient), previous_location, records.sites, own=current)
             now = self.clock()
             new = replace(current, start=plan.start, end=plan.end, modality=plan.modality,
                           site_id=plan.site.site_id if plan.site else None, room=None,
@@ -373,19 +411,16 @@ class BookingService:
                           buffer_minutes=clinician.availability.buffer_minutes, updated_at=now,
                           history=(*current.history, _event(now, action, caller)))
             try:
-                done = self._with_room(plan, new, self._replacer(current), own=current)
-                break
+                return self._with_room(plan, new, self._replacer(current, entry, records), own=current)
             except PracticeDaysChanged:
                 if attempt == LEDGER_ATTEMPTS - 1:
                     raise
-        self.audit.record(caller, "appointment.change", _resource(done), done.patient_id, "success")
-        if current.modality is Modality.VIDEO and done.modality is not Modality.VIDEO:
-            done = self._ended(caller, done, ENDED_BY_SWITCH)
-        return done
+        raise AssertionError("unreachable")
 
-    def _replacer(self, current: Appointment) -> Callable[[Appointment], Appointment]:
+    def _replacer(self, current: Appointment, entry: AuditEntry,
+                  records: BookingRecords) -> Callable[[Appointment], Appointment]:
         token = self.new_id("tx")  # one token per attempt: a retried room pick is the same write
-        return lambda new: self.appointments.replace_visit(current, new, token)
+        return lambda new: self.appointments.replace_visit(current, new, token, audit=entry, fresh=records.fresh)
 
     def check_in(self, caller: Caller, appointment_id: str, body: StatedLocation) -> Appointment:
         """Confirm where the patient is, re-decide licensure for that place, then check in."""
@@ -398,7 +433,13 @@ class BookingService:
         """The patient says where they are now (check-in, or their video join): stored with the callback
         phone and address for emergencies, and the visit re-decided for that place."""
         self._require_not_under_review(caller, current, "appointment.check_in")
-        clinician = self._clinician(caller, current.clinician_id)
+        done, _ = self._on_records(caller, current.patient_id, current.clinician_id, current.site_id,
+                                   lambda records: self._confirm(caller, current, body, records, check_in))
+        return done
+
+    def _confirm(self, caller: Caller, current: Appointment, body: StatedLocation, records: BookingRecords,
+                 check_in: bool) -> Appointment:
+        patient, clinician = _found(records)
         now = self.clock()
         address = body.address
         confirmed = ConfirmedLocation(
@@ -406,7 +447,7 @@ class BookingService:
             callback_phone=body.callback_phone,
             address_line1=address.line1 if address else None, address_city=address.city if address else None,
             address_postal_code=address.postal_code if address else None)
-        site = self.directory.get_site(current.tenant_id, current.site_id) if current.site_id else None
+        site = records.site(current.site_id)
         whereabouts = replace(whereabouts_of(current, None), confirmed=confirmed,
                               zone_hint=address.timezone if address else None)
         place = self.gate.place(current.modality, site, whereabouts, clinician)
@@ -422,20 +463,20 @@ class BookingService:
         location_type = "clinic" if site else (body.patient_location_type or current.patient_location_type)
         new = replace(current, patient_location_type=location_type, licensure_basis=decided.decision.basis,
                       licensure=decided.record(), confirmed_location=confirmed,
-                      billing=self._billing(self.directory.get_patient(current.tenant_id, current.patient_id),
-                                            current.modality, location_type, current.start), updated_at=now,
+                      billing=self._billing(patient, current.modality, location_type, current.start), updated_at=now,
                       history=(*current.history, _event(now, "checked_in" if check_in else "location_confirmed",
                                                         caller)))
         if check_in:
             new = replace(new, status=Status.CHECKED_IN)
-        done = self._save_redecided(current, new)
-        self.audit.record(caller, "appointment.check_in" if check_in else "appointment.location_confirmed",
-                          _resource(done), done.patient_id, "success")
-        return done
+        return self._save_redecided(current, new, _entry(
+            caller, "appointment.check_in" if check_in else "appointment.location_confirmed", current), records)
 
-    def _save_redecided(self, current: Appointment, new: Appointment) -> Appointment:
-        """Write a re-decided visit; the ledger moves with it in the same transaction."""
-        return self.appointments.save(current, new, self.new_id("tx"))
+    def _save_redecided(self, current: Appointment, new: Appointment, entry: AuditEntry,
+                        records: BookingRecords | None = None) -> Appointment:
+        """Write a re-decided visit; the ledger and the audit entry move with it in the same transaction (and
+        the versions of the cached records it was decided on are checked there)."""
+        return self.appointments.save(current, new, self.new_id("tx"), audit=entry,
+                                      fresh=records.fresh if records else ())
 
     def _mismatch(self, current: Appointment, clinician: Clinician, where: str, reasons: list[Reason]) -> Exception:
         alternatives = self._alternatives(current, clinician, where)
@@ -503,15 +544,14 @@ class BookingService:
             new = replace(current, licensure=record, licensure_basis=basis, updated_at=now,
                           history=(*current.history, _event(now, f"licensure_{outcome or 'updated'}", caller)))
             try:
-                done = self._save_redecided(current, new)
+                self._save_redecided(current, new, _entry(caller, f"appointment.licensure_{outcome or 'updated'}",
+                                                          current))
             except Conflict:
                 reread = self.appointments.get(current.tenant_id, current.appointment_id)
                 if reread is None or reread.status not in ACTIVE:
                     return None
                 current = reread
                 continue
-            self.audit.record(caller, f"appointment.licensure_{outcome or 'updated'}", _resource(done),
-                              done.patient_id, "success")
             return outcome
         return None
 
@@ -613,5 +653,15 @@ def _event(at: datetime, action: str, caller: Caller) -> dict[str, str]:
     return {"at": at.isoformat(), "action": action, "role": caller.primary_role}
 
 
+def _found(records: BookingRecords) -> tuple[Patient, Clinician]:
+    assert records.patient is not None and records.clinician is not None  # _on_records refused otherwise
+    return records.patient, records.clinician
+
+
 def _resource(appointment: Appointment) -> str:
     return f"appointment/{appointment.appointment_id}"
+
+
+def _entry(caller: Caller, action: str, appointment: Appointment) -> AuditEntry:
+    """The audit entry of a change to `appointment`, written in the change's own transaction."""
+    return AuditEntry(caller, action, _resource(appointment), appointment.patient_id, "success")

@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from ..domain.access import Caller, may_see_appointment
+from ..domain.audit_entry import AuditEntry
 from ..domain.care import CareDecision
 from ..domain.deadline import Deadline
 from ..domain.errors import (
@@ -169,10 +170,11 @@ class VideoService:
             raise _unavailable(appointment_id) from exc
         try:
             updated, _ = self._save_state(caller.tenant_id, appointment_id,
-                                          lambda s: admitted(s, str(state.meeting_id)))
+                                          lambda s: admitted(s, str(state.meeting_id)),
+                                          AuditEntry(caller, "video.admit", f"appointment/{appointment_id}",
+                                                     appointment.patient_id, "success"))
         except Superseded as exc:
             raise InvalidTransition("The meeting changed while admitting; admit again.") from exc
-        self.audit.record(caller, "video.admit", f"appointment/{appointment_id}", appointment.patient_id, "success")
         if updated.status in (Status.BOOKED, Status.CHECKED_IN):
             updated = self.visits.start(caller, updated)
         return updated
@@ -205,9 +207,9 @@ class VideoService:
             closed = ended(s, reason=reason, at=at)
             return replace(closed, time_check=time_check) if time_check is not None else closed
 
-        updated, _ = self._save_state(appointment.tenant_id, appointment.appointment_id, close)
-        self.audit.record(caller, "video.meeting_ended", f"appointment/{appointment.appointment_id}",
-                          appointment.patient_id, reason)
+        updated, _ = self._save_state(appointment.tenant_id, appointment.appointment_id, close, AuditEntry(
+            caller, "video.meeting_ended", f"appointment/{appointment.appointment_id}", appointment.patient_id,
+            reason))
         return updated
 
     # --- internals ---------------------------------------------------------------------------
@@ -325,8 +327,8 @@ class VideoService:
         except DomainError:  # not ready (location, review, licensure): admit will say why
             return
 
-    def _save_state(self, tenant: str, appointment_id: str,
-                    change: Callable[[MeetingState], MeetingState]) -> tuple[Appointment, MeetingState]:
+    def _save_state(self, tenant: str, appointment_id: str, change: Callable[[MeetingState], MeetingState],
+                    entry: AuditEntry | None = None) -> tuple[Appointment, MeetingState]:
         """Read, decide, write under the appointment's version condition; a lost race decides again on the
         fresh state (so `change` may raise Superseded or AlreadyEnded on what it finds)."""
         for _ in range(SAVE_ATTEMPTS):
@@ -336,7 +338,7 @@ class VideoService:
             state = change(MeetingState.from_doc(current.video))
             new = replace(current, video=state.to_doc(), updated_at=self.clock())
             try:
-                return self.appointments.save(current, new, self.new_id("tx")), state
+                return self.appointments.save(current, new, self.new_id("tx"), audit=entry), state
             except Conflict:
                 continue
         raise Conflict("The appointment kept changing; retry.", headers={"Retry-After": "1"})

@@ -22,15 +22,29 @@ def kind(request) -> str:
 
 
 @pytest.fixture
-def appointments(kind, request):
+def audit_log(kind, request):
+    """The audit log the store's audited writes go to (an AuditLog: `entries` reads them back)."""
+    clock = request.getfixturevalue("clock")
+    if kind == "memory":
+        from tests.fakes import InMemoryAudit
+
+        return InMemoryAudit(clock)
+    from chalicelib.adapters.dynamo.audit import DynamoAuditTrail
+    from chalicelib.adapters.dynamo.binding import bind_models
+
+    return DynamoAuditTrail(clock, bind_models(request.getfixturevalue("settings")))
+
+
+@pytest.fixture
+def appointments(kind, request, audit_log, directory):
     if kind == "memory":
         from tests.fakes import InMemoryAppointments
 
-        return InMemoryAppointments()
+        return InMemoryAppointments(audit_log, directory)
     from chalicelib.adapters.dynamo.appointments import AppointmentRepository
     from chalicelib.adapters.dynamo.binding import bind_models
 
-    return AppointmentRepository(bind_models(request.getfixturevalue("settings")))
+    return AppointmentRepository(bind_models(request.getfixturevalue("settings")), audit_log)
 
 
 @pytest.fixture

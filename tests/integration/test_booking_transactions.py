@@ -341,3 +341,144 @@ def test_a_visit_at_local_midnight_on_a_dst_change_day_books_and_cancels(service
     repo.update(a, replace(a, status=Status.CANCELLED), "tx-cancel-dst", release_locks=True)
     assert blocks(tenant, setup) == []
     assert repo.book(visit(tenant, setup, local_midnight, apt="apt_again", zone="America/Los_Angeles"))
+
+
+# --- a visit's change and its audit entry: one TransactWriteItems ---------------------------------------------
+def spy_writes(monkeypatch):
+    """Every TransactWriteItems and PutItem PynamoDB sends: (operation, [(action, pk, raw item)], ok)."""
+    from pynamodb.connection.base import Connection
+
+    sent = []
+    transact, put = Connection.transact_write_items, Connection.put_item
+
+    def transact_write_items(self, condition_check_items, delete_items, put_items, update_items, *a, **kw):
+        actions = ([("ConditionCheck", i["Key"]["pk"]["S"], i) for i in condition_check_items]
+                   + [("Delete", i["Key"]["pk"]["S"], i) for i in delete_items]
+                   + [("Put", i["Item"]["pk"]["S"], i["Item"]) for i in put_items]
+                   + [("Update", i["Key"]["pk"]["S"], i) for i in update_items])
+        call = ["TransactWriteItems", actions, False]
+        sent.append(call)
+        result = transact(self, condition_check_items, delete_items, put_items, update_items, *a, **kw)
+        call[2] = True
+        return result
+
+    def put_item(self, table_name, hash_key, *a, **kw):
+        sent.append(["PutItem", [("Put", hash_key, kw.get("attributes"))], True])
+        return put(self, table_name, hash_key, *a, **kw)
+
+    monkeypatch.setattr(Connection, "transact_write_items", transact_write_items)
+    monkeypatch.setattr(Connection, "put_item", put_item)
+    return sent
+
+
+def audit_puts(call, tenant):
+    return [item for action, pk, item in call[1] if action == "Put" and pk.startswith(f"T#{tenant}#AUDIT#")]
+
+
+def stored_entries(services, tenant, appointment_id):
+    window = Interval(NOW - timedelta(days=1), NOW + timedelta(days=1))
+    found, _ = services.audit.entries(tenant, window, None, 100, None)
+    return [(e["action"], e["outcome"]) for e in found if e["resource"] == f"appointment/{appointment_id}"]
+
+
+def test_a_booking_writes_its_audit_entry_inside_its_transaction(services, sched, setup, tenant, monkeypatch):
+    sent = spy_writes(monkeypatch)
+    a = book(services, sched, setup)
+    booking_tx = [c for c in sent if c[0] == "TransactWriteItems"
+                  and any(pk == f"T#{tenant}#APPT#{a.appointment_id}" and action == "Put" for action, pk, _ in c[1])]
+    first = booking_tx[0]
+    [entry] = audit_puts(first, tenant)
+    assert entry["doc"]["M"]["action"]["S"] == "appointment.book"
+    assert entry["doc"]["M"]["resource"]["S"] == f"appointment/{a.appointment_id}"
+    assert first[2] is True
+    # no audit entry of the booking was written on its own (a PutItem outside the transaction)
+    assert not [c for c in sent if c[0] == "PutItem" and "appointment.book" in str(c[1])]
+    assert stored_entries(services, tenant, a.appointment_id).count(("appointment.book", "success")) == 1
+
+
+def test_a_cancelled_booking_transaction_stores_no_entry(services, sched, setup, tenant, monkeypatch):
+    book(services, sched, setup)
+    sent = spy_writes(monkeypatch)
+    with pytest.raises(SlotTaken):
+        book(services, sched, setup, patient=1, start=datetime(2026, 3, 3, 15, 30, tzinfo=UTC))
+    [refused] = [c for c in sent if c[0] == "TransactWriteItems"]
+    assert refused[2] is False and len(audit_puts(refused, tenant)) == 1  # the entry rode in the losing write
+    loser = refused[1]
+    apt_pk = next(pk for action, pk, _ in loser if action == "Put" and "#APPT#" in pk)
+    assert stored_entries(services, tenant, apt_pk.rsplit("#", 1)[1]) == []  # ... and went down with it
+
+
+def test_cancel_and_check_in_write_change_and_entry_together(services, sched, setup, tenant, monkeypatch):
+    from chalicelib.api.appointment_inputs import stated_location
+    from chalicelib.schemas.appointments import CheckInIn
+
+    a = book(services, sched, setup)
+    b = book(services, sched, setup, clinician=1, patient=1, start=datetime(2026, 3, 3, 17, 0, tzinfo=UTC))
+    sent = spy_writes(monkeypatch)
+    services.booking.check_in(sched, a.appointment_id, stated_location(CheckInIn(patient_jurisdiction="US-NY")))
+    services.booking.cancel(sched, b.appointment_id, "patient request")
+    entries = {entry["doc"]["M"]["action"]["S"]: entry["doc"]["M"]["resource"]["S"]
+               for c in sent if c[0] == "TransactWriteItems" and c[2] for entry in audit_puts(c, tenant)}
+    assert entries["appointment.check_in"] == f"appointment/{a.appointment_id}"
+    assert entries["appointment.cancel"] == f"appointment/{b.appointment_id}"
+    assert not [c for c in sent if c[0] == "PutItem" and ("appointment.cancel" in str(c[1])
+                                                          or "appointment.check_in" in str(c[1]))]
+    assert stored_entries(services, tenant, b.appointment_id).count(("appointment.cancel", "success")) == 1
+
+
+# --- directory records from this process's cache, proved fresh by the booking's own transaction ---------------
+def test_a_clinician_changed_by_another_process_is_read_again_and_decided_again(services, sched, setup, tenant,
+                                                                               monkeypatch):
+    from chalicelib.adapters.dynamo.directory import DirectoryRepository
+    from chalicelib.domain.errors import NotLicensed
+
+    book(services, sched, setup)  # this process now holds the clinician in its cache
+    elsewhere = DirectoryRepository()  # another Lambda: its write does not touch our cache
+    doctor = elsewhere.get_clinician(tenant, setup["clinicians"][0].clinician_id)
+    elsewhere.save_clinician(replace(doctor, licenses=()))
+    sent = spy_writes(monkeypatch)
+    with pytest.raises(NotLicensed):
+        book(services, sched, setup, patient=1, start=datetime(2026, 3, 3, 17, 0, tzinfo=UTC))
+    # the first write carried the cached version and was refused whole; the booking then read the clinician
+    # again, and the licensure decision on the fresh record refused it (no second write was made)
+    [stale] = [c for c in sent if c[0] == "TransactWriteItems"]
+    assert stale[2] is False
+    assert ("ConditionCheck", f"T#{tenant}#DIR") in [(action, pk) for action, pk, _ in stale[1]]
+    appts, _ = items_of(tenant, setup)
+    assert len(appts) == 1
+
+
+def test_a_booking_on_a_stale_record_that_still_allows_it_commits_on_the_second_write(services, sched, setup,
+                                                                                     tenant, monkeypatch):
+    from chalicelib.adapters.dynamo.directory import DirectoryRepository
+
+    book(services, sched, setup)
+    elsewhere = DirectoryRepository()
+    doctor = elsewhere.get_clinician(tenant, setup["clinicians"][0].clinician_id)
+    elsewhere.save_clinician(replace(doctor, name="Dr. Renamed"))
+    sent = spy_writes(monkeypatch)
+    later = book(services, sched, setup, patient=1, start=datetime(2026, 3, 3, 17, 0, tzinfo=UTC))
+    assert [c[2] for c in sent if c[0] == "TransactWriteItems"][:2] == [False, True]
+    assert later.status is Status.BOOKED
+    assert stored_entries(services, tenant, later.appointment_id).count(("appointment.book", "success")) == 1
+
+
+def test_a_warm_booking_reads_nothing_but_the_routing_screening_before_its_one_write(services, sched, setup, tenant,
+                                                                                     monkeypatch):
+    """Up to its commit (eligibility and the visit followers run after it): a Query of the patient's latest
+    screening (routing guard) and the TransactWriteItems; directory records come from the cache, checked."""
+    from botocore.client import BaseClient
+
+    book(services, sched, setup)  # warms the process: records, tenant settings
+    services.directory.repo.get_patient(tenant, setup["patients"][1].patient_id)
+    ops = []
+    call = BaseClient._make_api_call
+
+    def counted(self, operation, params):
+        if self.meta.service_model.service_name == "dynamodb":
+            ops.append(operation)
+        return call(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+    book(services, sched, setup, patient=1, start=datetime(2026, 3, 3, 17, 0, tzinfo=UTC))
+    assert ops[:ops.index("TransactWriteItems") + 1] == ["Query", "TransactWriteItems"], ops

@@ -16,13 +16,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.operand import Path
 from pynamodb.transactions import TransactWrite
 
+from ...domain.audit_entry import AuditEntry
 from ...domain.availability import BusyTime
 from ...domain.errors import (
     Conflict,
@@ -31,9 +32,11 @@ from ...domain.errors import (
     PracticeDaysChanged,
     RoomUnavailable,
     SlotTaken,
+    StaleRecords,
 )
 from ...domain.model import Appointment, Interval
 from ...domain.practice_days import PracticeDay, practice_day
+from ...domain.records import RecordVersion
 from ...domain.waitlist import HeldSlot
 from . import keys
 from .busy_weeks import (
@@ -50,11 +53,13 @@ from .busy_weeks import (
     weeks_covering,
 )
 from .codec import from_doc, to_doc
-from .models import AppointmentItem, BusyWeekItem, PracticeLedgerItem, ReviewItem
+from .directory import record_key
+from .models import AppointmentItem, AuditEntryItem, BusyWeekItem, DocumentItem, PracticeLedgerItem, ReviewItem
 
 _CONFLICT_FOR = {"clinician": SlotTaken, "patient": PatientBusy, "room": RoomUnavailable,
-                 "practice_days": PracticeDaysChanged}
+                 "practice_days": PracticeDaysChanged, "directory": StaleRecords}
 _MESSAGES = {
+    "directory": "A directory record this booking was decided on changed meanwhile; retry.",
     "clinician": "The clinician is already booked for part of that time.",
     "patient": "The patient already has a visit that overlaps that time.",
     "room": "The room was taken at that site and time.",
@@ -74,7 +79,11 @@ class _Labelled:
         self.tx = TransactWrite(connection=connection, client_request_token=token)
         self.labels: dict[str, list[str]] = defaultdict(list)
 
-    def put(self, item: AppointmentItem, label: str, condition: object = None) -> None:
+    def check(self, pk: str, sk: str, condition: object, label: str) -> None:
+        self.tx.condition_check(DocumentItem, pk, sk, condition=condition)  # type: ignore[arg-type]
+        self.labels["check"].append(label)
+
+    def put(self, item: AppointmentItem | AuditEntryItem, label: str, condition: object = None) -> None:
         self.tx.save(item, condition=condition)  # type: ignore[arg-type]
         self.labels["put"].append(label)
 
@@ -98,8 +107,9 @@ class _Labelled:
         reasons = exc.cancellation_reasons or []
         failed = [ordered[i] for i, r in enumerate(reasons)
                   if r is not None and r.code == "ConditionalCheckFailed" and i < len(ordered)]
-        # Explain the most specific conflict first: a busy clinician answers before a busy patient.
-        for holder in ("clinician", "patient", "room", "practice_days", "appointment"):
+        # Explain the most specific conflict first: a busy clinician answers before a busy patient. A stale
+        # directory record comes first of all: the booking is decided again on fresh records.
+        for holder in ("directory", "clinician", "patient", "room", "practice_days", "appointment"):
             if holder in failed:
                 error = _CONFLICT_FOR.get(holder, Conflict)
                 return error(_MESSAGES[holder])
@@ -114,9 +124,31 @@ def _everything(_: Appointment) -> bool:
     return True
 
 
+class AuditItems(Protocol):
+    """Builds an audit entry's item (adapters/dynamo/audit.py DynamoAuditTrail: the one place that does)."""
+
+    def item_of(self, entry: AuditEntry) -> AuditEntryItem: ...
+
+
 class AppointmentRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, audit: AuditItems | None = None) -> None:
         self._connection = connection
+        self._audit = audit
+
+    def _audited(self, tx: _Labelled, entry: AuditEntry | None) -> None:
+        """The change's audit entry rides in its transaction: committed together or not at all."""
+        if entry is None:
+            return
+        if self._audit is None:
+            raise RuntimeError("an audited write needs the audit item builder (bootstrap wires it)")
+        tx.put(self._audit.item_of(entry), "audit", AuditEntryItem.pk.does_not_exist())
+
+    @staticmethod
+    def _fresh(tx: _Labelled, fresh: Sequence[RecordVersion]) -> None:
+        """Each cached directory record the change was decided on must still be at its version."""
+        for rv in dict.fromkeys(fresh):
+            pk, sk = record_key(rv.kind, rv.tenant_id, rv.record_id)
+            tx.check(pk, sk, DocumentItem.version == rv.version, "directory")
 
     # --- reads -------------------------------------------------------------------------------
     def get(self, tenant: str, appointment_id: str) -> Appointment | None:
@@ -195,7 +227,8 @@ class AppointmentRepository:
         return out
 
     # --- writes ------------------------------------------------------------------------------
-    def book(self, appointment: Appointment, hold: HeldSlot | None = None) -> Appointment:
+    def book(self, appointment: Appointment, hold: HeldSlot | None = None, *,
+             audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
         """`hold`: blocks a waitlist offer holds for this patient pass to the booking in the same
         transaction; held blocks the visit does not need are freed."""
         tx = _Labelled(self._connection, appointment.appointment_id)
@@ -214,10 +247,13 @@ class AppointmentRepository:
         tx.put(item, "appointment", AppointmentItem.pk.does_not_exist())
         self._ledger(tx, appointment.tenant_id, appointment.clinician_id, None, practice_day(appointment))
         self._review_marker(tx, None, appointment)
+        self._audited(tx, audit)
+        self._fresh(tx, fresh)
         tx.commit()
         return replace(appointment, version=int(item.version or 1))
 
-    def replace_visit(self, old: Appointment, new: Appointment, token: str) -> Appointment:
+    def replace_visit(self, old: Appointment, new: Appointment, token: str, *,
+                      audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
         """Reschedule or change modality/site: new blocks held and old released in one transaction.
 
         Blocks both visits share stay where they are (one transaction may not touch an item twice).
@@ -236,10 +272,13 @@ class AppointmentRepository:
         tx.put(item, "appointment")  # VersionAttribute adds version = old.version to the condition
         self._ledger(tx, new.tenant_id, new.clinician_id, practice_day(old), practice_day(new))
         self._review_marker(tx, old, new)
+        self._audited(tx, audit)
+        self._fresh(tx, fresh)
         tx.commit()
         return replace(new, version=int(item.version or 0))
 
-    def update(self, old: Appointment, new: Appointment, token: str, *, release_locks: bool) -> Appointment:
+    def update(self, old: Appointment, new: Appointment, token: str, *, release_locks: bool,
+               audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
         """Status changes; cancel and no-show style changes free the blocks in the same transaction."""
         tx = _Labelled(self._connection, token)
         if release_locks:
@@ -250,6 +289,8 @@ class AppointmentRepository:
         tx.put(item, "appointment")
         self._ledger(tx, new.tenant_id, new.clinician_id, practice_day(old), practice_day(new))
         self._review_marker(tx, old, new)
+        self._audited(tx, audit)
+        self._fresh(tx, fresh)
         tx.commit()
         return replace(new, version=int(item.version or 0))
 
@@ -320,8 +361,9 @@ class AppointmentRepository:
             tx.put(ReviewItem(_review_pk(new.tenant_id), new_sk, appointment_id=new.appointment_id),  # type: ignore[arg-type]
                    "review")
 
-    def save(self, old: Appointment, new: Appointment, token: str) -> Appointment:
-        return self.update(old, new, token, release_locks=False)
+    def save(self, old: Appointment, new: Appointment, token: str, *,
+             audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
+        return self.update(old, new, token, release_locks=False, audit=audit, fresh=fresh)
 
     def land_eligibility(self, current: Appointment, status: str, event: dict[str, str]) -> Appointment:
         """One UpdateItem of the eligibility status and one history event, conditioned on the version read:

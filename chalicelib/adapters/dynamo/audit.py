@@ -27,6 +27,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from ...domain.access import Caller
 from ...domain.audit_chain import ChainReport, chain_order, link_batch, verify_chain, with_waiting
+from ...domain.audit_entry import AuditEntry
 from ...domain.errors import FieldError, ValidationFailed
 from ...domain.model import Interval
 from ...domain.ports import Clock, audit_log_of
@@ -105,6 +106,11 @@ class DynamoAuditTrail:
         with AuditEntryItem.batch_write() as batch:
             for resource, patient_id in targets:
                 batch.save(self.entry_item(caller, action, resource, patient_id, outcome, log=log))
+
+    def item_of(self, entry: AuditEntry) -> AuditEntryItem:
+        """A change's entry as an item, for the change's own transaction (put under attribute_not_exists(pk))."""
+        return self.entry_item(entry.caller, entry.action, entry.resource, entry.patient_id, entry.outcome,
+                               log=entry.log, extra=dict(entry.extra) if entry.extra else None)
 
     def entry_item(self, caller: Caller, action: str, resource: str, patient_id: str | None, outcome: str, *,
                    log: str | None = None, extra: dict[str, str | None] | None = None) -> AuditEntryItem:

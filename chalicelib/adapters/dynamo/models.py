@@ -7,6 +7,8 @@ Access patterns (pattern -> key / index -> operation):
 | get a site / clinician                    | pk=T#{t}#DIR, sk=SITE#{id} / CLIN#{id}              | GetItem   |
 | list sites / clinicians of a tenant       | pk=T#{t}#DIR, sk begins_with SITE# / CLIN#          | Query     |
 | get a patient                             | pk=T#{t}#PAT#{id}, sk=PROFILE                       | GetItem   |
+| a booking's patient, clinician and sites  | the keys above, those not in the process's cache    | BatchGetItem |
+  (cached records are proved current in the booking's transaction: ConditionCheck version = v)
 | get an appointment                        | pk=T#{t}#APPT#{id}, sk=APPT                         | GetItem   |
 | a clinician's appointments in a range     | GSI1 gsi1pk=T#{t}#CLIN#{id}, gsi1sk between starts  | Query     |
 | a patient's appointments in a range       | GSI2 gsi2pk=T#{t}#PAT#{id}, gsi2sk between starts   | Query     |
@@ -15,12 +17,13 @@ Access patterns (pattern -> key / index -> operation):
 | a site's rooms taken in a UTC ISO week    | pk=T#{t}#SITE#{id}, sk=WEEK#{monday} (r{d}{HHMM}#{room}) | BatchGetItem |
   (many clinicians / sites: all their week items in one BatchGetItem per 100 keys; d = ISO weekday 1-7)
 | book / reschedule / cancel                | appointment + one update per busy-week item touched | TransactWriteItems |
+  (every audited change of a visit puts its audit entry in the same transaction, attribute_not_exists(pk))
   (a block attribute's value is its holder: the appointment id, or "{expires epoch:010d}|{hold id}" for a
    waitlist hold, so an expired hold is free by a string comparison: "0…" < str(now) < "apt_…")
 | temporary-practice days (PSYPACT TAP)     | pk=T#{t}#CLIN#{id}, sk=TPD#{ledger}#{year}          | Get; Update in tx |
 | visits whose licensure needs review       | pk=T#{t}#REVIEW, sk={start}#{appointment id}        | Query     |
 | tenant settings                           | pk=T#{t}#DIR, sk=SETTINGS                           | Get/Put   |
-| record an audit entry (request path)      | pk=T#{t}#AUDIT#{yyyy-mm}#{shard}, sk={at}#{entry id} | PutItem |
+| record an audit entry (request path)      | pk=T#{t}#AUDIT#{yyyy-mm}#{shard}, sk={at}#{entry id} | PutItem or in tx |
 | a list page's audit entries (N items)     | same, one item per listed item                      | BatchWriteItem |
 | audit entries of a tenant in a window     | pk=T#{t}#AUDIT#{yyyy-mm}#{shard}, sk>{at}#{id} | Query x months x shards |
 | audit entries about one patient           | GSI1 gsi1pk=T#{t}#AUDITPAT#{id}, gsi1sk={at}#{id}   | Query     |

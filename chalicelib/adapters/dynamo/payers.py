@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -54,16 +56,33 @@ class Pseudonyms:
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
 
+CONFIG_SECONDS = 60.0
+
+
 class PayerRepository:
-    def __init__(self, pseudonym: Pseudonyms) -> None:
+    """A payer's configuration changes a few times a year and is read by every booking of its members
+    (routing's coverage, billing facts, the eligibility check): kept a minute per process, dropped at once
+    by a write in this process (other processes see it within the minute, as routing's coverage always did)."""
+
+    def __init__(self, pseudonym: Pseudonyms, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.pseudonym = pseudonym
+        self._monotonic = monotonic
+        self._configs: dict[str, tuple[float, PayerConfig | None]] = {}
 
     def get_config(self, payer_id: str) -> PayerConfig | None:
+        hit = self._configs.get(payer_id)
+        if hit is not None and self._monotonic() - hit[0] < CONFIG_SECONDS:
+            return hit[1]
         item = _get(keys.payer_pk(payer_id), CONFIG_SK)
-        return replace(from_doc(PayerConfig, item.doc), version=int(item.version or 0)) if item else None
+        config = replace(from_doc(PayerConfig, item.doc), version=int(item.version or 0)) if item else None
+        if len(self._configs) >= 1024:
+            self._configs.clear()
+        self._configs[payer_id] = (self._monotonic(), config)
+        return config
 
     def put_config(self, config: PayerConfig) -> PayerConfig:
         """A full replace (PUT). Concurrent writers: the second one gets Conflict."""
+        self._configs.pop(config.payer_id, None)
         version = _save(keys.payer_pk(config.payer_id), CONFIG_SK, "payer_config", config)
         return replace(config, version=version)
 

@@ -64,8 +64,8 @@ def world(clock) -> World:
     tenant = "t_usecase"
     admin = Caller("admin-1", tenant, frozenset({"admin"}))
     scheduler = Caller("sched-1", tenant, frozenset({"scheduler"}))
-    appointments, store, settings = InMemoryAppointments(), InMemoryDirectory(), InMemoryTenantSettings()
-    audit = InMemoryAudit(clock)
+    audit, store, settings = InMemoryAudit(clock), InMemoryDirectory(), InMemoryTenantSettings()
+    appointments = InMemoryAppointments(audit, store)
     new_id = sequential_ids()
     gate = CareGate(appointments, rulebook, settings)
     booking = BookingService(store, appointments, rulebook, clock, new_id, audit, gate=gate)

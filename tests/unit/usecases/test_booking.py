@@ -170,3 +170,45 @@ def test_a_suspended_licence_flags_future_visits_for_review_and_restoring_it_cle
         {"licenses": (License(licence.jurisdiction, licence.type, licence.number, licence.expires_on),)}), None)
     assert review == {"flagged": 0, "cleared": 1}
     assert world.appointments.needing_review(world.tenant, 10, None) == ([], None)
+
+
+def test_every_change_of_a_visit_has_exactly_one_entry_and_a_refused_one_none(world):
+    booked = world.booking.book(world.scheduler, request(world, patient_jurisdiction="US-NY"))
+    other = world.another_patient()
+    with pytest.raises(SlotTaken):  # refused by the store: the entry went down with the write
+        world.booking.book(world.scheduler, request(world, patient=other, patient_jurisdiction="US-NY"))
+    moved = world.booking.reschedule(world.scheduler, booked.appointment_id, Reschedule(start=TUE_11))
+    world.booking.switch_modality(world.scheduler, moved.appointment_id, ModalitySwitch(Modality.PHONE))
+    world.booking.cancel(world.scheduler, moved.appointment_id, "patient request")
+    entries = [(e["action"], e["resource"]) for e in world.audit.logs[world.tenant]
+               if e["action"].startswith("appointment.")]
+    mine = f"appointment/{booked.appointment_id}"
+    assert entries == [("appointment.book", mine), ("appointment.change", mine), ("appointment.change", mine),
+                       ("appointment.cancel", mine)]
+
+
+def test_a_booking_decided_on_a_stale_cached_record_is_read_again_and_decided_again_once(world, monkeypatch):
+    from chalicelib.domain.errors import StaleRecords
+    from chalicelib.domain.records import RecordVersion
+
+    fresh_read = world.store.booking_records
+    served = []
+
+    def cached_then_fresh(tenant, patient_id, clinician_id, site_ids=()):
+        records = fresh_read(tenant, patient_id, clinician_id, site_ids)
+        if not served:  # the first read comes from a cache that missed a save made elsewhere
+            records = replace(records, fresh=(*records.fresh, RecordVersion("clinician", tenant, clinician_id, 0)))
+        served.append(records)
+        return records
+
+    monkeypatch.setattr(world.store, "booking_records", cached_then_fresh)
+    booked = world.booking.book(world.scheduler, request(world, patient_jurisdiction="US-NY"))
+    assert booked.status is Status.BOOKED and len(served) == 2
+    assert RecordVersion("clinician", world.tenant, world.clinician.clinician_id, 0) in world.store.forgotten
+    assert world.audit.actions(world.tenant).count(("appointment.book", "success")) == 1
+
+    monkeypatch.setattr(world.store, "booking_records", lambda *a: replace(
+        fresh_read(*a), fresh=(RecordVersion("clinician", world.tenant, world.clinician.clinician_id, 0),)))
+    with pytest.raises(StaleRecords):  # stale twice in a row: a real conflict, said as one (409)
+        world.booking.book(world.scheduler, request(world, start=TUE_11, patient_jurisdiction="US-NY"))
+    assert len(world.appointments.appointments) == 1
