@@ -139,15 +139,16 @@ class VisitEligibility:
             checks = self.service().checks
             check = checks.checks.get_check(Owner("tenant", tenant), check_id)
             if check is not None and check.status == "pending":
-                check = checks.finish_pending(system_caller(tenant), check)
-                counts["asked"] += 1
-                again = max(check.next_attempt_at, now) if check.next_attempt_at is not None else None
+                if check.next_attempt_at is None or check.next_attempt_at <= now:
+                    check = checks.finish_pending(system_caller(tenant), check)
+                    counts["asked"] += 1
+                again = check.next_attempt_at
                 if check.status != "pending":
                     counts["settled"] += 1
-                elif again is not None and again != at:
+                elif again is not None and again == at:
+                    continue  # due later than this run (a read asked meanwhile): the pointer stays
+                elif again is not None:
                     self.pending.remind(tenant, check_id, again)  # before the drop: a crash keeps one pointer
-                elif again == at:
-                    continue  # not asked yet (not due): this pointer stays
             self.pending.drop(tenant, check_id, at)
         return counts
 
