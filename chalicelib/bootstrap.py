@@ -9,7 +9,6 @@ one test seam.
 
 from __future__ import annotations
 
-import logging
 import threading
 import uuid
 from collections.abc import Callable
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
     from .adapters.dynamo.rate_limit import RateLimiter
     from .adapters.events import SnsEvents
     from .adapters.notify import Notifier
-    from .domain.model import Appointment, Modality
+    from .domain.model import Modality
     from .domain.ports import AuditTrail, Clock
     from .services.attendance import AttendanceService
     from .services.audit import AuditService
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
     from .services.booking import BookingService
     from .services.confirmations import ConfirmationService
     from .services.directory import DirectoryService
+    from .services.eligibility.booking_hook import VisitEligibility
     from .services.eligibility.service import EligibilityService
     from .services.licensure import LicensureService
     from .services.reminders import ReminderService
@@ -119,6 +119,8 @@ class Services:
     reminders: ReminderService
     confirmations: ConfirmationService
     waitlist: WaitlistService
+    # Eligibility after commit: the stream consumer's follower and the worker that finishes pending checks.
+    visit_eligibility: VisitEligibility | None = None
     attendance: AttendanceService | None = None
     video_guests: VideoGuests | None = None
     process: Process = None  # type: ignore[assignment]  # made from the settings unless given
@@ -144,7 +146,7 @@ def new_id(prefix: str) -> str:
 
 def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .adapters.chime_regions import choose_media_region
-    from .adapters.dynamo.appointments import AppointmentRepository
+    from .adapters.dynamo.appointments import AppointmentRepository, appointment_from_image
     from .adapters.dynamo.attendance import AttendanceRepository
     from .adapters.dynamo.audit import DynamoAuditTrail
     from .adapters.dynamo.binding import connect
@@ -165,6 +167,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .services.ttl_cache import TtlCache
     from .services.video import VideoService
     from .services.video_guests import VideoGuests
+    from .services.visit_followers import VisitFollowers
 
     connection = connect(settings)
     directory_repo = DirectoryRepository()
@@ -184,6 +187,10 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
                              gate=gate, routing_guard=routing.check_visit)
     reminders, confirmations, waitlist = _visit_followers(settings, clock, connection, directory_repo, appointments,
                                                           booking, gate, settings_cache.get, audit)
+    # After commit, from the table stream (never inside the request): each follower on its own.
+    followers = VisitFollowers({"confirmations": confirmations.on_change, "reminders": reminders.on_change,
+                                "waitlist": waitlist.on_change, "eligibility": recorder.on_change},
+                               appointment_from_image)
     routing.video_first = confirmations.video_first  # type: ignore[method-assign]
     attendance = AttendanceService(appointments, AttendanceRepository(), audit)
     video = VideoService(appointments, _video_rooms(settings), settings, clock, new_id, audit, booking,
@@ -200,7 +207,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
         booking=booking,
         audit=audit,
         audit_log=AuditService(audit, settings.audit_chain_max_wait_seconds),
-        stream=StreamDispatcher({"audit": [AuditChainer(audit).consume]}),
+        stream=StreamDispatcher({"audit": [AuditChainer(audit).consume], "appointment": [followers.consume]}),
         rate_limiter=RateLimiter(clock, settings.rate_limits),
         licensure=LicensureService(directory_repo, rulebook, gate),
         eligibility=eligibility,
@@ -210,13 +217,15 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
         reminders=reminders,
         confirmations=confirmations,
         waitlist=waitlist,
+        visit_eligibility=recorder,
     )
 
 
 def _visit_followers(settings: Settings, clock: Clock, connection: Any, directory: Any, appointments: Any,
                      booking: BookingService, gate: Any, settings_of: Any, audit: AuditTrail,
                      ) -> tuple[ReminderService, ConfirmationService, WaitlistService]:
-    """Reminders, no-show tallies and the waitlist follow every committed visit change (booking's listener)."""
+    """Reminders, no-show tallies and the waitlist follow every committed visit change (the table stream's
+    consumer, services/visit_followers.py, hands them each change)."""
     from .adapters.dynamo.reminders import ReminderRepository
     from .adapters.dynamo.waitlist import WaitlistRepository
     from .rules.bundle import rulebook
@@ -232,17 +241,6 @@ def _visit_followers(settings: Settings, clock: Clock, connection: Any, director
                                         settings.link_signing_key, tell=reminders.tell)
     waitlist = WaitlistService(WaitlistRepository(connection), directory, appointments, booking, gate, rulebook,
                                settings_of, clock, new_id, audit, sender)
-
-    def followed(change: str, before: Appointment | None, after: Appointment) -> None:
-        # Each follower on its own: a failing one must not keep the others from their work.
-        for follower in (confirmations.on_change, reminders.on_change, waitlist.on_change):
-            try:
-                follower(change, before, after)
-            except Exception as exc:
-                logging.getLogger(__name__).warning("visit follower failed", extra={
-                    "change": change, "appointment_id": after.appointment_id, "error": type(exc).__name__})
-
-    booking.listener = followed
     return reminders, confirmations, waitlist
 
 
@@ -275,15 +273,17 @@ def _events(settings: Settings) -> Callable[[], SnsEvents]:
 
 
 def _eligibility(settings: Settings, clock: Clock, directory: Any, audit: AuditTrail,
-                 appointments: Any) -> tuple[EligibilityService, Any]:
+                 appointments: Any) -> tuple[EligibilityService, VisitEligibility]:
     """Eligibility is composed on first use, not in build(): most requests never ask a payer, and its
     modules (X12 codec, payer HTTP with ssl, repositories) would add ~60 ms to every cold start.
-    Booking's hook (light) is made now and reaches the service through `get`, built once under a lock;
-    the routes get a stand-in that forwards to the same service."""
+    The visit's eligibility (light: booking's billing terms, the stream consumer's follower, the pending
+    worker) is made now and reaches the service through `get`, built once under a lock; the routes get a
+    stand-in that forwards to the same service."""
     import threading
     from typing import cast
 
-    from .services.eligibility.booking_hook import AppointmentEligibility
+    from .adapters.dynamo.pending_checks import PendingCheckPointers
+    from .services.eligibility.booking_hook import VisitEligibility
 
     lock = threading.Lock()
     made: list[EligibilityService] = []
@@ -306,7 +306,7 @@ def _eligibility(settings: Settings, clock: Clock, directory: Any, audit: AuditT
                         control_numbers=ControlNumbers(), on_settled=hook.settle))
         return made[0]
 
-    hook = AppointmentEligibility(get, appointments, clock, new_id)
+    hook = VisitEligibility(get, appointments, directory, PendingCheckPointers(), clock)
 
     class Deferred:
         def __getattr__(self, name: str) -> Any:

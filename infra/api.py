@@ -118,15 +118,17 @@ class Api(Construct):
         self._stream_consumer(config, region, data)
 
     def _stream_consumer(self, config: InfraConfig, region: RegionConfig, data: Data) -> None:
-        """The main table's stream -> chalicelib/api/streams.py (the audit chain today), with its own role:
-        read this table's stream, chain audit entries (no Query, no Scan, no Delete)."""
+        """The main table's stream -> chalicelib/api/streams.py, with its own role: read this table's stream,
+        chain audit entries, and follow each committed visit change (services/visit_followers.py: reminders,
+        confirmations and no-show tallies, the waitlist's freed slots, eligibility after commit). No Scan,
+        no Chime, no SNS/SES: reminders and offers are sent by the scheduled jobs, not here."""
         stack, main = Stack.of(self), data.main_table
         name = f"{config.app_name}-{region.stage}-table-stream"
         log_group = logs.LogGroup(self, "StreamLogs", log_group_name=f"/aws/lambda/{name}", encryption_key=data.key,
                                   retention=log_retention(config.log_retention_days),
                                   removal_policy=RemovalPolicy.RETAIN)
         self.stream_role = iam.Role(self, "StreamRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                                    description="table stream consumer: read the stream, chain audit entries")
+                                    description="table stream consumer: chain audit entries, follow visit changes")
         policy = iam.ManagedPolicy(self, "StreamPolicy", roles=[self.stream_role], statements=[
             iam.PolicyStatement(sid="Logs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
                                 resources=[log_group.log_group_arn]),
@@ -137,14 +139,26 @@ class Api(Construct):
             iam.PolicyStatement(sid="ChainAuditEntries", actions=[
                 "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchGetItem",
                 "dynamodb:BatchWriteItem"], resources=[main.table_arn]),
-            iam.PolicyStatement(sid="DataKeyThroughDynamoDB", actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            # Visit followers: an appointment's reminders (Query of its own partition), their due pointers
+            # (Delete in a transaction when a visit moves or ends), the eligibility result (conditional Update).
+            iam.PolicyStatement(sid="FollowVisits", actions=["dynamodb:Query", "dynamodb:DeleteItem",
+                                                             "dynamodb:ConditionCheckItem"],
+                                resources=[main.table_arn]),
+            # Eligibility after commit: member ids are keyed and audited by their pseudonym (HMAC key).
+            iam.PolicyStatement(sid="PseudonymKey", actions=["secretsmanager:GetSecretValue"],
+                                resources=[data.pseudonym_secret.secret_arn]),
+            iam.PolicyStatement(sid="DataKeyThroughServices", actions=["kms:Decrypt", "kms:GenerateDataKey"],
                                 resources=[data.key.key_arn],
-                                conditions={"StringEquals": {
-                                    "kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com"}}),
+                                conditions={"StringEquals": {"kms:ViaService": [
+                                    f"dynamodb.{stack.region}.amazonaws.com",
+                                    f"secretsmanager.{stack.region}.amazonaws.com"]}}),
         ])
         function = self.chalice.get_resource(STREAM_FUNCTION)
         function.add_property_override("Role", self.stream_role.role_arn)
         function.add_property_override("FunctionName", name)
+        # The payer is asked from here (eligibility after commit): the pseudonym key's secret, never the key.
+        function.add_property_override("Environment.Variables.HCO_PSEUDONYM_KEY_SECRET_ARN",
+                                       data.pseudonym_secret.secret_arn)
         events = f"Events.{STREAM_EVENT}.Properties"
         function.add_property_override(f"{events}.Stream", main.table_stream_arn)
         # Retried until it succeeds (or the record expires after 24 h): a skipped batch would leave entries

@@ -1,5 +1,6 @@
 """Work AWS runs outside a request, driven locally by `make run`: the scheduled jobs on a local clock, the
-main table's DynamoDB stream into its Chalice handler (local/streams.py: the audit chain is built there),
+main table's DynamoDB stream into its Chalice handler (local/streams.py: the audit chain is built there, and
+the visit's followers run there: eligibility after booking, reminders, confirmations, the waitlist),
 and what the app publishes to SNS printed to the console (ids and types only: no PHI is published).
 The local outbox (SMS and email the reminder and waitlist jobs sent through moto) is printed too: it is
 demo data on the local stage only."""
@@ -48,10 +49,17 @@ def scheduled_event(rule: str) -> dict[str, Any]:
 def run_jobs_once(say: Callable[[str], None]) -> None:
     """Every scheduled handler once, as the deployed schedules invoke them, then what went out."""
     from chalicelib.adapters.notify import LOCAL_OUTBOX
-    from chalicelib.api.jobs import confirmations_release, escalations_overdue, reminders_send, waitlist_offers
+    from chalicelib.api.jobs import (
+        confirmations_release,
+        eligibility_pending,
+        escalations_overdue,
+        reminders_send,
+        waitlist_offers,
+    )
 
     for name, handler in (("escalations-overdue", escalations_overdue), ("reminders-send", reminders_send),
-                          ("confirmations-release", confirmations_release), ("waitlist-offers", waitlist_offers)):
+                          ("confirmations-release", confirmations_release), ("waitlist-offers", waitlist_offers),
+                          ("eligibility-pending", eligibility_pending)):
         try:
             result = handler(scheduled_event(name), None)
             if any(result.values()):

@@ -272,6 +272,15 @@ class InMemoryAppointments:
              audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
         return self.update(old, new, token, release_locks=False, audit=audit, fresh=fresh)
 
+    def land_eligibility(self, current: Appointment, status: str, event: dict[str, str]) -> Appointment:
+        stored = self.appointments.get((current.tenant_id, current.appointment_id))
+        if stored is None or stored.version != current.version:
+            raise Conflict("The appointment changed while this request ran; read it again and retry.")
+        landed = replace(stored, eligibility_status=status, history=(*stored.history, dict(event)),
+                         version=stored.version + 1)
+        self._put(landed)
+        return landed
+
     # --- for tests and the fake waitlist -----------------------------------------------------
     def hold(self, hold: HeldSlot, expires_at: datetime) -> None:
         """Hold an offer's clinician blocks (as the waitlist adapter's offer write does)."""

@@ -97,3 +97,15 @@ def clinic_with_psychologist(admin: RoleApi) -> dict[str, Any]:
                   {"rules": weekday_rules(site_id=site["site_id"]), "buffer_minutes": 0})
     assert r.status == 200, r.json
     return {"site": site, "clinician": clinician}
+
+
+# The visit's followers (reminders, confirmations, no-show tallies, the waitlist, eligibility) run in the
+# table stream's consumer after each commit, as Lambda runs it within a second; a scheduled job runs once a
+# minute. Tests deliver the stream (`after_commit()`) before a job or a read of what the followers wrote.
+_TEST: list[Any] = []  # the running test's pytest request (tests/api/conftest.py sets it)
+
+
+def after_commit() -> int:
+    """Deliver every stream record written so far to the real Chalice handler; how many were delivered."""
+    drained: int = _TEST[-1].getfixturevalue("drain_stream")()
+    return drained

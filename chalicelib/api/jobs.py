@@ -35,3 +35,11 @@ def confirmations_release(event: Any) -> dict[str, Any]:
 def waitlist_offers(event: Any) -> dict[str, Any]:
     """Expired offers pass on; freed slots become offers that hold the slot."""
     return get_services().waitlist.run()
+
+
+@jobs.schedule(Rate(1, unit=Rate.MINUTES), name="eligibility-pending")
+def eligibility_pending(event: Any) -> dict[str, Any]:
+    """Pending eligibility checks of visits (payer timeout, 5xx) are asked again once due; a final answer
+    lands on the visit. Nobody has to read the check for it to finish."""
+    worker = get_services().visit_eligibility
+    return worker.finish_pending() if worker is not None else {"asked": 0, "settled": 0}

@@ -1,6 +1,7 @@
 """What booking needs from eligibility, and nothing more (booking imports this on every cold start).
 
-The implementation is services/eligibility.AppointmentEligibility; the default does nothing.
+Booking only asks for the payer's telehealth billing; the payer itself is asked after commit, by the
+table stream's consumer (services/eligibility/booking_hook.VisitEligibility). The default does nothing.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Protocol
 
-from .access import Caller
 from .billing import TelehealthPolicy
 from .model import Appointment, Clinician, Patient
 
@@ -17,11 +17,11 @@ HISTORY_ACTION = "eligibility_checked"
 
 
 class EligibilityRecorder(Protocol):
-    """What booking calls after a visit is booked or changed. It never raises and never takes long."""
+    """What booking asks of eligibility inside the request. It never raises and never calls a payer."""
 
-    def record(self, caller: Caller, appointment: Appointment, patient: Patient, clinician: Clinician,
-               previous: Appointment | None = None) -> Appointment:
-        """The appointment with its eligibility status (and the check id in its history) recorded."""
+    def status_at_booking(self, appointment: Appointment, patient: Patient, clinician: Clinician) -> str:
+        """What the booking answers before the payer is asked (after commit): a fresh cached answer's status,
+        else `pending` with a coverage to check, `unknown` without one."""
         ...
 
     def billing_policy(self, patient: Patient, on: date) -> TelehealthPolicy | None:
@@ -32,12 +32,16 @@ class EligibilityRecorder(Protocol):
 class NoEligibilityRecorder:
     """The default: booking works without any payer."""
 
-    def record(self, caller: Caller, appointment: Appointment, patient: Patient, clinician: Clinician,
-               previous: Appointment | None = None) -> Appointment:
-        return appointment
+    def status_at_booking(self, appointment: Appointment, patient: Patient, clinician: Clinician) -> str:
+        return status_before_asking(patient)
 
     def billing_policy(self, patient: Patient, on: date) -> TelehealthPolicy | None:
         return None
+
+
+def status_before_asking(patient: Patient) -> str:
+    """What a new visit answers before its payer is asked: pending when there is a coverage to check."""
+    return "pending" if patient.coverages else "unknown"
 
 
 def last_eligibility_event(history: tuple[Mapping[str, str], ...]) -> Mapping[str, str] | None:

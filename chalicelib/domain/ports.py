@@ -257,7 +257,9 @@ class WaitlistStore(Protocol):
     def settle(self, old: WaitlistEntry, new: WaitlistEntry, *, release: bool) -> WaitlistEntry: ...
     def release_hold(self, entry: WaitlistEntry) -> None: ...
     def save(self, old: WaitlistEntry, new: WaitlistEntry) -> WaitlistEntry: ...
-    def add_freed(self, slot: FreedSlot) -> None: ...
+    def add_freed(self, slot: FreedSlot) -> bool:
+        """Enqueue a freed slot once per (source, slot, freed_at); False when it already was."""
+        ...
     def freed(self, limit: int = 100) -> list[tuple[Any, FreedSlot]]:
         """Freed slots with an opaque pointer each, to `drop` once handled."""
         ...
@@ -359,8 +361,26 @@ class EligibilityDirectory(Protocol):
 
 
 class VisitRecords(Protocol):
-    """The appointment reads and writes of eligibility's booking hook."""
+    """The appointment reads and writes of eligibility after commit (the table stream's consumer)."""
 
     def get(self, tenant: str, appointment_id: str) -> Appointment | None: ...
 
-    def save(self, old: Appointment, new: Appointment, token: str) -> Appointment: ...
+    def land_eligibility(self, current: Appointment, status: str, event: dict[str, str]) -> Appointment:
+        """Write only the eligibility status and append `event` to the history, under the condition that the
+        visit is still at `current.version` (Conflict otherwise, so a concurrent change is never overwritten);
+        the version moves on. Returns the visit as stored."""
+        ...
+
+
+class PendingChecks(Protocol):
+    """Pending eligibility checks of visits, found by the hour they are due again (no Scan)."""
+
+    def remind(self, tenant: str, check_id: str, at: datetime) -> None:
+        """Idempotent: the same check and time is one pointer."""
+        ...
+
+    def due(self, now: datetime, lookback: timedelta) -> list[tuple[str, str, datetime]]:
+        """(tenant, check id, due at) of pointers due by `now`."""
+        ...
+
+    def drop(self, tenant: str, check_id: str, at: datetime) -> None: ...

@@ -43,9 +43,6 @@ from .care_gate import CareGate, DefaultSettings
 from .paging import decode_cursor, encode_cursor
 
 log = logging.getLogger(__name__)
-# Told after a visit changed and the write committed: ("booked" | "rescheduled" | "cancelled" | "no_show"
-# | "modality", before, after). Reminders, no-show tallies and the waitlist listen (bootstrap._visit_followers).
-VisitListener = Callable[[str, Appointment | None, Appointment], None]
 
 ROOM_ATTEMPTS = 3
 # The reason the video service's 503 tells the client to send when it falls back to phone (services/video.py).
@@ -123,8 +120,7 @@ class BookingService:
     def __init__(self, directory: BookingDirectory, appointments: AppointmentStore,
                  rules: Callable[[], RuleBook], clock: Clock, new_id: IdFactory, audit: AuditTrail,
                  eligibility: EligibilityRecorder | None = None, gate: CareGate | None = None,
-                 routing_guard: Callable[..., None] | None = None,
-                 listener: VisitListener | None = None) -> None:
+                 routing_guard: Callable[..., None] | None = None) -> None:
         self.directory = directory
         self.appointments = appointments
         self.rules = rules
@@ -134,21 +130,11 @@ class BookingService:
         self.gate = gate or CareGate(appointments, rules, DefaultSettings())
         # Routing rules that restrict modalities (risk, no video, payer coverage) hold at every booking door.
         self.routing_guard = routing_guard or (lambda tenant, patient, modality, fallback=False: None)
-        # Eligibility is recorded after the write and never fails or undoes a booking (services/eligibility.py).
+        # Only the payer's billing terms are read here: the payer is asked after commit, by the table stream's
+        # consumer, as are reminders, confirmations and the waitlist (services/visit_followers.py).
         self.eligibility = eligibility or NoEligibilityRecorder()
         # Video closes the visit's meeting when the visit ends (services/video.py visit_ended; bootstrap wires it).
         self.on_visit_ended: VisitEnded | None = None
-        self.listener = listener
-
-    def _told(self, change: str, before: Appointment | None, after: Appointment) -> None:
-        """After commit: a listener's failure never fails or undoes the change (it is logged, without PHI)."""
-        if self.listener is None:
-            return
-        try:
-            self.listener(change, before, after)
-        except Exception as exc:
-            log.warning("visit listener failed", extra={"change": change, "appointment_id": after.appointment_id,
-                                                        "error": type(exc).__name__})
 
     # --- booking -----------------------------------------------------------------------------
     def book(self, caller: Caller, body: BookingRequest, *, hold: HeldSlot | None = None) -> Appointment:
@@ -156,13 +142,10 @@ class BookingService:
         require_patient_access(caller, body.patient_id)
         appointment_id = self.new_id("apt")
         entry = AuditEntry(caller, "appointment.book", f"appointment/{appointment_id}", body.patient_id)
-        booked, records = self._on_records(
+        booked, _ = self._on_records(
             caller, body.patient_id, body.clinician_id, body.site_id,
             lambda records: self._book(caller, body, records, appointment_id, entry, hold))
-        patient, clinician = _found(records)
-        recorded = self.eligibility.record(caller, booked, patient, clinician)
-        self._told("booked", None, recorded)
-        return recorded
+        return booked
 
     def _on_records(self, caller: Caller, patient_id: str, clinician_id: str, site_id: str | None,
                     write: Callable[[BookingRecords], Appointment]) -> tuple[Appointment, BookingRecords]:
@@ -200,10 +183,13 @@ class BookingService:
                 patient_jurisdiction=body.patient_jurisdiction or patient.home_jurisdiction,
                 patient_location_type=plan.location_type, timezone=plan.timezone,
                 status=Status.BOOKED, billing=self._billing(patient, plan.modality, plan.location_type, plan.start),
-                licensure_basis=plan.decided.decision.basis, eligibility_status="unknown",
+                licensure_basis=plan.decided.decision.basis, eligibility_status="pending",
                 buffer_minutes=clinician.availability.buffer_minutes, created_at=now, updated_at=now,
                 history=(_event(now, "booked", caller),), licensure=plan.decided.record(),
             )
+            # No payer is asked before the answer: a fresh cached answer, else pending (the stream consumer asks).
+            appointment = replace(appointment, eligibility_status=self.eligibility.status_at_booking(
+                appointment, patient, clinician))
             try:
                 return self._with_room(plan, appointment, lambda a: self.appointments.book(
                     a, hold=hold, audit=entry, fresh=records.fresh))
@@ -343,7 +329,6 @@ class BookingService:
                       history=(*current.history, _event(now, "cancelled", caller)))
         done = self.appointments.update(current, new, self.new_id("tx"), release_locks=True,
                                         audit=_entry(caller, "appointment.cancel", current))
-        self._told("cancelled", current, done)
         return self._ended(caller, done, "cancelled")
 
     def complete(self, caller: Caller, appointment_id: str) -> Appointment:
@@ -369,8 +354,6 @@ class BookingService:
             new = replace(new, licensure=decided.record(), licensure_basis=decided.decision.basis)
         done = self.appointments.update(current, new, self.new_id("tx"), release_locks=release_locks,
                                         audit=_entry(caller, f"appointment.{target.value}", current))
-        if target is Status.NO_SHOW:
-            self._told("no_show", current, done)
         if target in (Status.COMPLETED, Status.NO_SHOW):
             return self._ended(caller, done, target.value)
         return done
@@ -403,15 +386,12 @@ class BookingService:
         jurisdiction for telehealth), which also settles a visit flagged for review."""
         if modality is not Modality.IN_PERSON:
             site_id = None
-        done, records = self._on_records(caller, current.patient_id, current.clinician_id, site_id,
-                                         lambda records: self._changed(caller, current, records, start, modality,
-                                                                       site_id, action, fallback))
-        patient, clinician = _found(records)
+        done, _ = self._on_records(caller, current.patient_id, current.clinician_id, site_id,
+                                   lambda records: self._changed(caller, current, records, start, modality,
+                                                                 site_id, action, fallback))
         if current.modality is Modality.VIDEO and done.modality is not Modality.VIDEO:
             done = self._ended(caller, done, ENDED_BY_SWITCH)
-        recorded = self.eligibility.record(caller, done, patient, clinician, previous=current)
-        self._told("rescheduled" if action == "rescheduled" else "modality", current, recorded)
-        return recorded
+        return done
 
     def _changed(self, caller: Caller, current: Appointment, records: BookingRecords, start: datetime,
                  modality: Modality, site_id: str | None, action: str, fallback: bool) -> Appointment:

@@ -1,9 +1,9 @@
 """The main table's stream, dispatched by item kind: each consumer gets the changes of the kinds it follows.
 
-One stream, one Lambda (api/streams.py): a consumer registers for item kinds ("audit" today; appointment
-followers such as reminders, the waitlist and eligibility after commit can follow "appointment"). Changes of
-kinds nobody follows are skipped. A consumer must be idempotent: when one raises, Lambda delivers the
-whole batch again (to every consumer), in the same order.
+One stream, one Lambda (api/streams.py): a consumer registers for item kinds ("audit": the chain;
+"appointment": the visit's followers, services/visit_followers.py). Changes of kinds nobody follows are
+skipped. A consumer must be idempotent: when one raises, the others still run, then the batch fails and
+Lambda delivers the whole batch again (to every consumer), in the same order.
 """
 
 from __future__ import annotations
@@ -33,9 +33,20 @@ class StreamDispatcher:
             if change.kind in self.consumers:
                 by_kind.setdefault(change.kind, []).append(change)
         totals: dict[str, int] = {"records": len(changes), "skipped": len(changes) - sum(map(len, by_kind.values()))}
+        failed: list[Exception] = []
         for kind in sorted(by_kind):
             for consumer in self.consumers[kind]:
-                for key, value in consumer(by_kind[kind]).items():
+                try:
+                    counts = consumer(by_kind[kind])
+                except Exception as exc:
+                    # Every consumer still gets the batch (the audit chain does not wait on a visit follower);
+                    # the first failure is raised afterwards, so Lambda delivers the whole batch again.
+                    failed.append(exc)
+                    totals["failed_consumers"] = totals.get("failed_consumers", 0) + 1
+                    continue
+                for key, value in counts.items():
                     totals[key] = totals.get(key, 0) + value
         logger.info("stream batch", extra=totals)  # counts only: images carry PHI-adjacent ids
+        if failed:
+            raise failed[0]
         return totals

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain.access import Caller, require_patient_access
@@ -144,14 +144,16 @@ class WaitlistService:
     def on_change(self, change: str, before: Appointment | None, after: Appointment) -> None:
         if change in ("cancelled", "no_show") or (change == "rescheduled" and before is not None
                                                     and before.start != after.start):
-            self.freed(before or after)
+            self.freed(before or after, after.updated_at)
 
-    def freed(self, visit: Appointment) -> None:
+    def freed(self, visit: Appointment, at: datetime | None = None) -> None:
+        """`at`: when the change that freed the slot committed (the stream's after image): a redelivered
+        change names the same freed slot, enqueued once."""
         now = self.clock()
         if visit.start <= now:
             return
         self.repo.add_freed(FreedSlot(visit.tenant_id, visit.clinician_id, visit.start, visit.end, visit.modality,
-                                      visit.site_id, now, visit.appointment_id))
+                                      visit.site_id, at or now, visit.appointment_id))
 
     # --- the scheduled job -------------------------------------------------------------------
     def run(self) -> dict[str, int]:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import after_commit
+
 pytestmark = pytest.mark.api
 
 # Tuesday 3 March 2026, 10:00 in New York (EST, UTC-5) = 15:00 UTC.
@@ -24,9 +26,11 @@ def test_booking_a_free_video_slot_returns_the_appointment_with_billing_facts(wo
     assert a["start"] == "2026-03-03T15:00:00Z" and a["end"] == "2026-03-03T15:45:00Z"
     assert a["billing"] == {"place_of_service": "10", "modifiers": ["95"]}
     assert a["licensure"]["allowed"] is True and a["licensure"]["basis"]["kind"] == "license"
-    assert a["eligibility"]["status"] == "unknown"
+    assert a["eligibility"]["status"] == "pending"  # a coverage to check: the payer is asked after commit
     fetched = scheduler.get(f"/v1/appointments/{a['appointment_id']}").json
     assert fetched["appointment_id"] == a["appointment_id"] and fetched["start"] == a["start"]
+    after_commit()  # acme has no connector in this test: nobody can confirm either way
+    assert scheduler.get(f"/v1/appointments/{a['appointment_id']}").json["eligibility"]["status"] == "unknown"
 
 
 def test_second_booking_of_the_same_slot_is_slot_taken(world, scheduler, admin):

@@ -9,12 +9,14 @@ import pytest
 from chalicelib.api.jobs import reminders_send as _reminders_send
 from local.background import scheduled_event
 from tests.api.reminder_support import emails_to, sms_to, unique_patient
+from tests.support import after_commit
 
 pytestmark = pytest.mark.api
 
 
 def reminders_send(_event: object) -> dict[str, int]:
-    """The scheduled handler, invoked as EventBridge invokes it."""
+    """The scheduled handler, invoked as EventBridge invokes it (the stream delivered first, as in real time)."""
+    after_commit()
     return _reminders_send(scheduled_event("reminders-send"), None)
 
 TUE_10_EST = "2026-03-03T10:00:00-05:00"  # 15:00 UTC; the fake clock starts Monday 2 March 12:00 UTC
@@ -25,10 +27,12 @@ def book(scheduler, world, patient, start=TUE_10_EST, modality="video", **extra)
             "service": "90834", "start": start, "modality": modality, "patient_jurisdiction": "US-NY", **extra}
     r = scheduler.post("/v1/appointments", body)
     assert r.status == 201, r.json
+    after_commit()  # the consumer runs within a second of the commit, before the test's clock moves on
     return r.json
 
 
 def reminders(caller, appointment_id):
+    after_commit()  # reminders are scheduled, moved and cancelled by the stream consumer
     r = caller.get(f"/v1/appointments/{appointment_id}/reminders")
     assert r.status == 200, r.json
     return r.json
@@ -166,3 +170,28 @@ def test_reminder_send_time_is_utc_in_the_listing(scheduler, world, patient):
     apt = book(scheduler, world, patient)
     for item in reminders(scheduler, apt["appointment_id"])["items"]:
         assert datetime.fromisoformat(item["send_at"].replace("Z", "+00:00")).tzinfo == UTC
+
+
+def test_reminders_are_written_after_commit_by_the_stream_consumer_not_the_request(scheduler, world, patient):
+    body = {"patient_id": patient["patient_id"], "clinician_id": world["clinician"]["clinician_id"],
+            "service": "90834", "start": TUE_10_EST, "modality": "video", "patient_jurisdiction": "US-NY"}
+    apt = scheduler.post("/v1/appointments", body).json
+    before = scheduler.get(f"/v1/appointments/{apt['appointment_id']}/reminders").json
+    assert before["items"] == []  # the request wrote none
+    assert len(scheduled(scheduler, apt["appointment_id"])) == 4  # the consumer did
+
+
+def test_a_redelivered_batch_schedules_and_sends_nothing_twice(services, clock, scheduler, world, patient,
+                                                               stream_pump):
+    apt = book(scheduler, world, patient)
+    clock.advance(hours=3, minutes=1)
+    assert reminders_send({})["sent"] >= 2  # this module's other visits may be due too
+    # Lambda delivers every batch again: the booking is followed once more
+    stream_pump.iterators.clear()
+    assert stream_pump.drain() > 0
+    assert reminders_send({})["sent"] == 0
+    assert len(sms_to(patient["phone_e164"])) == 1 and len(emails_to(patient["email"])) == 1
+    statuses = sorted((i["send_at"], i["channel"], i["status"]) for i in reminders(scheduler, apt["appointment_id"])
+                      ["items"])
+    assert statuses == [("2026-03-02T15:00:00Z", "email", "sent"), ("2026-03-02T15:00:00Z", "sms", "sent"),
+                        ("2026-03-03T13:00:00Z", "email", "scheduled"), ("2026-03-03T13:00:00Z", "sms", "scheduled")]

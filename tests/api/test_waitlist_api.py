@@ -10,7 +10,7 @@ from chalicelib.api.jobs import waitlist_offers
 from local.background import scheduled_event
 from tests.api.reminder_support import sms_to, unique_patient
 from tests.api.test_reminders_api import TUE_10_EST, book
-from tests.support import VALID_NPIS, clinician_body
+from tests.support import VALID_NPIS, after_commit, clinician_body
 
 pytestmark = pytest.mark.api
 WINDOW = {"from": "2026-03-03T00:00:00Z", "to": "2026-03-04T00:00:00Z"}
@@ -51,6 +51,7 @@ def freed(clock, scheduler, world, tenant):
 def cancel(scheduler, apt_id):
     r = scheduler.post(f"/v1/appointments/{apt_id}/cancel", {"reason": "x"})
     assert r.status == 200, r.json
+    after_commit()  # the stream consumer enqueues the freed slot; the job offers it
 
 
 def test_a_cancellation_offers_the_slot_to_the_first_matching_entry_only(api, scheduler, world, freed):
@@ -89,6 +90,7 @@ def test_a_held_slot_cannot_be_booked_by_anyone_else_and_accept_books_it(api, sc
     again = me.post(f"/v1/waitlist/{freed['wb']['waitlist_id']}/accept")
     assert (again.status, again.json["code"]) == (409, "INVALID_TRANSITION")
     # the booked visit gets reminders like any other
+    after_commit()
     listing = scheduler.get(f"/v1/appointments/{accepted.json['appointment_id']}/reminders").json
     assert {i["status"] for i in listing["items"]} == {"scheduled"}
 
@@ -120,6 +122,20 @@ def test_a_declined_offer_goes_to_the_next_entry(scheduler, freed):
     assert r.status == 200 and r.json["status"] == "waiting" and r.json["offer"] is None
     run_job()
     assert entry(scheduler, freed["wc"]["waitlist_id"])["status"] == "offered"
+
+
+def test_a_redelivered_cancel_never_offers_its_slot_a_second_time(services, scheduler, freed, stream_pump):
+    cancel(scheduler, freed["apt"]["appointment_id"])
+    assert run_job()["offered"] == 1
+    assert scheduler.post(f"/v1/waitlist/{freed['wb']['waitlist_id']}/decline").json["status"] == "waiting"
+    assert run_job()["offered"] == 1  # C now holds it
+    # Lambda delivers every batch again (say a later record failed): the cancel is followed once more
+    stream_pump.iterators.clear()
+    assert stream_pump.drain() > 0
+    assert [s for _, s in services.waitlist.repo.freed() if s.tenant_id == freed["tenant"]] == []
+    assert run_job()["offered"] == 0
+    assert [entry(scheduler, freed[k]["waitlist_id"])["status"] for k in ("wb", "wc")] == ["waiting", "offered"]
+    assert len(sms_to(freed["b"]["phone_e164"])) == 1 and len(sms_to(freed["c"]["phone_e164"])) == 1
 
 
 def test_two_frees_of_one_slot_and_racing_runs_never_offer_it_twice(services, scheduler, freed):

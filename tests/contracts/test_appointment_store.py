@@ -157,3 +157,19 @@ def test_an_expired_hold_blocks_nobody(appointments, place_hold, tenant):
 
     place_hold(HeldSlot("hold_1", tenant, "clin_a", T15, T15 + timedelta(hours=1)), T15 - timedelta(days=2))
     assert appointments.book(visit(tenant, "apt_1")).version == 1
+
+
+def test_an_eligibility_result_lands_alone_and_never_over_a_newer_version(appointments, tenant):
+    booked = appointments.book(visit(tenant, "apt_1"))
+    event = {"at": "2026-03-02T12:00:01+00:00", "action": "eligibility_checked", "role": "system",
+             "status": "verified", "check_id": "elg_1", "for_version": "1"}
+
+    landed = appointments.land_eligibility(booked, "verified", event)
+
+    assert landed == replace(booked, eligibility_status="verified", history=(*booked.history, event), version=2)
+    assert appointments.get(tenant, "apt_1") == landed
+    # A concurrent user change (version 2 -> 3) is never overwritten by a result read at version 2.
+    moved = appointments.save(landed, replace(landed, cancel_reason="user"), "tx_user")
+    with pytest.raises(Conflict):
+        appointments.land_eligibility(landed, "not_covered", {**event, "status": "not_covered"})
+    assert appointments.get(tenant, "apt_1") == moved

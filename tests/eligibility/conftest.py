@@ -141,3 +141,9 @@ def new_patient(scheduler, payer_id: str | None, member_id: str = "W100200300", 
     r = scheduler.post("/v1/patients", patient_body(name, birth_date=birth, coverages=coverages))
     assert r.status == 201, r.json
     return r.json["patient_id"]
+
+
+def landed(scheduler, drain_stream, appointment: dict[str, Any]) -> dict[str, Any]:
+    """The visit once the table stream's consumer ran after its commit (eligibility lands there)."""
+    drain_stream()
+    return scheduler.get(f"/v1/appointments/{appointment['appointment_id']}").json

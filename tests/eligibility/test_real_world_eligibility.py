@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.eligibility.conftest import check_body, new_patient, roster_entry
+from tests.eligibility.conftest import check_body, landed, new_patient, roster_entry
 from tests.support import patient_body
 
 pytestmark = pytest.mark.api
@@ -138,7 +138,7 @@ def test_a_connector_may_send_the_practice_as_the_organisation(world, scheduler,
     ("extended", "MARÍA JOSÉ", "DE LA CRUZ NÚÑEZ"),
 ])
 def test_patient_names_come_from_given_and_family_and_keep_every_letter(
-        world, scheduler, payer, payer_id, sim, charset, given, family):
+        world, scheduler, payer, payer_id, sim, charset, given, family, drain_stream):
     sim.member("W100200377", roster_entry(first="Maria Jose", last="De la Cruz Nunez"))
     put_connector(payer, payer_id, sim, **({"character_set": charset} if charset else {}))
     r = scheduler.post("/v1/patients", patient_body(
@@ -152,9 +152,9 @@ def test_patient_names_come_from_given_and_family_and_keep_every_letter(
         "start": TUESDAY_10_NY, "modality": "video", "patient_jurisdiction": "US-NY"})
 
     assert booked.status == 201, booked.json
+    assert landed(scheduler, drain_stream, booked.json)["eligibility"] == {"status": "verified"}  # the name matched
     nm1 = segment(last_270(sim), "NM1", "IL")
     assert nm1[3:5] == [family, given]
-    assert booked.json["eligibility"] == {"status": "verified"}  # the payer matched the name
 
 
 def test_a_patient_may_be_created_with_given_and_family_names_only(scheduler):
@@ -206,7 +206,7 @@ def test_a_delimiter_in_a_member_id_is_refused_naming_the_field(scheduler, x12_p
 
 # --- 271 variants ----------------------------------------------------------------------------------
 
-def test_a_carve_out_answer_names_who_to_ask_and_confirms_nothing(world, scheduler, x12_payer, sim):
+def test_a_carve_out_answer_names_who_to_ask_and_confirms_nothing(world, scheduler, x12_payer, sim, drain_stream):
     canned(sim, "271_carve_out_behavioral_health.x12", "CHKCARVE0001")
 
     r = scheduler.post("/v1/eligibility/checks", check_body(x12_payer))
@@ -222,7 +222,7 @@ def test_a_carve_out_answer_names_who_to_ask_and_confirms_nothing(world, schedul
         "patient_id": patient_id, "clinician_id": world["clinician"]["clinician_id"], "service": "90834",
         "start": TUESDAY_10_NY, "modality": "in_person", "site_id": world["site"]["site_id"],
         "patient_jurisdiction": "US-NY"})
-    assert booked.json["eligibility"] == {"status": "unknown"}
+    assert landed(scheduler, drain_stream, booked.json)["eligibility"] == {"status": "unknown"}
 
 
 @pytest.mark.parametrize(("modality", "copay"), [("video", "10.00"), ("in_person", "40.00")])
@@ -282,7 +282,7 @@ def test_a_271_with_junk_after_iea_or_wrapped_lines_is_read(scheduler, x12_payer
     assert len(r.json["warnings"]) == 1  # the EB*F row with the impossible date was dropped
 
 
-def test_a_service_the_payer_excludes_is_not_covered_in_person_too(world, scheduler, x12_payer, sim):
+def test_a_service_the_payer_excludes_is_not_covered_in_person_too(world, scheduler, x12_payer, sim, drain_stream):
     canned(sim, "271_service_excluded.x12", "CHKEXCL0001")
     patient_id = new_patient(scheduler, x12_payer)
 
@@ -292,7 +292,7 @@ def test_a_service_the_payer_excludes_is_not_covered_in_person_too(world, schedu
         "patient_jurisdiction": "US-NY"})
 
     assert booked.status == 201
-    assert booked.json["eligibility"] == {"status": "not_covered"}
+    assert landed(scheduler, drain_stream, booked.json)["eligibility"] == {"status": "not_covered"}
 
 
 # --- billing and dependents ------------------------------------------------------------------------
@@ -333,7 +333,8 @@ def test_a_dependent_is_checked_as_hl_23_through_the_json_api(scheduler, x12_pay
     assert not any(s[0] == "DMG" and s[2] == "19850412" for s in segments)  # subscriber DMG not sent
 
 
-def test_a_patient_covered_as_a_dependent_is_checked_as_one_at_booking(world, scheduler, x12_payer, sim):
+def test_a_patient_covered_as_a_dependent_is_checked_as_one_at_booking(world, scheduler, x12_payer, sim,
+                                                                       drain_stream):
     entry = roster_entry()
     entry["dependents"] = [{"first_name": "Sam", "last_name": "Doe", "birth_date": "2014-09-03"}]
     sim.member("W100200300", entry)
@@ -348,7 +349,7 @@ def test_a_patient_covered_as_a_dependent_is_checked_as_one_at_booking(world, sc
         "patient_id": r.json["patient_id"], "clinician_id": world["clinician"]["clinician_id"], "service": "90834",
         "start": TUESDAY_10_NY, "modality": "video", "patient_jurisdiction": "US-NY"})
 
-    assert booked.json["eligibility"] == {"status": "verified"}
+    assert landed(scheduler, drain_stream, booked.json)["eligibility"] == {"status": "verified"}
     segments = last_270(sim)
     assert segment(segments, "NM1", "03")[3:5] == ["DOE", "SAM"]
     assert segment(segments, "NM1", "IL")[3:5] == ["DOE", "JANE"]

@@ -266,4 +266,10 @@ def test_the_table_stream_feeds_the_stream_handler_with_a_role_of_its_own(synthe
     assert by_sid["ReadTheStream"]["Resource"] == {"Fn::GetAtt": [main, "StreamArn"]}
     actions = {a for s in statements for a in _as_list(s["Action"])}
     assert {"dynamodb:GetRecords", "dynamodb:PutItem", "dynamodb:BatchWriteItem"} <= actions
-    assert not {"dynamodb:Scan", "dynamodb:Query", "dynamodb:DeleteItem", "chime:CreateMeeting"} & actions
+    # The visit's followers (reminders, waitlist, eligibility after commit) run here too.
+    assert {"dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "secretsmanager:GetSecretValue"} <= actions
+    assert by_sid["FollowVisits"]["Resource"] == {"Fn::GetAtt": [main, "Arn"]}  # the table, not its indexes
+    secret = by_sid["PseudonymKey"]["Resource"]
+    assert function["Environment"]["Variables"]["HCO_PSEUDONYM_KEY_SECRET_ARN"] == secret
+    # Sending is the scheduled jobs' work: no SNS or SES here, and never a Scan or a meeting.
+    assert not {"dynamodb:Scan", "chime:CreateMeeting", "sns:Publish", "ses:SendEmail"} & actions

@@ -465,8 +465,9 @@ def test_a_booking_on_a_stale_record_that_still_allows_it_commits_on_the_second_
 
 def test_a_warm_booking_reads_nothing_but_the_routing_screening_before_its_one_write(services, sched, setup, tenant,
                                                                                      monkeypatch):
-    """Up to its commit (eligibility and the visit followers run after it): a Query of the patient's latest
-    screening (routing guard) and the TransactWriteItems; directory records come from the cache, checked."""
+    """Up to its commit (the payer and the visit followers run after it, from the stream): a Query of the
+    patient's latest screening (routing guard), one GetItem of the eligibility cache (a fresh answer is the
+    booking's answer, issue 13 item 3) and the TransactWriteItems; directory records come from the cache."""
     from botocore.client import BaseClient
 
     book(services, sched, setup)  # warms the process: records, tenant settings
@@ -476,9 +477,9 @@ def test_a_warm_booking_reads_nothing_but_the_routing_screening_before_its_one_w
 
     def counted(self, operation, params):
         if self.meta.service_model.service_name == "dynamodb":
-            ops.append(operation)
+            ops.append(operation if operation != "GetItem" else f"GetItem {params['Key']['pk']['S'].split('#')[2]}")
         return call(self, operation, params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", counted)
     book(services, sched, setup, patient=1, start=datetime(2026, 3, 3, 17, 0, tzinfo=UTC))
-    assert ops[:ops.index("TransactWriteItems") + 1] == ["Query", "TransactWriteItems"], ops
+    assert ops[:ops.index("TransactWriteItems") + 1] == ["Query", "GetItem ELIGCACHE", "TransactWriteItems"], ops

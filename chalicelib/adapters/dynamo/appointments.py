@@ -365,6 +365,32 @@ class AppointmentRepository:
              audit: AuditEntry | None = None, fresh: Sequence[RecordVersion] = ()) -> Appointment:
         return self.update(old, new, token, release_locks=False, audit=audit, fresh=fresh)
 
+    def land_eligibility(self, current: Appointment, status: str, event: dict[str, str]) -> Appointment:
+        """One UpdateItem of the eligibility status and one history event, conditioned on the version read:
+        a user's change committed meanwhile is never overwritten (Conflict: read again and retry)."""
+        from boto3.dynamodb.types import TypeSerializer
+        from botocore.exceptions import ClientError
+
+        encode = TypeSerializer().serialize
+        try:
+            raw = self._connection.client.update_item(
+                TableName=AppointmentItem.Meta.table_name,
+                Key={"pk": {"S": keys.appointment_pk(current.tenant_id, current.appointment_id)},
+                     "sk": {"S": keys.APPOINTMENT_SK}},
+                UpdateExpression="SET #doc.#status = :status, #doc.#history = list_append(#doc.#history, :event), "
+                                 "#version = #version + :one",
+                ConditionExpression="#version = :version",
+                ExpressionAttributeNames={"#doc": "doc", "#status": "eligibility_status", "#history": "history",
+                                          "#version": "version"},
+                ExpressionAttributeValues={":status": {"S": status}, ":event": encode([dict(event)]),
+                                           ":one": {"N": "1"}, ":version": {"N": str(current.version)}},
+                ReturnValues="ALL_NEW")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise Conflict(_MESSAGES["appointment"]) from exc
+            raise
+        return appointment_from_image(_decoded(raw["Attributes"]))
+
 
 _ACTIVE = frozenset({"booked", "checked_in", "in_progress"})
 
@@ -451,3 +477,15 @@ def _to_item(appointment: Appointment) -> AppointmentItem:
 
 def _from_item(item: AppointmentItem) -> Appointment:
     return replace(from_doc(Appointment, item.doc), version=int(item.version or 0))
+
+
+def appointment_from_image(image: dict[str, Any]) -> Appointment:
+    """An appointment item as plain data (a stream image, decoded) -> the visit with its version."""
+    return replace(from_doc(Appointment, image["doc"]), version=int(image.get("version") or 0))
+
+
+def _decoded(raw: dict[str, Any]) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    decode = TypeDeserializer().deserialize
+    return {name: decode(value) for name, value in raw.items()}

@@ -43,10 +43,13 @@ Access patterns (pattern -> key / index -> operation):
 | link nonces of an appointment (single use)| pk=T#{t}#APPT#{id}, sk=LINK#{nonce} (TTL)           | Put / cond. Delete |
 | confirmation of an appointment            | pk=T#{t}#APPT#{id}, sk=CONFIRM                      | Get/Put   |
 | unconfirmed visits to release, all tenants| pk=CONFDUE#{yyyymmddHH}#{shard}, sk={release_at}#{t}#{id} | Query (job) |
+| pending eligibility checks due, all tenants| pk=ELGDUE#{yyyymmddHH}#{shard}, sk={due}#{t}#{check id} | Query (job) |
+| land an eligibility result on a visit     | pk=T#{t}#APPT#{id}, sk=APPT (eligibility only)      | cond. Update |
 | a patient's no-show tally                 | pk=T#{t}#PAT#{id}, sk=NOSHOWS                       | Get / Update ADD |
 | waitlist entry (versioned)                | pk=T#{t}#WAIT, sk=ENTRY#{id}                        | Get/Put   |
 | waiting entries of a tenant, in order     | pk=T#{t}#WAITQ, sk={created}#{id} (sparse)          | Query (job) |
 | freed slots to offer, all tenants (job)   | pk=FREED#{shard}, sk={freed_at}#{t}#{id}            | Query (job) |
+| a freed slot enqueued once (TTL marker)   | pk=T#{t}#FREEDBY#{source id}, sk={slot}#{freed_at}  | cond. Put in tx |
 | open offers by expiry, all tenants (job)  | pk=OFFERS#{shard}, sk={expires_at}#{t}#{entry}      | Query (job) |
 | a slot held for an offer                  | clinician busy-week item(s), value {expiry}|{hold}  | TransactWriteItems |
   (job indexes are sharded by a hash of the id, so no one partition takes every write: no hot key)

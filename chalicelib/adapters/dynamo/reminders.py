@@ -176,14 +176,19 @@ class ReminderRepository:
             doc["release_at"] = release_at.astimezone(UTC).isoformat()
         item = StatusItem(keys.appointment_pk(tenant, appointment_id), CONFIRM_SK, kind="confirmation",
                           status="pending", doc=doc)
-        if release_at is None:
-            item.save()
-            return
-        with TransactWrite(connection=self._connection) as tx:
-            tx.save(item)
-            tx.save(PointerItem(_release_pk(appointment_id, release_at), _release_sk(tenant, appointment_id,
-                                                                                     release_at),
-                                kind="confirmation_due", doc={"tenant_id": tenant, "appointment_id": appointment_id}))
+        # Only a confirmation still to come is (re)written: a redelivered stream change never undoes an
+        # answer the patient already gave (confirmed, declined) or a release.
+        still_open = StatusItem.pk.does_not_exist() | (StatusItem.status == "pending")
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.save(item, condition=still_open)
+                if release_at is not None:
+                    tx.save(PointerItem(_release_pk(appointment_id, release_at),
+                                        _release_sk(tenant, appointment_id, release_at), kind="confirmation_due",
+                                        doc={"tenant_id": tenant, "appointment_id": appointment_id}))
+        except TransactWriteError as exc:
+            if not _failed(exc):
+                raise
 
     def releases_due(self, now: datetime, lookback: timedelta) -> list[tuple[str, str, datetime]]:
         """(tenant, appointment, release_at) of release pointers due by `now`, hour buckets back to `lookback`."""

@@ -20,8 +20,10 @@ from ...domain.errors import Conflict
 from ...domain.waitlist import FreedSlot, WaitlistEntry
 from .busy_weeks import block_lock, held_by_hold, hold_locks, hold_value, read_weeks, week_updates
 from .codec import from_doc, to_doc
-from .models import DocumentItem, PointerItem
+from .models import DocumentItem, ExpiringItem, PointerItem
 from .reminders import SHARDS, shard, stamp
+
+FREED_MARKER_SECONDS = 7 * 86400
 
 
 def _entry_pk(tenant: str) -> str:
@@ -136,10 +138,25 @@ class WaitlistRepository:
         return replace(new, version=old.version + 1)
 
     # --- freed slots and offer expiry (job indexes, sharded) ---------------------------------
-    def add_freed(self, slot: FreedSlot) -> None:
-        PointerItem(f"FREED#{shard(slot.source + slot.key)}",
-                    f"{stamp(slot.freed_at)}#{slot.tenant_id}#{slot.key}#{slot.source}",
-                    kind="freed_slot", doc=to_doc(slot)).save()
+    def add_freed(self, slot: FreedSlot) -> bool:
+        """Enqueue a freed slot once per change that freed it: a marker per source and time (kept a week, past
+        the stream's 24 h retention) makes a redelivered change a no-op, even after the job offered and dropped
+        the slot."""
+        marker = ExpiringItem(f"T#{slot.tenant_id}#FREEDBY#{slot.source}", f"{slot.key}#{stamp(slot.freed_at)}",
+                              kind="freed_marker", doc={}, expires_at=epoch(slot.freed_at) + FREED_MARKER_SECONDS)
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.save(marker, condition=ExpiringItem.pk.does_not_exist())
+                tx.save(PointerItem(f"FREED#{shard(slot.source + slot.key)}",
+                                    f"{stamp(slot.freed_at)}#{slot.tenant_id}#{slot.key}#{slot.source}",
+                                    kind="freed_slot", doc=to_doc(slot)))
+        except TransactWriteError:
+            try:
+                ExpiringItem.get(marker.pk, marker.sk, consistent_read=True)
+            except DoesNotExist:
+                raise  # not our marker: a conflict to retry (the stream delivers the batch again)
+            return False  # already enqueued for this change
+        return True
 
     def freed(self, limit: int = 100) -> list[tuple[PointerItem, FreedSlot]]:
         found = []

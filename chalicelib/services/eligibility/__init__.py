@@ -1,4 +1,4 @@
-"""Eligibility: payers configure themselves, checks ask them (X12 270/271), booking records the answer.
+"""Eligibility: payers configure themselves, checks ask them (X12 270/271), a visit's answer lands after commit.
 
 A check, step by step:
 1. The payer's effective configuration: what it PUT through the API, else its entry in
@@ -14,7 +14,8 @@ A check, step by step:
    network error, 5xx/408/429 or AAA 42/80 is retried with capped exponential backoff and full
    jitter while the request's budget (``budget_seconds``, 8 s; booking ``booking_budget_seconds``)
    lasts. When it runs out the check is stored as ``pending`` (the degraded state, see
-   domain/eligibility.py) and finished by a later GET of the check, from ``next_attempt_at`` on.
+   domain/eligibility.py) and asked again from ``next_attempt_at`` on: by the ``eligibility-pending``
+   job for a visit's check (booking_hook.py), or by a GET of the check, whichever comes first.
 6. The check (parsed answer, telehealth block, and the raw 271 beside it) is stored; every read and
    write is audited (the check and the raw 271 are PHI). Logs carry ids and codes only.
 
@@ -31,7 +32,7 @@ Modules, one concept each; every outside dependency is a port (domain/ports.py),
     x12_mapping.py   a check as a 270 (inquiry, envelope) and a 271 (or TA1/999) as an answer
     roster.py        the roster connector: an inquiry answered from the uploaded members
     x12_answering.py POST /v1/eligibility/x12: a 271 for a 270
-    booking_hook.py  booking's EligibilityRecorder
+    booking_hook.py  a visit's eligibility: booking's answer, the stream consumer's check, the pending worker
     service.py       EligibilityService: the one object the routes and bootstrap see
     inputs.py        plain inputs the views map request bodies to
 """

@@ -52,7 +52,7 @@ class EligibilityChecks:
         self.payers, self.calls, self.checks, self.directory = payers, calls, checks, directory
         self.rules, self.clock, self.new_id, self.audit = rules, clock, new_id, audit
         self.settings, self.pseudonym = settings, pseudonym
-        # A pending check of a visit that became final on a later read: booking's hook records it on the visit.
+        # A pending check of a visit that became final (the worker, or a read): the visit records it.
         self.on_settled = on_settled
 
     def create_check(self, caller: Caller, body: CheckInput) -> EligibilityCheck:
@@ -95,7 +95,41 @@ class EligibilityChecks:
 
     def check_for_visit(self, caller: Caller, appointment: Appointment, patient: Patient, clinician: Clinician,
                         coverage: Coverage, day: date) -> EligibilityCheck | None:
-        """The check booking runs for a visit (short budget); None when the payer is not configured."""
+        """The check of a visit after commit (short budget); None when the payer is not configured."""
+        request = self._visit_request(appointment, patient, clinician, coverage, day)
+        if request is None:
+            return None
+        try:
+            return self.run_check(caller, Owner("tenant", appointment.tenant_id), coverage.payer_id, request,
+                                  self.settings.booking_budget_seconds, patient_id=patient.patient_id,
+                                  appointment_id=appointment.appointment_id)
+        except PayerNotConfigured:
+            return None
+
+    def cached_visit_status(self, appointment: Appointment, patient: Patient, clinician: Clinician,
+                            coverage: Coverage, day: date) -> str | None:
+        """What a fresh cached answer says of this visit, for booking to answer at once; None without one.
+        One GetItem (the cache) on a miss, and the payer's configuration on a hit; never a payer call."""
+        from ...domain.eligibility import appointment_status
+
+        request = self._visit_request(appointment, patient, clinician, coverage, day)
+        if request is None:
+            return None
+        owner, now = Owner("tenant", appointment.tenant_id), self.clock()
+        cached = self.checks.get_cached(owner, coverage.payer_id, self._cache_digest(coverage.payer_id, request), now)
+        if cached is None:
+            return None
+        payer = self.payers.resolve_payer(coverage.payer_id, day)
+        if payer is None or payer.connector is None:
+            return None
+        answer = x12_mapping.answer_from_271(cached["raw_271"], request, trace=None, payer=payer)
+        check = EligibilityCheck(check_id="", owner=owner, tenant_id=appointment.tenant_id,
+                                 payer_id=coverage.payer_id, request=request, status=answer.status,
+                                 source=cached.get("source", payer.connector.kind), requested_at=now, answer=answer)
+        return appointment_status(answer.status, _telehealth(payer, check), appointment.modality, answer)
+
+    def _visit_request(self, appointment: Appointment, patient: Patient, clinician: Clinician, coverage: Coverage,
+                       day: date) -> CheckRequest | None:
         service = self.rules().service(appointment.service)
         if service is None:
             return None
@@ -118,12 +152,7 @@ class EligibilityChecks:
             patient_jurisdiction=appointment.patient_jurisdiction,
             patient_location_type=appointment.patient_location_type, clinician_id=clinician.clinician_id,
             provider_in_network=_in_network(clinician, coverage.payer_id))
-        try:
-            return self.run_check(caller, Owner("tenant", appointment.tenant_id), coverage.payer_id, request,
-                                  self.settings.booking_budget_seconds, patient_id=patient.patient_id,
-                                  appointment_id=appointment.appointment_id)
-        except PayerNotConfigured:
-            return None
+        return request
 
     def run_check(self, caller: Caller, owner: Owner, payer_id: str, request: CheckRequest, budget: float, *,
                   patient_id: str | None = None, appointment_id: str | None = None,
@@ -180,6 +209,11 @@ class EligibilityChecks:
             self.audit.record(caller, "eligibility.raw271.read", _resource(check), check.patient_id,
                               "success" if check.raw_271 else "empty")
         return check
+
+    def finish_pending(self, caller: Caller, check: EligibilityCheck) -> EligibilityCheck:
+        """The worker's turn at a pending check, as a read would take it: asked again once due, given up
+        after ``give_up_at``; a final answer lands on its visit (``on_settled``)."""
+        return self._repoll(caller, check)
 
     def _repoll(self, caller: Caller, check: EligibilityCheck) -> EligibilityCheck:
         """A pending check: ask the payer again once ``next_attempt_at`` has come; give up after ``give_up_at``."""
