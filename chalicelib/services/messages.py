@@ -15,6 +15,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..domain.model import Patient
+from ..domain.ports import Sender, SendFailed
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "messages.json"
 DEFAULT_LANGUAGE = "en"
 PLACEHOLDERS = frozenset({"time", "place", "join", "join_link", "confirm_link", "decline_link", "expires"})
@@ -67,3 +70,31 @@ def render(kind: str, channel: str, language: str, values: dict[str, str]) -> Me
     if channel == "sms":
         return Message("", table[f"{kind}_sms"].format(**filled))
     return Message(table[f"{kind}_email_subject"].format(**filled), table[f"{kind}_email_body"].format(**filled))
+
+
+def destination(patient: Patient, channel: str) -> str | None:
+    return patient.phone if channel == "sms" else patient.email
+
+
+def deliver(sender: Sender, channel: str, to: str, message: Message) -> str:
+    """One message on one channel (sms | email); the provider's message id."""
+    if channel == "sms":
+        return sender.sms(to, message.text)
+    return sender.email(to, message.subject, message.text)
+
+
+def notify(sender: Sender, patient: Patient, channels: tuple[str, ...], kind: str, language: str,
+           values: dict[str, str]) -> int:
+    """Template `kind` on each channel the patient has a destination for; a failed send is skipped (the change
+    it tells of stands). Returns how many went out."""
+    sent = 0
+    for channel in channels:
+        to = destination(patient, channel)
+        if not to:
+            continue
+        try:
+            deliver(sender, channel, to, render(kind, channel, language, values))
+        except SendFailed:
+            continue
+        sent += 1
+    return sent

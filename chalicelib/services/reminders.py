@@ -141,24 +141,21 @@ class ReminderService:
 
     def _deliver(self, reminder: Reminder, appointment: Appointment, now: datetime) -> str:
         patient = self.directory.get_patient(appointment.tenant_id, appointment.patient_id)
-        to = None if patient is None else (patient.phone if reminder.channel == "sms" else patient.email)
+        to = None if patient is None else messages.destination(patient, reminder.channel)
         if not to:
             raise SendFailed("no_destination")
         language = messages.language_of(patient.preferred_language)
         policy = self.settings_of(appointment.tenant_id).reminders
         expires = min(appointment.start, now + timedelta(hours=policy.link_ttl_hours))
         values = {
-            "time": messages.local_time(appointment.start, appointment.timezone, language),
-            "place": messages.place_of(appointment.modality.value, self._site_name(appointment), language),
+            **self._visit_values(appointment, language),
             "join_link": (f"{self.link_base}/visit/{appointment.appointment_id}/join"
                           if appointment.modality is Modality.VIDEO else ""),
             "confirm_link": self.link(appointment, "confirm", expires),
             "decline_link": self.link(appointment, "decline", expires),
         }
-        message = messages.render("reminder", reminder.channel, language, values)
-        if reminder.channel == "sms":
-            return self.sender().sms(to, message.text)
-        return self.sender().email(to, message.subject, message.text)
+        return messages.deliver(self.sender(), reminder.channel, to,
+                                messages.render("reminder", reminder.channel, language, values))
 
     def tell(self, appointment: Appointment, kind: str) -> int:
         """A one-off notice of a change the patient did not make (kind: a template, e.g. `released`), on the
@@ -167,26 +164,17 @@ class ReminderService:
         if patient is None:
             return 0
         language = messages.language_of(patient.preferred_language)
-        values = {"time": messages.local_time(appointment.start, appointment.timezone, language),
-                  "place": messages.place_of(appointment.modality.value, self._site_name(appointment), language)}
-        sent = 0
-        for channel in self.settings_of(appointment.tenant_id).reminders.channels:
-            to = patient.phone if channel == "sms" else patient.email
-            if not to:
-                continue
-            message = messages.render(kind, channel, language, values)
-            try:
-                if channel == "sms":
-                    self.sender().sms(to, message.text)
-                else:
-                    self.sender().email(to, message.subject, message.text)
-                sent += 1
-            except SendFailed:
-                continue
+        sent = messages.notify(self.sender(), patient, self.settings_of(appointment.tenant_id).reminders.channels,
+                               kind, language, self._visit_values(appointment, language))
         self.audit.record(system_caller(appointment.tenant_id), f"patient.notice.{kind}",
                           f"appointment/{appointment.appointment_id}", appointment.patient_id,
                           "success" if sent else "failure")
         return sent
+
+    def _visit_values(self, appointment: Appointment, language: str) -> dict[str, str]:
+        """When and where, as the patient reads it: the visit's local time and the clinic's name or its kind."""
+        return {"time": messages.local_time(appointment.start, appointment.timezone, language),
+                "place": messages.place_of(appointment.modality.value, self._site_name(appointment), language)}
 
     def _site_name(self, appointment: Appointment) -> str | None:
         if not appointment.site_id:

@@ -17,7 +17,7 @@ from ..domain.availability import slot_fits_rules
 from ..domain.care import PatientWhereabouts
 from ..domain.errors import DomainError, FieldError, InvalidTransition, NotFound, ValidationFailed
 from ..domain.model import Appointment, Interval, Modality
-from ..domain.ports import AuditTrail, BusyBlocks, Clock, DirectoryReader, IdFactory, SendFailed, WaitlistStore
+from ..domain.ports import AuditTrail, BusyBlocks, Clock, DirectoryReader, IdFactory, WaitlistStore
 from ..domain.rulebook import RuleBook
 from ..domain.tenant_policy import TenantSettings
 from ..domain.waitlist import (
@@ -258,19 +258,8 @@ class WaitlistService:
         values = {"time": messages.local_time(offer.start, zone, language),
                   "place": messages.place_of(offer.modality.value, site.name if site else None, language),
                   "expires": messages.local_time(offer.expires_at, zone, language)}
-        channels = self.settings_of(entry.tenant_id).reminders.channels
-        for channel in channels:
-            to = patient.phone if channel == "sms" else patient.email
-            if not to:
-                continue
-            message = messages.render("offer", channel, language, values)
-            try:
-                if channel == "sms":
-                    self.sender().sms(to, message.text)
-                else:
-                    self.sender().email(to, message.subject, message.text)
-            except SendFailed:
-                continue
+        messages.notify(self.sender(), patient, self.settings_of(entry.tenant_id).reminders.channels, "offer",
+                        language, values)
 
 
 def _blocks(start: Any, end: Any) -> frozenset[Any]:
