@@ -1,4 +1,4 @@
-"""The 15-minute UTC grid that lock items and slot starts live on.
+"""The 15-minute UTC grid that held blocks (busy-week items) and slot starts live on.
 
 Every real-world UTC offset is a multiple of 15 minutes, so a block boundary in UTC is also a
 quarter-hour on every local wall clock.

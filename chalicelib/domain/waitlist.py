@@ -1,8 +1,9 @@
 """The waitlist: entries, the slots that free up, and offers that hold a slot until they expire.
 
-An entry gets one offer at a time. An offer holds the clinician's blocks for the visit (lock items
-owned by `hold_id`), so nobody else can book them; accepting passes the held blocks to the booking
-in the same transaction; expiry or a declined offer frees them and the slot goes to the next entry.
+An entry gets one offer at a time. An offer holds the clinician's blocks for the visit (blocks of the
+clinician's busy-week items owned by `hold_id` until the offer expires), so nobody else can book them;
+accepting passes the held blocks to the booking in the same transaction; expiry or a declined offer
+frees them and the slot goes to the next entry.
 """
 
 from __future__ import annotations
