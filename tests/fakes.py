@@ -32,6 +32,7 @@ from chalicelib.domain.model import Appointment, Clinician, Interval, Modality, 
 from chalicelib.domain.ports import PageKey, audit_log_of
 from chalicelib.domain.practice_days import PracticeDay, practice_day
 from chalicelib.domain.records import BookingRecords, RecordVersion, version_of
+from chalicelib.domain.screening import ScreeningResult
 from chalicelib.domain.tenant_policy import TenantSettings
 from chalicelib.domain.timeblocks import block_key, blocks_covering
 from chalicelib.domain.waitlist import HeldSlot
@@ -352,6 +353,7 @@ class InMemoryDirectory:
         self.clinicians: dict[tuple[str, str], Clinician] = {}
         self.patients: dict[tuple[str, str], Patient] = {}
         self.forgotten: list[RecordVersion] = []  # what bookings dropped after a stale write (booking_records)
+        self.screenings: dict[tuple[str, str], list[ScreeningResult]] = defaultdict(list)  # newest last
 
     def add_site(self, site: Site) -> None:
         _insert(self.sites, (site.tenant_id, site.site_id), site)
@@ -402,18 +404,39 @@ class InMemoryDirectory:
         return table.get((tenant, record_id))
 
     def booking_records(self, tenant: str, patient_id: str, clinician_id: str,
-                        site_ids: Sequence[str] = ()) -> BookingRecords:
-        """As the adapter's warm cache: every record comes with the version the write must still find."""
+                        site_ids: Sequence[str] = (), *, with_screening: bool = False) -> BookingRecords:
+        """As the adapter's warm cache: every record comes with the version the write must still find, but
+        the patient read afresh with their latest screening (`with_screening`)."""
         clinician = self.get_clinician(tenant, clinician_id)
         patient = self.get_patient(tenant, patient_id)
         wanted = [*site_ids, *(clinician.site_ids if clinician else ())]
         sites = {s: site for s in dict.fromkeys(wanted) if (site := self.get_site(tenant, s)) is not None}
-        fresh = [version_of(k, r) for k, r in (("patient", patient), ("clinician", clinician)) if r is not None]
+        cached = (("clinician", clinician),) if with_screening else (("patient", patient), ("clinician", clinician))
+        fresh = [version_of(k, r) for k, r in cached if r is not None]
         fresh += [version_of("site", site) for site in sites.values()]
-        return BookingRecords(patient, clinician, sites, tuple(fresh))
+        screenings = tuple(self.screenings[(tenant, patient_id)][-1:]) if with_screening else None
+        return BookingRecords(patient, clinician, sites, tuple(fresh), screenings)
 
     def forget(self, stale: Sequence[RecordVersion]) -> None:
         self.forgotten += stale
+
+
+class InMemoryScreenings:
+    """ScreeningStore: a patient's screening results, kept with the patient's records (as the adapter keeps
+    them in the patient's partition, where booking_records reads the latest)."""
+
+    def __init__(self, directory: InMemoryDirectory) -> None:
+        self.directory = directory
+
+    def add(self, tenant: str, patient_id: str, result: ScreeningResult) -> None:
+        found = self.directory.screenings[(tenant, patient_id)]
+        found.append(result)
+        # Newest last; at the same time, the instrument the adapter's key order reads first is last.
+        found.sort(key=lambda r: r.instrument, reverse=True)
+        found.sort(key=lambda r: r.at.timestamp() if r.at else 0.0)
+
+    def latest(self, tenant: str, patient_id: str, limit: int = 10) -> list[ScreeningResult]:
+        return list(reversed(self.directory.screenings[(tenant, patient_id)]))[:limit]
 
 
 def _insert(table: dict[tuple[str, str], Any], key: tuple[str, str], record: Any) -> None:

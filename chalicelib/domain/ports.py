@@ -143,9 +143,11 @@ class DirectoryReader(SiteReader, PatientReader, Protocol):
 
 class BookingDirectory(DirectoryReader, Protocol):
     def booking_records(self, tenant: str, patient_id: str, clinician_id: str,
-                        site_ids: Sequence[str] = ()) -> BookingRecords:
+                        site_ids: Sequence[str] = (), *, with_screening: bool = False) -> BookingRecords:
         """The patient, the clinician, the sites named and the clinician's own sites: from this process's cache
-        where it has them (their versions in `fresh`, for the write to check), the rest in one batched read."""
+        where it has them (their versions in `fresh`, for the write to check), the rest in one batched read.
+        `with_screening`: the patient is read afresh together with their latest screening (`screenings`), in
+        one read of the patient's own records; never from the cache, so not in `fresh`."""
         ...
     def forget(self, stale: Sequence[RecordVersion]) -> None:
         """Drop these records from the cache (a write found them stale)."""

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .model import Clinician, Patient, Site
+from .screening import ScreeningResult
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,9 @@ class BookingRecords:
     clinician: Clinician | None
     sites: Mapping[str, Site] = field(default_factory=dict)  # the asked-for sites and the clinician's, found
     fresh: tuple[RecordVersion, ...] = ()  # what the write must still find (the records that came from a cache)
+    # The patient's latest screening, read with the patient when asked for (routing's guard at booking):
+    # None = not read; () = none on file.
+    screenings: tuple[ScreeningResult, ...] | None = None
 
     def site(self, site_id: str | None) -> Site | None:
         return self.sites.get(site_id) if site_id else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -129,7 +129,7 @@ class BookingService:
         self.audit = audit
         self.gate = gate or CareGate(appointments, rules, DefaultSettings())
         # Routing rules that restrict modalities (risk, no video, payer coverage) hold at every booking door.
-        self.routing_guard = routing_guard or (lambda tenant, patient, modality, fallback=False: None)
+        self.routing_guard = routing_guard or (lambda tenant, patient, modality, fallback=False, screenings=None: None)
         # Only the payer's billing terms are read here: the payer is asked after commit, by the table stream's
         # consumer, as are reminders, confirmations and the waitlist (services/visit_followers.py).
         self.eligibility = eligibility or NoEligibilityRecorder()
@@ -144,16 +144,18 @@ class BookingService:
         entry = AuditEntry(caller, "appointment.book", f"appointment/{appointment_id}", body.patient_id)
         booked, _ = self._on_records(
             caller, body.patient_id, body.clinician_id, body.site_id,
-            lambda records: self._book(caller, body, records, appointment_id, entry, hold))
+            lambda records: self._book(caller, body, records, appointment_id, entry, hold), with_screening=True)
         return booked
 
     def _on_records(self, caller: Caller, patient_id: str, clinician_id: str, site_id: str | None,
-                    write: Callable[[BookingRecords], Appointment]) -> tuple[Appointment, BookingRecords]:
+                    write: Callable[[BookingRecords], Appointment], *,
+                    with_screening: bool = False) -> tuple[Appointment, BookingRecords]:
         """Decide and write on the directory records (cached ones checked by the write); when one proved stale,
-        forget them, read again and decide again, once."""
+        forget them, read again and decide again, once. `with_screening`: the door runs routing's guard, which
+        needs the patient's latest screening: read afresh with the patient (one read, not two)."""
         for attempt in range(2):
             records = self.directory.booking_records(caller.tenant_id, patient_id, clinician_id,
-                                                     [site_id] if site_id else [])
+                                                     [site_id] if site_id else [], with_screening=with_screening)
             if records.patient is None:
                 raise NotFound("No such patient.")
             if records.clinician is None:
@@ -174,7 +176,7 @@ class BookingService:
         whereabouts = PatientWhereabouts(patient.home_jurisdiction, body.patient_jurisdiction)
         for attempt in range(LEDGER_ATTEMPTS):
             plan = self._plan(caller.tenant_id, patient, clinician, service, body.start, body.modality,
-                              body.site_id, False, whereabouts, body.patient_location_type, records.sites)
+                              body.site_id, False, whereabouts, body.patient_location_type, records)
             now = self.clock()
             appointment = Appointment(
                 tenant_id=caller.tenant_id, appointment_id=appointment_id, patient_id=patient.patient_id,
@@ -231,9 +233,10 @@ class BookingService:
 
     def _plan(self, tenant: str, patient: Patient, clinician: Clinician, service: ServiceDefinition,
               start: datetime, modality: Modality, site_id: str | None, fallback: bool,
-              whereabouts: PatientWhereabouts, location_type: str | None, sites: Mapping[str, Site],
+              whereabouts: PatientWhereabouts, location_type: str | None, records: BookingRecords,
               own: Appointment | None = None) -> VisitPlan:
-        """`sites`: the asked-for site and the clinician's, as the booking's records found them."""
+        """`records.sites`: the asked-for site and the clinician's, as the booking's records found them."""
+        sites = records.sites
         errors = FieldErrors()
         if not is_aligned(start):
             errors.add("start", "must be on a 15-minute boundary (:00, :15, :30, :45)")
@@ -257,7 +260,7 @@ class BookingService:
             raise ModalityNotOffered(f"{modality.value} is not offered for this clinician and service.")
         if modality is Modality.VIDEO and not patient.video_capable:
             raise ModalityNotOffered("The patient has no video access; offer phone or in_person.")
-        self.routing_guard(tenant, patient, modality, fallback=fallback)
+        self.routing_guard(tenant, patient, modality, fallback=fallback, screenings=records.screenings)
         if site is not None and site.site_id not in clinician.site_ids:
             raise ModalityNotOffered("The clinician does not see patients at that site.")
         if start <= self.clock():
@@ -388,7 +391,7 @@ class BookingService:
             site_id = None
         done, _ = self._on_records(caller, current.patient_id, current.clinician_id, site_id,
                                    lambda records: self._changed(caller, current, records, start, modality,
-                                                                 site_id, action, fallback))
+                                                                 site_id, action, fallback), with_screening=True)
         if current.modality is Modality.VIDEO and done.modality is not Modality.VIDEO:
             done = self._ended(caller, done, ENDED_BY_SWITCH)
         return done
@@ -401,7 +404,7 @@ class BookingService:
         entry = _entry(caller, "appointment.change", current)
         for attempt in range(LEDGER_ATTEMPTS):
             plan = self._plan(current.tenant_id, patient, clinician, service, start, modality, site_id, fallback,
-                              whereabouts_of(current, patient), previous_location, records.sites, own=current)
+                              whereabouts_of(current, patient), previous_location, records, own=current)
             now = self.clock()
             new = replace(current, start=plan.start, end=plan.end, modality=plan.modality,
                           site_id=plan.site.site_id if plan.site else None, room=None,

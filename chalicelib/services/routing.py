@@ -7,7 +7,7 @@ availability search (so licensure, rooms, buffers and zones hold) -> ranked and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -224,14 +224,17 @@ class RoutingService:
         return found
 
     # --- the booking doors ---------------------------------------------------------------------
-    def check_visit(self, tenant: str, patient: Patient, modality: Modality, *, fallback: bool = False) -> None:
+    def check_visit(self, tenant: str, patient: Patient, modality: Modality, *, fallback: bool = False,
+                    screenings: Sequence[ScreeningResult] | None = None) -> None:
         """Booking, reschedule and switch re-run the routing rules that restrict modalities (risk from the
         patient's latest screening, no reliable video, payer coverage): a change a rule forbids is refused
         with that rule's reason, as the recommendation would never have offered it. `fallback`: the switch
         to phone the video service offers when video cannot start; continuing care wins over a billing
-        rule there (eligibility records `not_covered`)."""
+        rule there (eligibility records `not_covered`). `screenings`: the patient's latest, when the door read
+        it with the patient (BookingRecords.screenings); read here otherwise."""
         policy, now = self.policy(), self.clock()
-        latest = self.screenings.latest(tenant, patient.patient_id, limit=1)
+        latest = list(screenings) if screenings is not None else self.screenings.latest(tenant, patient.patient_id,
+                                                                                        limit=1)
         overrides = self.settings(tenant).routing
         coverage = self.coverage(patient.coverages[0].payer_id, now.date()) \
             if patient.coverages and not fallback else {}

@@ -58,6 +58,18 @@ def directory(kind):
     return DirectoryRepository()
 
 
+@pytest.fixture
+def screenings(kind, directory):
+    """The screening store whose results booking_records(with_screening=True) reads with the patient."""
+    if kind == "memory":
+        from tests.fakes import InMemoryScreenings
+
+        return InMemoryScreenings(directory)
+    from chalicelib.adapters.dynamo.escalations import ScreeningRepository
+
+    return ScreeningRepository()
+
+
 def visit(tenant: str, appointment_id: str, *, start: datetime = T15, minutes: int = 45, clinician: str = "clin_a",
           patient: str = "pat_a", modality: Modality = Modality.VIDEO, site_id: str | None = None,
           room: str | None = None, buffer: int = 0, **changes: Any) -> Appointment:

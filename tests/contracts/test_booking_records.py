@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -13,6 +13,7 @@ from chalicelib.domain.audit_entry import AuditEntry
 from chalicelib.domain.errors import StaleRecords
 from chalicelib.domain.model import Patient
 from chalicelib.domain.records import RecordVersion
+from chalicelib.domain.screening import ScreeningResult
 from tests.contracts.conftest import visit
 from tests.contracts.test_audited_writes import AROUND
 from tests.contracts.test_directory_store import clinician, site
@@ -63,3 +64,34 @@ def test_a_reschedule_checks_its_records_too(appointments, directory, tenant):
     with pytest.raises(StaleRecords):
         appointments.replace_visit(booked, moved, "tx_1", fresh=(RecordVersion("patient", tenant, "pat_a", 1),))
     assert appointments.get(tenant, "apt_1") == booked
+
+
+def _screening(instrument: str, risk: str, at: datetime) -> ScreeningResult:
+    return ScreeningResult(instrument, 3, "mild", risk, "rule", (f"{instrument} score 3: mild",), at=at)
+
+
+def test_with_screening_the_patient_comes_afresh_with_their_latest_screening(directory, screenings, tenant):
+    _seed(directory, tenant)
+    assert directory.booking_records(tenant, "pat_a", "clin_a", with_screening=True).screenings == ()
+    at = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    for n, risk in enumerate(["low", "high", "moderate"]):  # the newest (moderate) is not the last in time order
+        screenings.add(tenant, "pat_a", _screening("PHQ-9", risk, at + timedelta(days=[0, 2, 1][n])))
+    records = directory.booking_records(tenant, "pat_a", "clin_a", with_screening=True)
+    assert [s.implied_risk for s in records.screenings] == ["high"]
+    assert records.patient.patient_id == "pat_a" and records.patient.version == 1
+    # read afresh, so the write need not check it; the clinician and sites still come with their versions
+    assert "patient" not in {rv.kind for rv in records.fresh}
+    assert [s.implied_risk for s in screenings.latest(tenant, "pat_a", 3)] == ["high", "moderate", "low"]
+    assert directory.booking_records(tenant, "pat_a", "clin_a").screenings is None  # not asked: not read
+    missing = directory.booking_records(tenant, "pat_missing", "clin_a", with_screening=True)
+    assert missing.patient is None and missing.screenings == ()
+
+
+def test_a_patient_changed_elsewhere_is_seen_at_once_by_a_read_with_screening(directory, kind, tenant):
+    _seed(directory, tenant)
+    directory.booking_records(tenant, "pat_a", "clin_a")  # the patient may now sit in this process's cache
+    elsewhere = directory if kind == "memory" else type(directory)()  # another process: its own cache
+    elsewhere.save_patient(replace(elsewhere.get_patient(tenant, "pat_a"), name="Pat Renamed"))
+    assert directory.booking_records(tenant, "pat_a", "clin_a").patient.version == (2 if kind == "memory" else 1)
+    records = directory.booking_records(tenant, "pat_a", "clin_a", with_screening=True)
+    assert records.patient.name == "Pat Renamed" and records.patient.version == 2

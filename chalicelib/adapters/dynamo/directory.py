@@ -3,6 +3,8 @@
 Every record this process reads or writes is also kept in a small per-process cache with its version,
 for one reader only: `booking_records`, whose write proves each cached record still current with a
 condition on its version (adapters/dynamo/appointments.py). Every other read goes to the table.
+A booking that needs the patient's latest screening (routing's guard) reads the patient afresh with it
+in one Query of the patient's partition instead.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from ...domain.model import Clinician, Patient, Site
 from ...domain.records import BookingRecords, RecordVersion, version_of
+from ...domain.screening import ScreeningResult
 from . import keys
 from .codec import from_doc, to_doc
 from .models import DocumentItem
@@ -73,10 +76,15 @@ class DirectoryRepository:
 
     # --- a booking's records -----------------------------------------------------------------
     def booking_records(self, tenant: str, patient_id: str, clinician_id: str,
-                        site_ids: Sequence[str] = ()) -> BookingRecords:
+                        site_ids: Sequence[str] = (), *, with_screening: bool = False) -> BookingRecords:
         found: dict[tuple[str, str], Record] = {}
         fresh: list[RecordVersion] = []
-        self._collect(tenant, [("patient", patient_id), ("clinician", clinician_id),
+        screenings = None
+        if with_screening:
+            patient_read, screenings = self._patient_and_latest_screening(tenant, patient_id)
+            if patient_read is not None:
+                found[("patient", patient_id)] = patient_read
+        self._collect(tenant, [*([] if with_screening else [("patient", patient_id)]), ("clinician", clinician_id),
                                *(("site", s) for s in site_ids)], found, fresh)
         clinician = found.get(("clinician", clinician_id))
         if isinstance(clinician, Clinician):
@@ -86,7 +94,24 @@ class DirectoryRepository:
         patient = found.get(("patient", patient_id))
         sites = {k[1]: r for k, r in found.items() if k[0] == "site" and isinstance(r, Site)}
         return BookingRecords(patient if isinstance(patient, Patient) else None,
-                              clinician if isinstance(clinician, Clinician) else None, sites, tuple(fresh))
+                              clinician if isinstance(clinician, Clinician) else None, sites, tuple(fresh),
+                              screenings)
+
+    def _patient_and_latest_screening(self, tenant: str, patient_id: str
+                                      ) -> tuple[Patient | None, tuple[ScreeningResult, ...]]:
+        """One Query (consistent, Limit 2): PROFILE and the item after it, the newest screening (their keys
+        sort newest first, keys.screening_sk); NOSHOWS sorts before and WEEK# items after the range."""
+        items = DocumentItem.query(keys.patient_pk(tenant, patient_id),
+                                   DocumentItem.sk.between(keys.PROFILE_SK, keys.SCREENING_PREFIX + "\uffff"),
+                                   limit=2, consistent_read=True)
+        patient, screenings = None, []
+        for item in items:
+            if item.sk == keys.PROFILE_SK:
+                patient = _decode("patient", item)
+                self._cache.put("patient", patient)
+            else:
+                screenings.append(from_doc(ScreeningResult, item.doc))
+        return patient if isinstance(patient, Patient) else None, tuple(screenings)
 
     def forget(self, stale: Sequence[RecordVersion]) -> None:
         for rv in stale:

@@ -5,7 +5,10 @@
 | an escalation                           | pk=T#{t}#ESC, sk=ESC#{id}                       | Get/Put     |
 | a tenant's escalations                  | pk=T#{t}#ESC, sk begins_with ESC#               | Query       |
 | unacknowledged escalations, all tenants | pk=ESCOPEN, sk={opened_at}#{t}#{id} (sparse)    | Query (job) |
-| a patient's screening results           | pk=T#{t}#PAT#{id}, sk=SCREEN#{at}#{instrument}  | Put / Query |
+| a patient's screening results           | pk=T#{t}#PAT#{id}, sk=SCREEN#{~at}#{instrument} | Put / Query |
+
+~at: the time with each digit complemented (keys.screening_sk), so a Query reads the newest first and a
+booking reads the patient's profile and latest screening together (adapters/dynamo/directory.py).
 
 Escalations are rare (crises), so the open index is not a hot key; it is written in the same
 transaction as the escalation and removed when someone acknowledges it.
@@ -91,11 +94,10 @@ class EscalationRepository:
 class ScreeningRepository:
     def add(self, tenant: str, patient_id: str, result: ScreeningResult) -> None:
         assert result.at is not None
-        DocumentItem(keys.patient_pk(tenant, patient_id),
-                     f"SCREEN#{result.at.strftime('%Y%m%dT%H%M%S%f')}#{result.instrument}",
+        DocumentItem(keys.patient_pk(tenant, patient_id), keys.screening_sk(result.at, result.instrument),
                      kind="screening", doc=to_doc(result)).save()
 
     def latest(self, tenant: str, patient_id: str, limit: int = 10) -> list[ScreeningResult]:
-        items = DocumentItem.query(keys.patient_pk(tenant, patient_id), DocumentItem.sk.startswith("SCREEN#"),
-                                   scan_index_forward=False, limit=limit)
+        items = DocumentItem.query(keys.patient_pk(tenant, patient_id),
+                                   DocumentItem.sk.startswith(keys.SCREENING_PREFIX), limit=limit)
         return [from_doc(ScreeningResult, i.doc) for i in items]

@@ -27,6 +27,14 @@ def patient_pk(tenant: str, patient_id: str) -> str:
 
 PROFILE_SK = "PROFILE"
 APPOINTMENT_SK = "APPT"
+SCREENING_PREFIX = "SCREEN#"
+_NEWEST_FIRST = str.maketrans("0123456789", "9876543210")
+
+
+def screening_sk(at: datetime, instrument: str) -> str:
+    """SCREEN#{time, each digit complemented}#{instrument}: newest first in key order, so that the patient's
+    latest screening is the item right after PROFILE and one Query (Limit 2) reads both for a booking."""
+    return f"{SCREENING_PREFIX}{at.strftime('%Y%m%d%H%M%S%f').translate(_NEWEST_FIRST)}#{instrument}"
 
 
 def appointment_pk(tenant: str, appointment_id: str) -> str:

@@ -194,8 +194,8 @@ def test_a_booking_decided_on_a_stale_cached_record_is_read_again_and_decided_ag
     fresh_read = world.store.booking_records
     served = []
 
-    def cached_then_fresh(tenant, patient_id, clinician_id, site_ids=()):
-        records = fresh_read(tenant, patient_id, clinician_id, site_ids)
+    def cached_then_fresh(tenant, patient_id, clinician_id, site_ids=(), **kw):
+        records = fresh_read(tenant, patient_id, clinician_id, site_ids, **kw)
         if not served:  # the first read comes from a cache that missed a save made elsewhere
             records = replace(records, fresh=(*records.fresh, RecordVersion("clinician", tenant, clinician_id, 0)))
         served.append(records)
@@ -207,8 +207,8 @@ def test_a_booking_decided_on_a_stale_cached_record_is_read_again_and_decided_ag
     assert RecordVersion("clinician", world.tenant, world.clinician.clinician_id, 0) in world.store.forgotten
     assert world.audit.actions(world.tenant).count(("appointment.book", "success")) == 1
 
-    monkeypatch.setattr(world.store, "booking_records", lambda *a: replace(
-        fresh_read(*a), fresh=(RecordVersion("clinician", world.tenant, world.clinician.clinician_id, 0),)))
+    monkeypatch.setattr(world.store, "booking_records", lambda *a, **kw: replace(
+        fresh_read(*a, **kw), fresh=(RecordVersion("clinician", world.tenant, world.clinician.clinician_id, 0),)))
     with pytest.raises(StaleRecords):  # stale twice in a row: a real conflict, said as one (409)
         world.booking.book(world.scheduler, request(world, start=TUE_11, patient_jurisdiction="US-NY"))
     assert len(world.appointments.appointments) == 1
