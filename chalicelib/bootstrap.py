@@ -152,6 +152,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .adapters.dynamo.binding import connect
     from .adapters.dynamo.directory import DirectoryRepository
     from .adapters.dynamo.escalations import EscalationRepository, ScreeningRepository
+    from .adapters.dynamo.keyed_reads import MainTableReads
     from .adapters.dynamo.rate_limit import RateLimiter
     from .adapters.dynamo.tenant_settings import TenantSettingsRepository
     from .rules.bundle import rulebook
@@ -184,7 +185,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
                              EscalationRepository(connection), ScreeningRepository(), _events(settings),
                              settings_cache.get, _payer_coverage(eligibility, clock), gate)
     booking = BookingService(directory_repo, appointments, rulebook, clock, new_id, audit, eligibility=recorder,
-                             gate=gate, routing_guard=routing.check_visit)
+                             gate=gate, routing_guard=routing.check_visit, reads=MainTableReads(connection))
     reminders, confirmations, waitlist = _visit_followers(settings, clock, connection, directory_repo, appointments,
                                                           booking, gate, settings_cache.get, audit)
     # After commit, from the table stream (never inside the request): each follower on its own.

@@ -28,6 +28,7 @@ from chalicelib.domain.errors import (
     StaleRecords,
     ValidationFailed,
 )
+from chalicelib.domain.keyed_reads import KeyedRead
 from chalicelib.domain.model import Appointment, Clinician, Interval, Modality, Patient, Site, Status
 from chalicelib.domain.ports import PageKey, audit_log_of
 from chalicelib.domain.practice_days import PracticeDay, practice_day
@@ -169,6 +170,11 @@ class InMemoryAppointments:
             if k.room:
                 per_block[k.block].add(k.room)
         return {b: frozenset(r) for b, r in per_block.items()}
+
+    def rooms_taken_read(self, tenant: str, site_id: str, window: Interval,
+                         ) -> KeyedRead[dict[datetime, frozenset[str]]]:
+        """No keys: the fake answers from its own state when the batch is read (InMemoryReads)."""
+        return KeyedRead((), lambda _found: self.rooms_taken(tenant, site_id, window))
 
     def busy_time(self, tenant: str, window: Interval, *, clinician_ids: Sequence[str] = (),
                   site_ids: Sequence[str] = (), patient_id: str | None = None) -> BusyTime:
@@ -339,6 +345,18 @@ class InMemoryAppointments:
     def _put(self, appointment: Appointment) -> None:
         self.appointments[(appointment.tenant_id, appointment.appointment_id)] = appointment
         self.writes += 1
+
+
+class InMemoryReads:
+    """KeyedReads: each batch answered from the fakes' state at the moment it is read; `batches` counts the
+    round trips a DynamoDB reader would make (one per batch that has any read)."""
+
+    def __init__(self) -> None:
+        self.batches = 0
+
+    def read_all(self, *reads: KeyedRead[Any]) -> list[Any]:
+        self.batches += 1 if reads else 0
+        return [read.answer({}) for read in reads]
 
 
 def _schedule_key(a: Appointment) -> tuple[str, str]:

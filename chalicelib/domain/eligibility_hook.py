@@ -11,6 +11,7 @@ from datetime import date
 from typing import Protocol
 
 from .billing import TelehealthPolicy
+from .keyed_reads import KeyedRead, known
 from .model import Appointment, Clinician, Patient
 
 HISTORY_ACTION = "eligibility_checked"
@@ -19,9 +20,10 @@ HISTORY_ACTION = "eligibility_checked"
 class EligibilityRecorder(Protocol):
     """What booking asks of eligibility inside the request. It never raises and never calls a payer."""
 
-    def status_at_booking(self, appointment: Appointment, patient: Patient, clinician: Clinician) -> str:
+    def status_read(self, appointment: Appointment, patient: Patient, clinician: Clinician) -> KeyedRead[str]:
         """What the booking answers before the payer is asked (after commit): a fresh cached answer's status,
-        else `pending` with a coverage to check, `unknown` without one."""
+        else `pending` with a coverage to check, `unknown` without one. A KeyedRead: the booking reads the
+        cache entry together with its other keyed reads; answering it never raises."""
         ...
 
     def billing_policy(self, patient: Patient, on: date) -> TelehealthPolicy | None:
@@ -32,8 +34,8 @@ class EligibilityRecorder(Protocol):
 class NoEligibilityRecorder:
     """The default: booking works without any payer."""
 
-    def status_at_booking(self, appointment: Appointment, patient: Patient, clinician: Clinician) -> str:
-        return status_before_asking(patient)
+    def status_read(self, appointment: Appointment, patient: Patient, clinician: Clinician) -> KeyedRead[str]:
+        return known(status_before_asking(patient))
 
     def billing_policy(self, patient: Patient, on: date) -> TelehealthPolicy | None:
         return None

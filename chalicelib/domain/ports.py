@@ -13,6 +13,7 @@ from .audit_entry import AuditEntry
 from .availability import BusyTime
 from .deadline import Deadline
 from .escalation import Escalation
+from .keyed_reads import KeyedRead
 from .model import Appointment, Clinician, Interval, Patient, Site
 from .records import BookingRecords, RecordVersion
 from .reminders import Reminder
@@ -63,6 +64,15 @@ class AuditLog(AuditTrail, Protocol):
         ...
 
 
+class KeyedReads(Protocol):
+    """Reads of several stores (each a KeyedRead, domain/keyed_reads.py) done together."""
+
+    def read_all(self, *reads: KeyedRead[Any]) -> list[Any]:
+        """Each read's answer, in order. The items of all of them are fetched together and consistently:
+        one BatchGetItem per 100 keys on DynamoDB, none when no read has a key."""
+        ...
+
+
 # --- appointments ------------------------------------------------------------------------------
 class PracticeDayCounts(Protocol):
     def practice_day_counts(self, tenant: str, clinician_id: str, ledger: str, year: int) -> dict[date, int]:
@@ -76,6 +86,10 @@ class BusyBlocks(Protocol):
     def clinician_blocks(self, tenant: str, clinician_id: str, window: Interval) -> frozenset[datetime]: ...
     def patient_blocks(self, tenant: str, patient_id: str, window: Interval) -> frozenset[datetime]: ...
     def rooms_taken(self, tenant: str, site_id: str, window: Interval) -> dict[datetime, frozenset[str]]: ...
+    def rooms_taken_read(self, tenant: str, site_id: str, window: Interval,
+                         ) -> KeyedRead[dict[datetime, frozenset[str]]]:
+        """rooms_taken as a KeyedRead, to be read together with other stores' reads (KeyedReads)."""
+        ...
     def busy_time(self, tenant: str, window: Interval, *, clinician_ids: Sequence[str] = (),
                   site_ids: Sequence[str] = (), patient_id: str | None = None) -> BusyTime:
         """All of the above for many clinicians and sites and one patient at once (one batched read)."""
@@ -326,6 +340,11 @@ class EligibilityCheckStore(Protocol):
         ...
 
     def get_cached(self, owner: Owner, payer_id: str, digest: str, now: datetime) -> dict[str, Any] | None: ...
+
+    def cached_read(self, owner: Owner, payer_id: str, digest: str, now: datetime
+                    ) -> KeyedRead[dict[str, Any] | None]:
+        """get_cached as a KeyedRead (a booking reads it together with its other keyed reads)."""
+        ...
 
     def put_cached(self, owner: Owner, payer_id: str, digest: str, entry: dict[str, Any],
                    expires_at: datetime) -> None: ...

@@ -31,9 +31,10 @@ from ..domain.errors import (
     StaleRecords,
     ValidationFailed,
 )
+from ..domain.keyed_reads import known
 from ..domain.meeting_state import ENDED_BY_SWITCH
 from ..domain.model import Appointment, Billing, Clinician, ConfirmedLocation, Interval, Modality, Patient, Site, Status
-from ..domain.ports import AppointmentStore, AuditTrail, BookingDirectory, Clock, IdFactory
+from ..domain.ports import AppointmentStore, AuditTrail, BookingDirectory, Clock, IdFactory, KeyedReads
 from ..domain.records import BookingRecords
 from ..domain.rulebook import RuleBook, ServiceDefinition
 from ..domain.ruleref import Reason, reason_json
@@ -45,6 +46,7 @@ from .paging import decode_cursor, encode_cursor
 log = logging.getLogger(__name__)
 
 ROOM_ATTEMPTS = 3
+RoomsTaken = dict[datetime, frozenset[str]]
 # The reason the video service's 503 tells the client to send when it falls back to phone (services/video.py).
 VIDEO_FALLBACK_REASON = "video_unavailable"
 LEDGER_ATTEMPTS = 3
@@ -120,9 +122,11 @@ class BookingService:
     def __init__(self, directory: BookingDirectory, appointments: AppointmentStore,
                  rules: Callable[[], RuleBook], clock: Clock, new_id: IdFactory, audit: AuditTrail,
                  eligibility: EligibilityRecorder | None = None, gate: CareGate | None = None,
-                 routing_guard: Callable[..., None] | None = None) -> None:
+                 routing_guard: Callable[..., None] | None = None, *, reads: KeyedReads) -> None:
         self.directory = directory
         self.appointments = appointments
+        # Keyed reads of several stores in one round trip (the booking's eligibility cache entry and rooms).
+        self.reads = reads
         self.rules = rules
         self.clock = clock
         self.new_id = new_id
@@ -189,12 +193,16 @@ class BookingService:
                 buffer_minutes=clinician.availability.buffer_minutes, created_at=now, updated_at=now,
                 history=(_event(now, "booked", caller),), licensure=plan.decided.record(),
             )
-            # No payer is asked before the answer: a fresh cached answer, else pending (the stream consumer asks).
-            appointment = replace(appointment, eligibility_status=self.eligibility.status_at_booking(
-                appointment, patient, clinician))
+            # One round trip before the write: the eligibility cache entry (no payer is asked before the answer:
+            # a fresh cached answer, else pending; the stream consumer asks) and, in person, the rooms taken.
+            status, taken = self.reads.read_all(
+                self.eligibility.status_read(appointment, patient, clinician),
+                self.appointments.rooms_taken_read(plan.site.tenant_id, plan.site.site_id, appointment.interval)
+                if plan.site is not None else known(None))
+            appointment = replace(appointment, eligibility_status=status)
             try:
                 return self._with_room(plan, appointment, lambda a: self.appointments.book(
-                    a, hold=hold, audit=entry, fresh=records.fresh))
+                    a, hold=hold, audit=entry, fresh=records.fresh), taken=taken)
             except PracticeDaysChanged:
                 if attempt == LEDGER_ATTEMPTS - 1:
                     raise  # re-decided on fresh counts each time; a third race in a row is a real conflict
@@ -205,13 +213,14 @@ class BookingService:
         policy = self.eligibility.billing_policy(patient, start.date()) if patient is not None else None
         return billing_facts(modality, location_type, policy)
 
-    def _with_room(self, plan: VisitPlan, appointment: Appointment,
-                   write: Callable[[Appointment], Appointment], own: Appointment | None = None) -> Appointment:
-        """Pick a free room and write; if a racing booking takes it first, pick again."""
+    def _with_room(self, plan: VisitPlan, appointment: Appointment, write: Callable[[Appointment], Appointment],
+                   own: Appointment | None = None, taken: RoomsTaken | None = None) -> Appointment:
+        """Pick a free room and write; if a racing booking takes it first, read the rooms again and pick again.
+        `taken`: the site's rooms taken, when the caller read them already (in its batch)."""
         if plan.site is None:
             return write(appointment)
         for attempt in range(ROOM_ATTEMPTS):
-            room = self._free_room(plan.site, appointment.interval, own)
+            room = self._free_room(plan.site, appointment.interval, own, taken if attempt == 0 else None)
             if room is None:
                 raise RoomUnavailable("No room is free at that site for the whole visit.")
             try:
@@ -221,8 +230,10 @@ class BookingService:
                     raise
         raise AssertionError("unreachable")
 
-    def _free_room(self, site: Site, interval: Interval, own: Appointment | None) -> str | None:
-        taken = self.appointments.rooms_taken(site.tenant_id, site.site_id, interval)
+    def _free_room(self, site: Site, interval: Interval, own: Appointment | None,
+                   taken: RoomsTaken | None = None) -> str | None:
+        if taken is None:
+            taken = self.appointments.rooms_taken(site.tenant_id, site.site_id, interval)
         keep = own.room if own is not None and own.site_id == site.site_id and own.room in site.rooms else None
         if keep is not None and own is not None:
             # The room this visit holds now is free for its own move; prefer it so the visit keeps its room.

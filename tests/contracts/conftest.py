@@ -59,6 +59,19 @@ def directory(kind):
 
 
 @pytest.fixture
+def reads(kind, request):
+    """KeyedReads: the reads of several stores done together (one BatchGetItem on DynamoDB)."""
+    if kind == "memory":
+        from tests.fakes import InMemoryReads
+
+        return InMemoryReads()
+    from chalicelib.adapters.dynamo.binding import bind_models
+    from chalicelib.adapters.dynamo.keyed_reads import MainTableReads
+
+    return MainTableReads(bind_models(request.getfixturevalue("settings")))
+
+
+@pytest.fixture
 def screenings(kind, directory):
     """The screening store whose results booking_records(with_screening=True) reads with the patient."""
     if kind == "memory":

@@ -49,6 +49,23 @@ def test_a_room_is_held_for_one_in_person_visit_at_a_time(appointments, tenant):
     assert taken[T15] == frozenset({"r1", "r2"})
 
 
+def test_rooms_taken_read_in_a_batch_answers_as_rooms_taken_at_the_time_of_the_read(appointments, reads, tenant):
+    from chalicelib.domain.keyed_reads import known
+
+    in_person = {"modality": Modality.IN_PERSON, "site_id": "site_1"}
+    read = appointments.rooms_taken_read(tenant, "site_1", WINDOW)
+    assert reads.read_all(read, known("other")) == [{}, "other"]
+    appointments.book(visit(tenant, "apt_1", room="r1", **in_person))
+    appointments.book(visit(tenant, "apt_2", clinician="clin_b", patient="pat_b", room="r2", buffer=15,
+                            start=T15 + timedelta(days=1), **in_person))
+    late = Interval(T15 + timedelta(days=3), T15 + timedelta(days=4))
+    taken, none_then, other_site = reads.read_all(read, appointments.rooms_taken_read(tenant, "site_1", late),
+                                                  appointments.rooms_taken_read(tenant, "site_2", WINDOW))
+    assert taken == appointments.rooms_taken(tenant, "site_1", WINDOW) and taken[T15] == frozenset({"r1"})
+    assert (none_then, other_site) == ({}, {})
+    assert reads.read_all() == []
+
+
 def test_the_clinician_buffer_is_held_after_the_visit(appointments, tenant):
     appointments.book(visit(tenant, "apt_1", minutes=45, buffer=15))
     assert max(appointments.clinician_blocks(tenant, "clin_a", WINDOW)) == T15 + timedelta(minutes=45)

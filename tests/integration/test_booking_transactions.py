@@ -463,23 +463,107 @@ def test_a_booking_on_a_stale_record_that_still_allows_it_commits_on_the_second_
     assert stored_entries(services, tenant, later.appointment_id).count(("appointment.book", "success")) == 1
 
 
-def test_a_warm_booking_reads_nothing_but_the_routing_screening_before_its_one_write(services, sched, setup, tenant,
-                                                                                     monkeypatch):
-    """Up to its commit (the payer and the visit followers run after it, from the stream): a Query of the
-    patient's latest screening (routing guard), one GetItem of the eligibility cache (a fresh answer is the
-    booking's answer, issue 13 item 3) and the TransactWriteItems; directory records come from the cache."""
+# --- the whole booking: at most 3 DynamoDB calls in a warm process -----------------------------------------------
+def _shape(pk, sk):
+    """An item's key as its kinds only: T#t#PAT#id / PROFILE -> PAT/PROFILE, PAYER#p / CONFIG -> PAYER/CONFIG."""
+    parts = pk.split("#")
+    return f"{parts[2] if parts[0] == 'T' else parts[0]}/{sk.split('#')[0]}"
+
+
+def spy_calls(monkeypatch):
+    """Every DynamoDB call of both clients (boto3's and PynamoDB's), as 'Operation keys'."""
     from botocore.client import BaseClient
 
-    book(services, sched, setup)  # warms the process: records, tenant settings
-    services.directory.repo.get_patient(tenant, setup["patients"][1].patient_id)
     ops = []
     call = BaseClient._make_api_call
 
     def counted(self, operation, params):
         if self.meta.service_model.service_name == "dynamodb":
-            ops.append(operation if operation != "GetItem" else f"GetItem {params['Key']['pk']['S'].split('#')[2]}")
+            if operation == "BatchGetItem":
+                [wanted] = params["RequestItems"].values()
+                keys_ = sorted({_shape(k["pk"]["S"], k["sk"]["S"]) for k in wanted["Keys"]})
+                ops.append(f"BatchGetItem {' '.join(keys_)}")
+            elif operation == "Query":
+                pk = next(v["S"] for v in params["ExpressionAttributeValues"].values() if v["S"].startswith("T#"))
+                ops.append(f"Query {_shape(pk, '')}")
+            elif "Key" in params:
+                ops.append(f"{operation} {_shape(params['Key']['pk']['S'], params['Key']['sk']['S'])}")
+            else:
+                ops.append(operation)
         return call(self, operation, params)
 
     monkeypatch.setattr(BaseClient, "_make_api_call", counted)
-    book(services, sched, setup, patient=1, start=datetime(2026, 3, 3, 17, 0, tzinfo=UTC))
-    assert ops[:ops.index("TransactWriteItems") + 1] == ["Query", "GetItem ELIGCACHE", "TransactWriteItems"], ops
+    return ops
+
+
+def _new_patient_elsewhere(services, sched, tenant):
+    """A patient made by another process: this one has never read or written them."""
+    from chalicelib.adapters.dynamo.directory import DirectoryRepository
+    from chalicelib.services.directory import DirectoryService
+
+    elsewhere = DirectoryService(DirectoryRepository(), services.audit, lambda prefix: f"{prefix}_elsewhere")
+    return elsewhere.create_patient(sched, patient_draft(PatientIn.model_validate(patient_body("P new"))))
+
+
+WED_15 = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("modality", ["video", "in_person"])
+def test_a_warm_booking_is_one_read_of_the_patient_one_batched_read_and_its_one_write(services, sched, setup, tenant,
+                                                                                      monkeypatch, modality):
+    """In a process that has seen the clinician, the site and the payer: the patient afresh with their latest
+    screening (routing's guard) in one Query, the eligibility cache entry (a fresh answer is the booking's
+    answer) and, in person, the site's rooms in one BatchGetItem, then the TransactWriteItems. Nothing after
+    it: the payer and the visit's followers run from the table stream."""
+    book(services, sched, setup, modality=modality)  # warms the process: records, tenant settings, payer
+    ops = spy_calls(monkeypatch)
+    book(services, sched, setup, patient=1, start=datetime(2026, 3, 3, 17, 0, tzinfo=UTC), modality=modality)
+    rooms = " SITE/WEEK" if modality == "in_person" else ""
+    assert ops == ["Query PAT/", f"BatchGetItem ELIGCACHE/C{rooms}", "TransactWriteItems"], ops
+
+
+@pytest.mark.parametrize("modality", ["video", "in_person"])
+def test_a_patient_this_process_never_saw_costs_no_extra_call(services, sched, setup, tenant, monkeypatch, modality):
+    book(services, sched, setup, modality=modality)
+    newcomer = _new_patient_elsewhere(services, sched, tenant)
+    ops = spy_calls(monkeypatch)
+    booked = services.booking.book(sched, booking_request(BookingIn(
+        patient_id=newcomer.patient_id, clinician_id=setup["clinicians"][0].clinician_id, service="90834",
+        start=WED_15, modality=modality, site_id=setup["site"].site_id if modality == "in_person" else None,
+        patient_jurisdiction="US-NY")))
+    rooms = " SITE/WEEK" if modality == "in_person" else ""
+    assert ops == ["Query PAT/", f"BatchGetItem ELIGCACHE/C{rooms}", "TransactWriteItems"], ops
+    assert booked.patient_id == newcomer.patient_id and booked.eligibility_status == "pending"
+
+
+def test_a_cold_process_reads_the_clinician_and_sites_and_the_payer_once_more(settings, clock, setup, sched, tenant,
+                                                                              monkeypatch):
+    """A process that has seen nothing (a new Lambda): on top of the warm booking's three calls, the directory
+    records in one BatchGetItem, and the tenant's settings and the payer's configuration once each (each kept
+    a minute in the process)."""
+    from chalicelib import bootstrap
+
+    cold = bootstrap.build(settings, clock)
+    ops = spy_calls(monkeypatch)
+    book(cold, sched, setup, modality="in_person")
+    assert ops == ["Query PAT/", "BatchGetItem DIR/CLIN DIR/SITE", "GetItem DIR/SETTINGS", "GetItem PAYER/CONFIG",
+                   "BatchGetItem ELIGCACHE/C SITE/WEEK", "TransactWriteItems"], ops
+
+
+def test_a_fresh_cached_eligibility_answer_rides_in_the_batch_and_an_expired_one_does_not_count(services, tenant):
+    """The cache entry read in the booking's batch answers as get_cached does (adapters/dynamo/payers.py)."""
+    from chalicelib.adapters.dynamo.binding import connect
+    from chalicelib.adapters.dynamo.keyed_reads import MainTableReads
+    from chalicelib.adapters.dynamo.payers import EligibilityRepository
+    from chalicelib.domain.eligibility import Owner
+    from chalicelib.domain.keyed_reads import known
+
+    repo, owner = EligibilityRepository(), Owner("tenant", tenant)
+    repo.put_cached(owner, "acme", "d1", {"raw_271": "ISA*...", "source": "x12_http"}, NOW + timedelta(hours=1))
+    repo.put_cached(owner, "acme", "d2", {"raw_271": "ISA*..."}, NOW - timedelta(seconds=1))
+    reads = MainTableReads(connect(services.settings))
+    hit, expired, missing, fixed = reads.read_all(repo.cached_read(owner, "acme", "d1", NOW),
+                                                  repo.cached_read(owner, "acme", "d2", NOW),
+                                                  repo.cached_read(owner, "acme", "d3", NOW), known(7))
+    assert hit == repo.get_cached(owner, "acme", "d1", NOW) == {"raw_271": "ISA*...", "source": "x12_http"}
+    assert (expired, missing, fixed) == (None, None, 7)

@@ -13,7 +13,7 @@ transaction. Availability reads a handful of week items (BatchGetItem) instead o
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -34,6 +34,7 @@ from ...domain.errors import (
     SlotTaken,
     StaleRecords,
 )
+from ...domain.keyed_reads import KeyedRead
 from ...domain.model import Appointment, Interval
 from ...domain.practice_days import PracticeDay, practice_day
 from ...domain.records import RecordVersion
@@ -185,6 +186,19 @@ class AppointmentRepository:
 
     def rooms_taken(self, tenant: str, site_id: str, window: Interval) -> dict[datetime, frozenset[str]]:
         return _rooms(self._blocks(keys.site_pk(tenant, site_id), window))
+
+    def rooms_taken_read(self, tenant: str, site_id: str, window: Interval,
+                         ) -> KeyedRead[dict[datetime, frozenset[str]]]:
+        """rooms_taken as the site's week items to read (in a batch with other reads) and their decoding."""
+        low, high = window.start - timedelta(days=1), window.end + timedelta(days=1)
+        pk = keys.site_pk(tenant, site_id)
+        item_keys = tuple((pk, sk) for sk in weeks_covering(low, high))
+
+        def answer(found: Mapping[Hashable, Any]) -> dict[datetime, frozenset[str]]:
+            return _rooms((block, room) for key in item_keys if key in found
+                          for block, room, _ in blocks_of(found[key]) if low <= block < high)
+
+        return KeyedRead(item_keys, answer)
 
     def busy_of_clinicians(self, tenant: str, clinician_ids: Sequence[str], window: Interval,
                            ) -> dict[str, frozenset[datetime]]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -29,6 +29,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from ...domain.eligibility import EligibilityCheck, Owner, RosterMember
 from ...domain.errors import DependencyUnavailable
+from ...domain.keyed_reads import KeyedRead
 from ...domain.payer_policy import PayerConfig
 from . import keys
 from .codec import from_doc, to_doc
@@ -126,9 +127,18 @@ class EligibilityRepository:
             item = ExpiringItem.get(_cache_pk(owner, payer_id), f"C#{digest}")
         except DoesNotExist:
             return None
-        if int(item.expires_at) <= int(now.timestamp()):
-            return None
-        return dict(from_doc(dict, item.doc))
+        return _unexpired(item, now)
+
+    def cached_read(self, owner: Owner, payer_id: str, digest: str, now: datetime
+                    ) -> KeyedRead[dict[str, Any] | None]:
+        """get_cached as one key for a batched read (adapters/dynamo/keyed_reads.py: raw items)."""
+        key = (_cache_pk(owner, payer_id), f"C#{digest}")
+
+        def answer(found: Mapping[Hashable, Any]) -> dict[str, Any] | None:
+            raw = found.get(key)
+            return _unexpired(ExpiringItem.from_raw_data(raw), now) if raw is not None else None
+
+        return KeyedRead((key,), answer)
 
     def put_cached(self, owner: Owner, payer_id: str, digest: str, entry: dict[str, Any], expires_at: datetime) -> None:
         ExpiringItem(_cache_pk(owner, payer_id), f"C#{digest}", kind="eligibility_cache", doc=entry,
@@ -141,6 +151,12 @@ def _check_pk(owner: Owner, check_id: str) -> str:
 
 def _cache_pk(owner: Owner, payer_id: str) -> str:
     return f"{owner_prefix(owner)}#ELIGCACHE#{payer_id}"
+
+
+def _unexpired(item: ExpiringItem, now: datetime) -> dict[str, Any] | None:
+    if int(item.expires_at) <= int(now.timestamp()):
+        return None
+    return dict(from_doc(dict, item.doc))
 
 
 def _get(pk: str, sk: str) -> DocumentItem | None:

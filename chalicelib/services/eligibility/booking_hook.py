@@ -1,10 +1,10 @@
 """Eligibility after commit: the visit's payer is asked by the table stream's consumer, never in the request.
 
 Booking answers without asking anyone: a fresh cached answer's status when the cache holds one for the
-visit's question (one GetItem), else ``pending`` when the patient has a coverage (``unknown`` when
-none). The consumer (services/visit_followers.py) then hands each committed change of a visit to
-``on_change``: a new visit, or one moved into another plan year or switched to another modality, is
-checked (short budget, the payer's cached answer first) and the outcome lands on the visit with ONE
+visit's question (one key in the booking's batched read), else ``pending`` when the patient has a
+coverage (``unknown`` when none). The consumer (services/visit_followers.py) then hands each committed
+change of a visit to ``on_change``: a new visit, or one moved into another plan year or switched to
+another modality, is checked (short budget, the payer's cached answer first) and the outcome lands on the visit with ONE
 conditional UpdateItem of its eligibility status and a history event (``eligibility_checked``, with
 the check id and the visit version it answers for). A visit changed meanwhile is read again and the
 result lands on it if it still asks the same question (same patient, service, clinician, modality
@@ -21,14 +21,15 @@ The eligibility service is reached through ``service()``: bootstrap builds it on
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ...domain.access import Caller
 from ...domain.billing import TelehealthPolicy
 from ...domain.eligibility_hook import HISTORY_ACTION, last_eligibility_event, status_before_asking
 from ...domain.errors import Conflict
+from ...domain.keyed_reads import KeyedRead, known
 from ...domain.model import Appointment, Clinician, Modality, Patient
 from ...domain.ports import Clock, EligibilityDirectory, PendingChecks, VisitRecords
 from ...domain.visit_changes import (
@@ -172,17 +173,28 @@ class VisitEligibility:
                                                                      "error": type(exc).__name__})
 
     # --- inside the request: no payer call ---------------------------------------------------
-    def status_at_booking(self, appointment: Appointment, patient: Patient, clinician: Clinician) -> str:
-        """A fresh cached answer's status (one GetItem on a miss), else pending; unknown without a coverage."""
+    def status_read(self, appointment: Appointment, patient: Patient, clinician: Clinician) -> KeyedRead[str]:
+        """A fresh cached answer's status (the cache entry read in the booking's batch), else pending; unknown
+        without a coverage. Neither building the read nor answering it raises: the booking stands and the
+        consumer asks after commit."""
+        before = status_before_asking(patient)
         if not patient.coverages:
-            return status_before_asking(patient)
+            return known(before)
         try:
-            cached = self.service().checks.cached_visit_status(appointment, patient, clinician, patient.coverages[0],
-                                                               local_day(appointment))
-        except Exception as exc:  # the booking stands; the consumer asks after commit
+            read = self.service().checks.cached_visit_status(appointment, patient, clinician, patient.coverages[0],
+                                                             local_day(appointment))
+        except Exception as exc:
             logger.warning("eligibility cache not read", extra={"error": type(exc).__name__})
-            cached = None
-        return cached or status_before_asking(patient)
+            return known(before)
+
+        def answer(found: Mapping[Hashable, Any]) -> str:
+            try:
+                return read.answer(found) or before
+            except Exception as exc:
+                logger.warning("eligibility cache not read", extra={"error": type(exc).__name__})
+                return before
+
+        return KeyedRead(read.keys, answer)
 
     def billing_policy(self, patient: Patient, on: date) -> TelehealthPolicy | None:
         """The payer's own telehealth billing (PUT /v1/payers/{id} or its rules entry) for the visit's billing facts."""

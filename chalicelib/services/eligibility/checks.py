@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ...domain.access import Caller
 from ...domain.eligibility import (
@@ -22,6 +22,7 @@ from ...domain.eligibility import (
     telehealth_coverage,
 )
 from ...domain.errors import Conflict, FieldError, NotFound, ValidationFailed
+from ...domain.keyed_reads import KeyedRead, known
 from ...domain.model import Appointment, Clinician, Coverage, Patient
 from ...domain.ports import (
     AuditTrail,
@@ -107,26 +108,32 @@ class EligibilityChecks:
             return None
 
     def cached_visit_status(self, appointment: Appointment, patient: Patient, clinician: Clinician,
-                            coverage: Coverage, day: date) -> str | None:
-        """What a fresh cached answer says of this visit, for booking to answer at once; None without one.
-        One GetItem (the cache) on a miss, and the payer's configuration on a hit; never a payer call."""
+                            coverage: Coverage, day: date) -> KeyedRead[str | None]:
+        """What a fresh cached answer says of this visit, for booking to answer at once (None without one):
+        a read of the cache entry that booking makes together with its other keyed reads, then the payer's
+        configuration on a hit (cached in the process); never a payer call."""
         from ...domain.eligibility import appointment_status
 
         request = self._visit_request(appointment, patient, clinician, coverage, day)
         if request is None:
-            return None
+            return known(None)
         owner, now = Owner("tenant", appointment.tenant_id), self.clock()
-        cached = self.checks.get_cached(owner, coverage.payer_id, self._cache_digest(coverage.payer_id, request), now)
-        if cached is None:
-            return None
-        payer = self.payers.resolve_payer(coverage.payer_id, day)
-        if payer is None or payer.connector is None:
-            return None
-        answer = x12_mapping.answer_from_271(cached["raw_271"], request, trace=None, payer=payer)
-        check = EligibilityCheck(check_id="", owner=owner, tenant_id=appointment.tenant_id,
-                                 payer_id=coverage.payer_id, request=request, status=answer.status,
-                                 source=cached.get("source", payer.connector.kind), requested_at=now, answer=answer)
-        return appointment_status(answer.status, _telehealth(payer, check), appointment.modality, answer)
+
+        def status(cached: dict[str, Any] | None) -> str | None:
+            if cached is None:
+                return None
+            payer = self.payers.resolve_payer(coverage.payer_id, day)
+            if payer is None or payer.connector is None:
+                return None
+            answer = x12_mapping.answer_from_271(cached["raw_271"], request, trace=None, payer=payer)
+            check = EligibilityCheck(check_id="", owner=owner, tenant_id=appointment.tenant_id,
+                                     payer_id=coverage.payer_id, request=request, status=answer.status,
+                                     source=cached.get("source", payer.connector.kind), requested_at=now,
+                                     answer=answer)
+            return appointment_status(answer.status, _telehealth(payer, check), appointment.modality, answer)
+
+        return self.checks.cached_read(owner, coverage.payer_id, self._cache_digest(coverage.payer_id, request),
+                                       now).then(status)
 
     def _visit_request(self, appointment: Appointment, patient: Patient, clinician: Clinician, coverage: Coverage,
                        day: date) -> CheckRequest | None:

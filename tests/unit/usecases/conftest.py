@@ -19,7 +19,14 @@ from chalicelib.services.care_gate import CareGate
 from chalicelib.services.directory import DirectoryService
 from chalicelib.services.licensure import LicensureService
 from chalicelib.services.paging import CursorScope, cursor_scope
-from tests.fakes import InMemoryAppointments, InMemoryAudit, InMemoryDirectory, InMemoryTenantSettings, sequential_ids
+from tests.fakes import (
+    InMemoryAppointments,
+    InMemoryAudit,
+    InMemoryDirectory,
+    InMemoryReads,
+    InMemoryTenantSettings,
+    sequential_ids,
+)
 from tests.support import clinician_body, patient_body, site_body, weekday_rules
 
 
@@ -68,7 +75,7 @@ def world(clock) -> World:
     appointments = InMemoryAppointments(audit, store)
     new_id = sequential_ids()
     gate = CareGate(appointments, rulebook, settings)
-    booking = BookingService(store, appointments, rulebook, clock, new_id, audit, gate=gate)
+    booking = BookingService(store, appointments, rulebook, clock, new_id, audit, gate=gate, reads=InMemoryReads())
     directory = DirectoryService(store, audit, new_id, redecide=booking.redecide_for_clinician)
     site = directory.create_site(admin, site_draft(SiteIn.model_validate(site_body())))
     made = directory.create_clinician(admin, clinician_draft(ClinicianIn.model_validate(

@@ -75,6 +75,26 @@ def test_in_person_takes_a_free_room_and_bills_office_and_a_full_site_is_refused
                                                     site_id=world.site.site_id))
 
 
+def test_the_rooms_come_in_the_bookings_one_batched_read_and_a_room_lost_to_a_race_is_read_again(world,
+                                                                                                    monkeypatch):
+    from chalicelib.domain.keyed_reads import known
+
+    other = world.clinician_with(licenses=["US-NY"], npi="1245319599")
+    world.booking.book(world.scheduler, request(world, modality=Modality.IN_PERSON, clinician=other,
+                                                patient=world.another_patient(), site_id=world.site.site_id))
+    # The batch read before the racing booking committed: it saw every room free.
+    monkeypatch.setattr(world.appointments, "rooms_taken_read", lambda *a: known({}))
+    reread = []
+    rooms_taken = world.appointments.rooms_taken
+    monkeypatch.setattr(world.appointments, "rooms_taken", lambda *a: reread.append(a) or rooms_taken(*a))
+    batches = world.booking.reads.batches
+    booked = world.booking.book(world.scheduler, request(world, modality=Modality.IN_PERSON,
+                                                         site_id=world.site.site_id))
+    assert booked.room == "B"  # A was lost to the race (the write refused it whole); B was free on a re-read
+    assert world.booking.reads.batches == batches + 1 and len(reread) == 1
+    assert world.audit.actions(world.tenant).count(("appointment.book", "success")) == 2
+
+
 def test_in_person_without_a_site_names_the_field(world):
     with pytest.raises(ValidationFailed) as refused:
         world.booking.book(world.scheduler, request(world, modality=Modality.IN_PERSON))
