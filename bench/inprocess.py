@@ -152,6 +152,9 @@ def operation_counts(services: Any) -> dict[str, Any]:
                                           site_id="site_manhattan", patient_jurisdiction="US-NY"))
     booked = count("booking_dynamodb_calls", lambda: services.booking.book(caller, video))
     booked_ip = count("booking_in_person_dynamodb_calls", lambda: services.booking.book(caller, in_person))
+    # A patient this process never read, in a process that has seen the clinician and the payer (issue 13 item 1).
+    newcomer = replace(video, patient_id="pat_pa", start=datetime(2026, 3, 6, 17, 0, tzinfo=UTC))
+    count("booking_new_patient_dynamodb_calls", lambda: services.booking.book(caller, newcomer))
     taken = count("booking_slot_taken_dynamodb_calls", lambda: _expect_error(
         lambda: services.booking.book(caller, replace(video, patient_id="pat_nj"))))
     count.counts["booking_slot_taken_dynamodb_calls"]["outcome"] = taken

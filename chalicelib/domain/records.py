@@ -4,6 +4,8 @@ A booking reads its patient, clinician and sites from a per-process cache when i
 books the same clinicians all day); the write then proves each cached record is still the stored one
 with a condition on its version, in the booking's own transaction. A stale record fails the write
 (StaleRecords, naming no PHI); the booking forgets those records, reads them again and decides again.
+A door that runs routing's guard (book, reschedule, switch) reads the patient afresh instead, with their
+latest screening, in the same single read the guard would otherwise have made for the screening alone.
 """
 
 from __future__ import annotations

@@ -7,8 +7,12 @@ Access patterns (pattern -> key / index -> operation):
 | get a site / clinician                    | pk=T#{t}#DIR, sk=SITE#{id} / CLIN#{id}              | GetItem   |
 | list sites / clinicians of a tenant       | pk=T#{t}#DIR, sk begins_with SITE# / CLIN#          | Query     |
 | get a patient                             | pk=T#{t}#PAT#{id}, sk=PROFILE                       | GetItem   |
-| a booking's patient, clinician and sites  | the keys above, those not in the process's cache    | BatchGetItem |
+| a booking's patient + latest screening    | pk=T#{t}#PAT#{id}, sk PROFILE .. SCREEN#(max), Limit 2 | Query   |
+  (screening sks sort newest first (keys.screening_sk), so the item after PROFILE is the latest one)
+| a booking's clinician and sites           | the keys above, those not in the process's cache    | BatchGetItem |
   (cached records are proved current in the booking's transaction: ConditionCheck version = v)
+| a booking's keyed reads, together         | eligibility cache entry + site week items (in person) | BatchGetItem |
+  (adapters/dynamo/keyed_reads.py: any stores' KeyedReads in one call; then the TransactWriteItems)
 | get an appointment                        | pk=T#{t}#APPT#{id}, sk=APPT                         | GetItem   |
 | a clinician's appointments in a range     | GSI1 gsi1pk=T#{t}#CLIN#{id}, gsi1sk between starts  | Query     |
 | a patient's appointments in a range       | GSI2 gsi2pk=T#{t}#PAT#{id}, gsi2sk between starts   | Query     |
