@@ -30,6 +30,12 @@ class EligibilityRecorder(Protocol):
         """The telehealth billing (POS, modifiers) of the payer of the patient's first coverage, if configured."""
         ...
 
+    def payer_read(self, patient: Patient) -> KeyedRead[None]:
+        """The configuration of the patient's payer read into the process (no key when it is there already),
+        so that billing, routing's coverage and a cached answer then use it without a call of their own.
+        Answering it never raises (a payer not read is read later, by whoever needs it)."""
+        ...
+
 
 class NoEligibilityRecorder:
     """The default: booking works without any payer."""
@@ -39,6 +45,9 @@ class NoEligibilityRecorder:
 
     def billing_policy(self, patient: Patient, on: date) -> TelehealthPolicy | None:
         return None
+
+    def payer_read(self, patient: Patient) -> KeyedRead[None]:
+        return known(None)
 
 
 def status_before_asking(patient: Patient) -> str:

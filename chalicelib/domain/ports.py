@@ -319,6 +319,11 @@ if TYPE_CHECKING:
 class PayerStore(Protocol):
     def get_config(self, payer_id: str) -> PayerConfig | None: ...
 
+    def config_read(self, payer_id: str) -> KeyedRead[None]:
+        """The configuration as a KeyedRead whose answer keeps it for get_config (a store that keeps it a while
+        in the process; no key when it has it already): a booking reads it with its other keyed reads."""
+        ...
+
     def put_config(self, config: PayerConfig) -> PayerConfig:
         """Saved with the next version (raises Conflict when another write won)."""
         ...

@@ -180,7 +180,7 @@ class BookingService:
         whereabouts = PatientWhereabouts(patient.home_jurisdiction, body.patient_jurisdiction)
         for attempt in range(LEDGER_ATTEMPTS):
             plan = self._plan(caller.tenant_id, patient, clinician, service, body.start, body.modality,
-                              body.site_id, False, whereabouts, body.patient_location_type, records)
+                              body.site_id, False, whereabouts, body.patient_location_type, records, guard=False)
             now = self.clock()
             appointment = Appointment(
                 tenant_id=caller.tenant_id, appointment_id=appointment_id, patient_id=patient.patient_id,
@@ -188,18 +188,24 @@ class BookingService:
                 modality=plan.modality, site_id=plan.site.site_id if plan.site else None, room=None,
                 patient_jurisdiction=body.patient_jurisdiction or patient.home_jurisdiction,
                 patient_location_type=plan.location_type, timezone=plan.timezone,
-                status=Status.BOOKED, billing=self._billing(patient, plan.modality, plan.location_type, plan.start),
+                status=Status.BOOKED, billing=billing_facts(plan.modality, plan.location_type, None),
                 licensure_basis=plan.decided.decision.basis, eligibility_status="pending",
                 buffer_minutes=clinician.availability.buffer_minutes, created_at=now, updated_at=now,
                 history=(_event(now, "booked", caller),), licensure=plan.decided.record(),
             )
-            # One round trip before the write: the eligibility cache entry (no payer is asked before the answer:
-            # a fresh cached answer, else pending; the stream consumer asks) and, in person, the rooms taken.
-            status, taken = self.reads.read_all(
+            # One round trip before the write: the payer's configuration when this process lacks it, the
+            # eligibility cache entry (no payer is asked before the answer: a fresh cached answer, else pending;
+            # the stream consumer asks) and, in person, the rooms taken. Answered in this order, so the cache
+            # entry and then routing's coverage and the billing find the payer read.
+            _, status, taken = self.reads.read_all(
+                self.eligibility.payer_read(patient),
                 self.eligibility.status_read(appointment, patient, clinician),
                 self.appointments.rooms_taken_read(plan.site.tenant_id, plan.site.site_id, appointment.interval)
                 if plan.site is not None else known(None))
-            appointment = replace(appointment, eligibility_status=status)
+            self.routing_guard(caller.tenant_id, patient, plan.modality, fallback=False,
+                               screenings=records.screenings)
+            appointment = replace(appointment, eligibility_status=status, billing=self._billing(
+                patient, plan.modality, plan.location_type, plan.start))
             try:
                 return self._with_room(plan, appointment, lambda a: self.appointments.book(
                     a, hold=hold, audit=entry, fresh=records.fresh), taken=taken)
@@ -245,8 +251,9 @@ class BookingService:
     def _plan(self, tenant: str, patient: Patient, clinician: Clinician, service: ServiceDefinition,
               start: datetime, modality: Modality, site_id: str | None, fallback: bool,
               whereabouts: PatientWhereabouts, location_type: str | None, records: BookingRecords,
-              own: Appointment | None = None) -> VisitPlan:
-        """`records.sites`: the asked-for site and the clinician's, as the booking's records found them."""
+              own: Appointment | None = None, *, guard: bool = True) -> VisitPlan:
+        """`records.sites`: the asked-for site and the clinician's, as the booking's records found them.
+        `guard`: run routing's guard here; booking runs it itself, once its batched read brought the payer."""
         sites = records.sites
         errors = FieldErrors()
         if not is_aligned(start):
@@ -271,7 +278,8 @@ class BookingService:
             raise ModalityNotOffered(f"{modality.value} is not offered for this clinician and service.")
         if modality is Modality.VIDEO and not patient.video_capable:
             raise ModalityNotOffered("The patient has no video access; offer phone or in_person.")
-        self.routing_guard(tenant, patient, modality, fallback=fallback, screenings=records.screenings)
+        if guard:
+            self.routing_guard(tenant, patient, modality, fallback=fallback, screenings=records.screenings)
         if site is not None and site.site_id not in clinician.site_ids:
             raise ModalityNotOffered("The clinician does not see patients at that site.")
         if start <= self.clock():

@@ -539,15 +539,15 @@ def test_a_patient_this_process_never_saw_costs_no_extra_call(services, sched, s
 def test_a_cold_process_reads_the_clinician_and_sites_and_the_payer_once_more(settings, clock, setup, sched, tenant,
                                                                               monkeypatch):
     """A process that has seen nothing (a new Lambda): on top of the warm booking's three calls, the directory
-    records in one BatchGetItem, and the tenant's settings and the payer's configuration once each (each kept
-    a minute in the process)."""
+    records in one BatchGetItem and the tenant's settings (kept a minute in the process); the payer's
+    configuration (kept a minute too) rides in the booking's batched read."""
     from chalicelib import bootstrap
 
     cold = bootstrap.build(settings, clock)
     ops = spy_calls(monkeypatch)
     book(cold, sched, setup, modality="in_person")
-    assert ops == ["Query PAT/", "BatchGetItem DIR/CLIN DIR/SITE", "GetItem DIR/SETTINGS", "GetItem PAYER/CONFIG",
-                   "BatchGetItem ELIGCACHE/C SITE/WEEK", "TransactWriteItems"], ops
+    assert ops == ["Query PAT/", "BatchGetItem DIR/CLIN DIR/SITE", "GetItem DIR/SETTINGS",
+                   "BatchGetItem ELIGCACHE/C PAYER/CONFIG SITE/WEEK", "TransactWriteItems"], ops
 
 
 def test_a_fresh_cached_eligibility_answer_rides_in_the_batch_and_an_expired_one_does_not_count(services, tenant):
@@ -567,3 +567,19 @@ def test_a_fresh_cached_eligibility_answer_rides_in_the_batch_and_an_expired_one
                                                   repo.cached_read(owner, "acme", "d3", NOW), known(7))
     assert hit == repo.get_cached(owner, "acme", "d1", NOW) == {"raw_271": "ISA*...", "source": "x12_http"}
     assert (expired, missing, fixed) == (None, None, 7)
+
+
+def test_a_payer_configuration_read_in_the_batch_is_kept_and_read_by_no_one_again(services, monkeypatch):
+    from chalicelib.adapters.dynamo.binding import connect
+    from chalicelib.adapters.dynamo.keyed_reads import MainTableReads
+    from chalicelib.adapters.dynamo.payers import PayerRepository, Pseudonyms
+    from chalicelib.domain.payer_policy import Connector, PayerConfig
+
+    saved = PayerRepository(Pseudonyms("k")).put_config(PayerConfig("batchpay", "Batch Plan", Connector("roster")))
+    repo, reads = PayerRepository(Pseudonyms("k")), MainTableReads(connect(services.settings))  # a new process
+    first, unknown = repo.config_read("batchpay"), repo.config_read("nopayer")
+    assert len(first.keys) == 1 and len(unknown.keys) == 1
+    reads.read_all(first, unknown)
+    ops = spy_calls(monkeypatch)
+    assert repo.get_config("batchpay") == saved and repo.get_config("nopayer") is None
+    assert repo.config_read("batchpay").keys == () and ops == []  # kept: no call, and no key in the next batch

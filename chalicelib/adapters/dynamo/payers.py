@@ -29,7 +29,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from ...domain.eligibility import EligibilityCheck, Owner, RosterMember
 from ...domain.errors import DependencyUnavailable
-from ...domain.keyed_reads import KeyedRead
+from ...domain.keyed_reads import KeyedRead, known
 from ...domain.payer_policy import PayerConfig
 from . import keys
 from .codec import from_doc, to_doc
@@ -71,11 +71,32 @@ class PayerRepository:
         self._configs: dict[str, tuple[float, PayerConfig | None]] = {}
 
     def get_config(self, payer_id: str) -> PayerConfig | None:
+        hit = self._kept(payer_id)
+        if hit is not None:
+            return hit[0]
+        item = _get(keys.payer_pk(payer_id), CONFIG_SK)
+        return self._keep(payer_id, _config(item) if item else None)
+
+    def config_read(self, payer_id: str) -> KeyedRead[None]:
+        """The configuration as a key of a batched read that keeps it here (get_config then answers without a
+        call); no key when it is kept already."""
+        if self._kept(payer_id) is not None:
+            return known(None)
+        key = (keys.payer_pk(payer_id), CONFIG_SK)
+
+        def answer(found: Mapping[Hashable, Any]) -> None:
+            raw = found.get(key)
+            self._keep(payer_id, _config(DocumentItem.from_raw_data(raw)) if raw is not None else None)
+
+        return KeyedRead((key,), answer)
+
+    def _kept(self, payer_id: str) -> tuple[PayerConfig | None] | None:
         hit = self._configs.get(payer_id)
         if hit is not None and self._monotonic() - hit[0] < CONFIG_SECONDS:
-            return hit[1]
-        item = _get(keys.payer_pk(payer_id), CONFIG_SK)
-        config = replace(from_doc(PayerConfig, item.doc), version=int(item.version or 0)) if item else None
+            return (hit[1],)
+        return None
+
+    def _keep(self, payer_id: str, config: PayerConfig | None) -> PayerConfig | None:
         if len(self._configs) >= 1024:
             self._configs.clear()
         self._configs[payer_id] = (self._monotonic(), config)
@@ -151,6 +172,10 @@ def _check_pk(owner: Owner, check_id: str) -> str:
 
 def _cache_pk(owner: Owner, payer_id: str) -> str:
     return f"{owner_prefix(owner)}#ELIGCACHE#{payer_id}"
+
+
+def _config(item: DocumentItem) -> PayerConfig:
+    return replace(from_doc(PayerConfig, item.doc), version=int(item.version or 0))
 
 
 def _unexpired(item: ExpiringItem, now: datetime) -> dict[str, Any] | None:

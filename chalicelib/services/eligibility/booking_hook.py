@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...domain.access import Caller
 from ...domain.billing import TelehealthPolicy
@@ -50,6 +50,7 @@ LAND_ATTEMPTS = 3
 # How far back the worker looks for pending checks it has not finished (it runs every minute).
 PENDING_LOOKBACK = timedelta(hours=24)
 CHECKED = frozenset({BOOKED, RESCHEDULED, MODALITY})
+T = TypeVar("T")
 
 
 def system_caller(tenant: str) -> Caller:
@@ -186,15 +187,18 @@ class VisitEligibility:
         except Exception as exc:
             logger.warning("eligibility cache not read", extra={"error": type(exc).__name__})
             return known(before)
+        return _never_raising(read.then(lambda cached: cached or before), before, "eligibility cache not read")
 
-        def answer(found: Mapping[Hashable, Any]) -> str:
-            try:
-                return read.answer(found) or before
-            except Exception as exc:
-                logger.warning("eligibility cache not read", extra={"error": type(exc).__name__})
-                return before
-
-        return KeyedRead(read.keys, answer)
+    def payer_read(self, patient: Patient) -> KeyedRead[None]:
+        """The payer's configuration read with the booking's other keyed reads when this process lacks it."""
+        if not patient.coverages:
+            return known(None)
+        try:
+            read = self.service().configuration.payers.config_read(patient.coverages[0].payer_id)
+        except Exception as exc:
+            logger.warning("payer configuration not read", extra={"error": type(exc).__name__})
+            return known(None)
+        return _never_raising(read, None, "payer configuration not read")
 
     def billing_policy(self, patient: Patient, on: date) -> TelehealthPolicy | None:
         """The payer's own telehealth billing (PUT /v1/payers/{id} or its rules entry) for the visit's billing facts."""
@@ -210,3 +214,16 @@ class VisitEligibility:
         t = payer.policy.terms
         return TelehealthPolicy(t.place_of_service_home, t.place_of_service_other,
                                 {Modality.VIDEO: t.modifiers_video, Modality.PHONE: t.modifiers_phone})
+
+
+def _never_raising(read: KeyedRead[T], fallback: T, message: str) -> KeyedRead[T]:
+    """The booking stands whatever eligibility's part of its batch finds: a failing answer is `fallback`."""
+
+    def answer(found: Mapping[Hashable, Any]) -> T:
+        try:
+            return read.answer(found)
+        except Exception as exc:
+            logger.warning(message, extra={"error": type(exc).__name__})
+            return fallback
+
+    return KeyedRead(read.keys, answer)
