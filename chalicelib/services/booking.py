@@ -125,7 +125,7 @@ class BookingService:
                  routing_guard: Callable[..., None] | None = None, *, reads: KeyedReads) -> None:
         self.directory = directory
         self.appointments = appointments
-        # Keyed reads of several stores in one round trip (the booking's eligibility cache entry and rooms).
+        # Keyed reads of several stores in one round trip (a booking's payer, eligibility cache entry and rooms).
         self.reads = reads
         self.rules = rules
         self.clock = clock
@@ -196,7 +196,8 @@ class BookingService:
             # One round trip before the write: the payer's configuration when this process lacks it, the
             # eligibility cache entry (no payer is asked before the answer: a fresh cached answer, else pending;
             # the stream consumer asks) and, in person, the rooms taken. Answered in this order, so the cache
-            # entry and then routing's coverage and the billing find the payer read.
+            # entry and then routing's coverage and the billing find the payer read: routing's guard runs here,
+            # after the licensure decision, rather than inside _plan as at the other doors.
             _, status, taken = self.reads.read_all(
                 self.eligibility.payer_read(patient),
                 self.eligibility.status_read(appointment, patient, clinician),
