@@ -4,11 +4,11 @@ Booking answers without asking anyone: a fresh cached answer's status when the c
 visit's question (one key in the booking's batched read), else ``pending`` when the patient has a
 coverage (``unknown`` when none). The consumer (services/visit_followers.py) then hands each committed
 change of a visit to ``on_change``: a new visit, or one moved into another plan year or switched to
-another modality, is checked (short budget, the payer's cached answer first) and the outcome lands on the visit with ONE
-conditional UpdateItem of its eligibility status and a history event (``eligibility_checked``, with
-the check id and the visit version it answers for). A visit changed meanwhile is read again and the
-result lands on it if it still asks the same question (same patient, service, clinician, modality
-and day); otherwise that later change is checked on its own.
+another modality, is checked (short budget, the payer's cached answer first) and the outcome lands on
+the visit with ONE conditional UpdateItem of its eligibility status and a history event
+(``eligibility_checked``, with the check id and the visit version it answers for). A visit changed
+meanwhile is read again and the result lands on it if it still asks the same question (same patient,
+service, clinician, modality and day); otherwise that later change is checked on its own.
 
 Redelivery (Lambda retries a whole batch): a visit whose history already holds a result for this
 version or a later one is left alone, so the payer is not asked twice. A check that stays
