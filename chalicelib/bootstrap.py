@@ -177,7 +177,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     eligibility, recorder = _eligibility(settings, clock, directory_repo, audit, appointments)
     tenant_settings = TenantSettingsRepository()
     # Settings change a few times a year: read once a minute per process, invalidated here on a write.
-    settings_cache = TtlCache(tenant_settings.get, timedelta(seconds=60), clock)
+    settings_cache = TtlCache(tenant_settings.get, timedelta(seconds=60), clock, keyed=tenant_settings.settings_read)
     # One licensure decision for every door: booking, reschedule, switch, check-in, video, start, completion.
     gate = CareGate(appointments, rulebook, settings_cache)
     availability = AvailabilityService(directory_repo, appointments, rulebook, clock, audit, gate)

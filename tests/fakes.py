@@ -552,6 +552,14 @@ class InMemoryTenantSettings:
     def get(self, tenant: str) -> TenantSettings:
         return self.saved.get(tenant) or TenantSettings(tenant)
 
+    def settings_read(self, tenant: str) -> KeyedRead[TenantSettings]:
+        return KeyedRead((), lambda _found: self.get(tenant))
+
+    def read(self, tenant: str) -> KeyedRead[None]:
+        """As a SettingsSource (the gate reads this store directly in use-case tests): nothing kept, nothing
+        to read ahead."""
+        return KeyedRead((), lambda _found: None)
+
     def save(self, settings: TenantSettings) -> TenantSettings:
         if self.get(settings.tenant_id).version != settings.version:
             raise Conflict("The settings were changed by another request; read them again and retry.")

@@ -188,6 +188,9 @@ class TenantSettingsStore(Protocol):
     def get(self, tenant: str) -> TenantSettings:
         """The tenant's settings, the defaults when none were saved."""
         ...
+    def settings_read(self, tenant: str) -> KeyedRead[TenantSettings]:
+        """`get` as a KeyedRead (a booking reads the settings with its other keyed reads)."""
+        ...
     def save(self, settings: TenantSettings) -> TenantSettings:
         """Optimistic on `settings.version`; returns them with the new version."""
         ...

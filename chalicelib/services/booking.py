@@ -13,7 +13,7 @@ from ..domain.access import Caller, may_see_appointment, require_patient_access
 from ..domain.audit_entry import AuditEntry
 from ..domain.availability import Busy, free_room, slot_fits_rules
 from ..domain.billing import billing_facts
-from ..domain.care import CareDecision, PatientWhereabouts, notes
+from ..domain.care import CareDecision, CarePlace, PatientWhereabouts, notes
 from ..domain.eligibility_hook import EligibilityRecorder, NoEligibilityRecorder
 from ..domain.errors import (
     Conflict,
@@ -105,6 +105,18 @@ class VisitEnded(Protocol):
 
 
 @dataclass(frozen=True)
+class VisitShape:
+    """A visit that passed every check but the licensure decision."""
+
+    start: datetime
+    end: datetime
+    modality: Modality
+    site: Site | None
+    location_type: str
+    place: CarePlace
+
+
+@dataclass(frozen=True)
 class VisitPlan:
     start: datetime
     end: datetime
@@ -179,34 +191,39 @@ class BookingService:
         # The patient's own location (stated, else home); in-person care still happens at the site.
         whereabouts = PatientWhereabouts(patient.home_jurisdiction, body.patient_jurisdiction)
         for attempt in range(LEDGER_ATTEMPTS):
-            plan = self._plan(caller.tenant_id, patient, clinician, service, body.start, body.modality,
-                              body.site_id, False, whereabouts, body.patient_location_type, records, guard=False)
+            shape = self._shape(caller.tenant_id, patient, clinician, service, body.start, body.modality,
+                                body.site_id, False, whereabouts, body.patient_location_type, records, guard=False)
             now = self.clock()
             appointment = Appointment(
                 tenant_id=caller.tenant_id, appointment_id=appointment_id, patient_id=patient.patient_id,
-                clinician_id=clinician.clinician_id, service=service.code, start=plan.start, end=plan.end,
-                modality=plan.modality, site_id=plan.site.site_id if plan.site else None, room=None,
+                clinician_id=clinician.clinician_id, service=service.code, start=shape.start, end=shape.end,
+                modality=shape.modality, site_id=shape.site.site_id if shape.site else None, room=None,
                 patient_jurisdiction=body.patient_jurisdiction or patient.home_jurisdiction,
-                patient_location_type=plan.location_type, timezone=plan.timezone,
-                status=Status.BOOKED, billing=billing_facts(plan.modality, plan.location_type, None),
-                licensure_basis=plan.decided.decision.basis, eligibility_status="pending",
+                patient_location_type=shape.location_type, timezone=shape.place.zone,
+                status=Status.BOOKED, billing=billing_facts(shape.modality, shape.location_type, None),
+                licensure_basis=None, eligibility_status="pending",
                 buffer_minutes=clinician.availability.buffer_minutes, created_at=now, updated_at=now,
-                history=(_event(now, "booked", caller),), licensure=plan.decided.record(),
+                history=(_event(now, "booked", caller),),
             )
-            # One round trip before the write: the payer's configuration when this process lacks it, the
-            # eligibility cache entry (no payer is asked before the answer: a fresh cached answer, else pending;
-            # the stream consumer asks) and, in person, the rooms taken. Answered in this order, so the cache
-            # entry and then routing's coverage and the billing find the payer read: routing's guard runs here,
-            # after the licensure decision, rather than inside _plan as at the other doors.
-            _, status, taken = self.reads.read_all(
+            # One round trip before the licensure decision and the write, of what this process lacks: the
+            # tenant's settings (the decision's policy), the payer's configuration, the eligibility cache entry
+            # (no payer is asked before the answer: a fresh cached answer, else pending; the stream consumer
+            # asks) and, in person, the rooms taken. Answered in this order, so the cache entry, routing's
+            # coverage and the billing find the payer read; routing's guard runs here, after the licensure
+            # decision, rather than inside _shape as at the other doors.
+            _, _, status, taken = self.reads.read_all(
+                self.gate.settings_read(caller.tenant_id),
                 self.eligibility.payer_read(patient),
                 self.eligibility.status_read(appointment, patient, clinician),
-                self.appointments.rooms_taken_read(plan.site.tenant_id, plan.site.site_id, appointment.interval)
-                if plan.site is not None else known(None))
+                self.appointments.rooms_taken_read(shape.site.tenant_id, shape.site.site_id, appointment.interval)
+                if shape.site is not None else known(None))
+            plan = self._decided(caller.tenant_id, clinician, service, shape)
             self.routing_guard(caller.tenant_id, patient, plan.modality, fallback=False,
                                screenings=records.screenings)
-            appointment = replace(appointment, eligibility_status=status, billing=self._billing(
-                patient, plan.modality, plan.location_type, plan.start))
+            appointment = replace(
+                appointment, licensure_basis=plan.decided.decision.basis, licensure=plan.decided.record(),
+                eligibility_status=status, billing=self._billing(patient, plan.modality, plan.location_type,
+                                                                 plan.start))
             try:
                 return self._with_room(plan, appointment, lambda a: self.appointments.book(
                     a, hold=hold, audit=entry, fresh=records.fresh), taken=taken)
@@ -252,9 +269,18 @@ class BookingService:
     def _plan(self, tenant: str, patient: Patient, clinician: Clinician, service: ServiceDefinition,
               start: datetime, modality: Modality, site_id: str | None, fallback: bool,
               whereabouts: PatientWhereabouts, location_type: str | None, records: BookingRecords,
-              own: Appointment | None = None, *, guard: bool = True) -> VisitPlan:
-        """`records.sites`: the asked-for site and the clinician's, as the booking's records found them.
-        `guard`: run routing's guard here; booking runs it itself, once its batched read brought the payer."""
+              own: Appointment | None = None) -> VisitPlan:
+        """`records.sites`: the asked-for site and the clinician's, as the booking's records found them."""
+        return self._decided(tenant, clinician, service, self._shape(
+            tenant, patient, clinician, service, start, modality, site_id, fallback, whereabouts, location_type,
+            records), own)
+
+    def _shape(self, tenant: str, patient: Patient, clinician: Clinician, service: ServiceDefinition,
+               start: datetime, modality: Modality, site_id: str | None, fallback: bool,
+               whereabouts: PatientWhereabouts, location_type: str | None, records: BookingRecords, *,
+               guard: bool = True) -> VisitShape:
+        """Every check but the licensure decision. `guard`: run routing's guard here; booking runs it itself,
+        once its batched read brought the payer."""
         sites = records.sites
         errors = FieldErrors()
         if not is_aligned(start):
@@ -288,10 +314,13 @@ class BookingService:
         own_sites = {s: sites[s] for s in clinician.site_ids if s in sites}
         if not slot_fits_rules(clinician, own_sites, Interval(start, end), modality, site.site_id if site else None):
             raise OutsideAvailability("That time is outside the clinician's availability for this modality.")
-        decided = self.gate.require(self.gate.decide(tenant, clinician, modality, start, place,
+        return VisitShape(start, end, modality, site, "clinic" if site else (location_type or "home"), place)
+
+    def _decided(self, tenant: str, clinician: Clinician, service: ServiceDefinition, shape: VisitShape,
+                 own: Appointment | None = None) -> VisitPlan:
+        decided = self.gate.require(self.gate.decide(tenant, clinician, shape.modality, shape.start, shape.place,
                                                      service=service.code, own=own))
-        location = "clinic" if site else (location_type or "home")
-        return VisitPlan(start, end, modality, site, location, decided)
+        return VisitPlan(shape.start, shape.end, shape.modality, shape.site, shape.location_type, decided)
 
     # --- reads -------------------------------------------------------------------------------
     def get(self, caller: Caller, appointment_id: str) -> Appointment:

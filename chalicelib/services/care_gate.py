@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from ..domain.care import CareDecision, CarePlace, PatientWhereabouts, care_place, decide_care
 from ..domain.errors import JurisdictionMismatch, NotLicensed
+from ..domain.keyed_reads import KeyedRead, known
 from ..domain.model import Appointment, Clinician, Modality, Site
 from ..domain.ports import PracticeDayCounts
 from ..domain.practice_days import practice_day
@@ -25,6 +26,10 @@ from ..domain.tenant_policy import TenantSettings
 class SettingsSource(Protocol):
     def get(self, tenant: str) -> TenantSettings: ...
 
+    def read(self, tenant: str) -> KeyedRead[None]:
+        """The settings as part of a batched read that keeps them for `get` (nothing when kept already)."""
+        ...
+
 
 class DefaultSettings:
     """Settings for a gate built without a store (unit wiring): every tenant on the defaults."""
@@ -32,12 +37,19 @@ class DefaultSettings:
     def get(self, tenant: str) -> TenantSettings:
         return TenantSettings(tenant)
 
+    def read(self, tenant: str) -> KeyedRead[None]:
+        return known(None)
+
 
 class CareGate:
     def __init__(self, ledger: PracticeDayCounts, rules: Callable[[], RuleBook], settings: SettingsSource) -> None:
         self.ledger = ledger
         self.rules = rules
         self.settings = settings
+
+    def settings_read(self, tenant: str) -> KeyedRead[None]:
+        """The tenant's settings (the policy on uncertain rules) read with a booking's other keyed reads."""
+        return self.settings.read(tenant)
 
     def policy(self, tenant: str) -> str:
         return self.settings.get(tenant).licensure.uncertain_rules

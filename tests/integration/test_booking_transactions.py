@@ -539,15 +539,25 @@ def test_a_patient_this_process_never_saw_costs_no_extra_call(services, sched, s
 def test_a_cold_process_reads_the_clinician_and_sites_and_the_payer_once_more(settings, clock, setup, sched, tenant,
                                                                               monkeypatch):
     """A process that has seen nothing (a new Lambda): on top of the warm booking's three calls, the directory
-    records in one BatchGetItem and the tenant's settings (kept a minute in the process); the payer's
-    configuration (kept a minute too) rides in the booking's batched read."""
+    records in one BatchGetItem; the tenant's settings and the payer's configuration ride in the booking's
+    batched read (and are kept a minute in the process)."""
     from chalicelib import bootstrap
 
     cold = bootstrap.build(settings, clock)
     ops = spy_calls(monkeypatch)
     book(cold, sched, setup, modality="in_person")
-    assert ops == ["Query PAT/", "BatchGetItem DIR/CLIN DIR/SITE", "GetItem DIR/SETTINGS",
-                   "BatchGetItem ELIGCACHE/C PAYER/CONFIG SITE/WEEK", "TransactWriteItems"], ops
+    assert ops == ["Query PAT/", "BatchGetItem DIR/CLIN DIR/SITE",
+                   "BatchGetItem DIR/SETTINGS ELIGCACHE/C PAYER/CONFIG SITE/WEEK", "TransactWriteItems"], ops
+
+
+def test_settings_kept_past_their_minute_are_read_again_in_the_batch_not_on_their_own(services, sched, setup, clock,
+                                                                                      monkeypatch):
+    """A quiet process: the tenant's settings (the licensure decision's policy) expired from its cache."""
+    book(services, sched, setup)
+    clock.advance(minutes=2)
+    ops = spy_calls(monkeypatch)
+    book(services, sched, setup, patient=1, start=datetime(2026, 3, 3, 17, 0, tzinfo=UTC))
+    assert ops == ["Query PAT/", "BatchGetItem DIR/SETTINGS ELIGCACHE/C", "TransactWriteItems"], ops
 
 
 def test_a_fresh_cached_eligibility_answer_rides_in_the_batch_and_an_expired_one_does_not_count(services, tenant):

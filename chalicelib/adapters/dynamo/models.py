@@ -12,7 +12,8 @@ Access patterns (pattern -> key / index -> operation):
 | a booking's clinician and sites           | the keys above, those not in the process's cache    | BatchGetItem |
   (cached records are proved current in the booking's transaction: ConditionCheck version = v)
 | a booking's keyed reads, together         | eligibility cache entry + site week items (in person) | BatchGetItem |
-  (adapters/dynamo/keyed_reads.py: any stores' KeyedReads in one call; then the TransactWriteItems)
+  (adapters/dynamo/keyed_reads.py: any stores' KeyedReads in one call, with the tenant's SETTINGS and the
+   payer's CONFIG when the process's one-minute caches lack them; then the TransactWriteItems)
 | get an appointment                        | pk=T#{t}#APPT#{id}, sk=APPT                         | GetItem   |
 | a clinician's appointments in a range     | GSI1 gsi1pk=T#{t}#CLIN#{id}, gsi1sk between starts  | Query     |
 | a patient's appointments in a range       | GSI2 gsi2pk=T#{t}#PAT#{id}, gsi2sk between starts   | Query     |
