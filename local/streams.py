@@ -127,14 +127,9 @@ class StreamPump:
 
     def event(self, records: list[dict[str, Any]]) -> dict[str, Any]:
         """The Lambda event: boto3's parsed records back in the wire shape, plus the stream ARN."""
-        out = []
-        for record in records:
-            body = dict(record["dynamodb"])
-            created = body.get("ApproximateCreationDateTime")
-            if isinstance(created, datetime):
-                body["ApproximateCreationDateTime"] = created.timestamp()
-            out.append({**record, "dynamodb": body, "eventSourceARN": self.arn})
-        return {"Records": out}
+        from chalicelib.adapters.dynamo.stream_records import lambda_event
+
+        return lambda_event(records, self.arn)
 
     def _iterators(self) -> dict[str, str]:
         if self.arn is None:
@@ -147,7 +142,8 @@ class StreamPump:
         return dict(self.iterators)
 
 
-def table_pump(region: str, endpoint: str | None, table: str) -> StreamPump:
+def table_pump(region: str, endpoint: str | None, table: str,
+               on_skip: Callable[[Skipped], None] = _log_skipped) -> StreamPump:
     """A pump of `table`'s stream into the app's own handler."""
     import boto3
     from botocore.config import Config
@@ -160,4 +156,4 @@ def table_pump(region: str, endpoint: str | None, table: str) -> StreamPump:
                       # endpoint, which moto answers with 404; the streams endpoint is the documented one.
                       boto3.client("dynamodbstreams", region_name=region, endpoint_url=endpoint,
                                    config=Config(account_id_endpoint_mode="disabled")), table,
-                      app.handler_map[HANDLER_NAME])
+                      app.handler_map[HANDLER_NAME], on_skip=on_skip)

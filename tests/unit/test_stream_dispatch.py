@@ -31,7 +31,8 @@ def test_changes_go_to_the_consumers_of_their_kind_in_stream_order_and_others_ar
     delivery = dispatcher.dispatch(batch)
     assert seen == {"audit": [["pk1", "pk5"]], "appointment": [["pk2", "pk6"]], "also_appointment": [["pk2", "pk6"]]}
     assert delivery.response() == {"batchItemFailures": []}  # all done: Lambda checkpoints the whole batch
-    assert delivery.totals == {"records": 6, "skipped": 2, "audit_seen": 2, "appointment_seen": 2, "also_appointment_seen": 2}
+    assert delivery.totals == {"records": 6, "skipped": 2, "audit_seen": 2, "appointment_seen": 2,
+                               "also_appointment_seen": 2}
 
 
 def test_a_consumer_that_fails_outright_is_retried_from_its_first_change_and_the_others_still_run():
