@@ -228,7 +228,14 @@ def test_api_has_access_logs_throttling_waf_and_problem_json_gateway_responses(s
 def test_alarms_cover_5xx_throttles_latency_dead_letters_and_audit_chain_lag(synthesized, region):
     alarms = resources(synthesized[region], "AWS::CloudWatch::Alarm").values()
     metrics = {a["Properties"]["MetricName"] for a in alarms}
-    assert {"5XXError", "Throttles", "Latency", "ApproximateNumberOfMessagesVisible", "AuditChainAnchored"} <= metrics
+    assert {"5XXError", "Throttles", "Latency", "ApproximateNumberOfMessagesVisible", "AuditChainAnchored",
+            "IteratorAge"} <= metrics
+    # Each dead-letter queue has a depth alarm: the digest job's and the table stream's.
+    queues = {name for name, q in resources(synthesized[region], "AWS::SQS::Queue").items()}
+    watched = {d["Value"]["Fn::GetAtt"][0] for a in alarms
+               if a["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+               for d in a["Properties"]["Dimensions"] if d["Name"] == "QueueName"}
+    assert len(queues) >= 2 and watched == queues
     assert all(a["Properties"]["AlarmActions"] for a in alarms)
     lag = next(a["Properties"] for a in alarms if a["Properties"]["MetricName"] == "AuditChainAnchored")
     assert lag["TreatMissingData"] == "breaching"  # a job that stopped emits nothing
@@ -255,7 +262,21 @@ def test_the_table_stream_feeds_the_stream_handler_with_a_role_of_its_own(synthe
                 if t["Properties"]["TableName"] == "hco-prod-main")
     assert source["Type"] == "DynamoDB"
     assert source["Properties"]["Stream"] == {"Fn::GetAtt": [main, "StreamArn"]}  # not the code's placeholder
-    assert source["Properties"]["MaximumRetryAttempts"] == -1  # a batch is never skipped
+    # A poison change costs its range bounded retries, then its metadata goes to the dead-letter queue.
+    props = source["Properties"]
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]  # the handler's partial batch response
+    assert 0 < props["MaximumRetryAttempts"] <= 10 and props["BisectBatchOnFunctionError"] is True
+    assert 60 <= props["MaximumRecordAgeInSeconds"] <= 6 * 3600  # leaves most of the 24 h to re-drive it
+    queue_ref = props["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+    assert props["DestinationConfig"]["OnFailure"]["Type"] == "SQS"
+    queue = template["Resources"][queue_ref]
+    assert queue["Type"] == "AWS::SQS::Queue" and queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert "KmsMasterKeyId" in queue["Properties"]
+    queue_policy = next(p["Properties"]["PolicyDocument"]["Statement"]
+                        for p in resources(template, "AWS::SQS::QueuePolicy").values()
+                        if {"Ref": queue_ref} in p["Properties"]["Queues"])
+    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+               for s in queue_policy)
     role_ref = function["Role"]["Fn::GetAtt"][0]
     api_role = template["Resources"]["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0]
     assert role_ref != api_role
@@ -264,6 +285,11 @@ def test_the_table_stream_feeds_the_stream_handler_with_a_role_of_its_own(synthe
                   for s in p["Properties"]["PolicyDocument"]["Statement"]]
     by_sid = {s["Sid"]: s for s in statements}
     assert by_sid["ReadTheStream"]["Resource"] == {"Fn::GetAtt": [main, "StreamArn"]}
+    assert by_sid["DeadLetters"]["Action"] == "sqs:SendMessage"
+    assert by_sid["DeadLetters"]["Resource"] == {"Fn::GetAtt": [queue_ref, "Arn"]}  # this queue only
+    assert [s for s in statements if "sqs:SendMessage" in _as_list(s["Action"])] == [by_sid["DeadLetters"]]
+    via = by_sid["DataKeyThroughServices"]["Condition"]["StringEquals"]["kms:ViaService"]
+    assert f"sqs.{region}.amazonaws.com" in via  # the queue is encrypted with the stack's key
     actions = {a for s in statements for a in _as_list(s["Action"])}
     assert {"dynamodb:GetRecords", "dynamodb:PutItem", "dynamodb:BatchWriteItem"} <= actions
     # The visit's followers (reminders, waitlist, eligibility after commit) run here too.
