@@ -44,6 +44,12 @@ SUPPRESSIONS = (
                 "meeting/*]",
                 "Meetings are created just in time (CreateMeeting) so their ids are unknown at deploy; "
                 "the grant is limited to meetings of this account in this stack's Chime control region."),
+    Suppression("Jobs/ConfirmationsReleasePolicy/Resource",
+                "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:chime:{control_region}:<AWS::AccountId>:"
+                "meeting/*]",
+                "Releasing an unconfirmed visit cancels it, and a cancelled visit's meeting is deleted; meeting "
+                "ids are made at join time. DeleteMeeting only, on this account's meetings in this stack's "
+                "Chime control region."),
     Suppression("ApiGatewayLogsRole/Resource",
                 "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
                 "AmazonAPIGatewayPushToCloudWatchLogs]",

@@ -93,6 +93,10 @@ def test_no_identity_policy_allows_a_wildcard_action_or_a_wildcard_resource(synt
         assert statement["Effect"] == "Allow"
         for action in _as_list(statement["Action"]):
             assert "*" not in action, statement
+        if "NotResource" in statement:  # SMS to a phone number (no ARN): anything but a topic, nothing else
+            assert statement["Action"] == "sns:Publish" and statement["NotResource"] == {
+                "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":sns:*:*:*"]]}, statement
+            continue
         for resource in _as_list(statement["Resource"]):
             assert resource != "*", statement
             if isinstance(resource, str):
@@ -160,14 +164,23 @@ def test_the_pseudonym_key_is_a_secret_not_an_environment_value(synthesized, reg
 
 
 @pytest.mark.parametrize("region", REGIONS)
-def test_crisis_escalations_have_an_encrypted_topic_the_api_alone_may_publish_to(synthesized, region):
+def test_crisis_escalations_have_an_encrypted_topic_only_the_api_and_its_job_may_publish_to(synthesized, region):
     env = synthesized[region]["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
     topics = resources(synthesized[region], "AWS::SNS::Topic")
     escalation = [name for name in topics if "Escalations" in name]
     assert len(escalation) == 1 and "KmsMasterKeyId" in topics[escalation[0]]["Properties"]
     assert env["HCO_ESCALATION_TOPIC_ARN"] == {"Ref": escalation[0]}
-    publish = [s for s in _statements(synthesized[region]) if "sns:Publish" in _as_list(s["Action"])]
-    assert publish and all(s["Resource"] == {"Ref": escalation[0]} for s in publish)
+    publish = [s for s in _statements(synthesized[region])
+               if "sns:Publish" in _as_list(s["Action"]) and "NotResource" not in s]  # not the SMS grant
+    assert len(publish) == 2 and all(s["Resource"] == {"Ref": escalation[0]} for s in publish)
+    publishers = {role["Ref"] for p in resources(synthesized[region], "AWS::IAM::ManagedPolicy").values()
+                  if any(s in publish for s in p["Properties"]["PolicyDocument"]["Statement"])
+                  for role in p["Properties"]["Roles"]}
+    functions = synthesized[region]["Resources"]
+    assert publishers == {functions[f]["Properties"]["Role"]["Fn::GetAtt"][0]
+                          for f in ("APIHandler", "EscalationsOverdue")}
+    job_env = functions["EscalationsOverdue"]["Properties"]["Environment"]["Variables"]
+    assert job_env["HCO_ESCALATION_TOPIC_ARN"] == {"Ref": escalation[0]}
     # Both apps' ID tokens are accepted audiences (staff and patients)
     assert "Fn::Join" in env["HCO_JWT_AUDIENCE"] and len(env["HCO_JWT_AUDIENCE"]["Fn::Join"][1]) == 2
 
@@ -299,3 +312,63 @@ def test_the_table_stream_feeds_the_stream_handler_with_a_role_of_its_own(synthe
     assert function["Environment"]["Variables"]["HCO_PSEUDONYM_KEY_SECRET_ARN"] == secret
     # Sending is the scheduled jobs' work: no SNS or SES here, and never a Scan or a meeting.
     assert not {"dynamodb:Scan", "chime:CreateMeeting", "sns:Publish", "ses:SendEmail"} & actions
+
+
+def _role_statements(template: dict[str, Any], function: str) -> tuple[str, list[dict[str, Any]]]:
+    role = template["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    return role, [s for p in resources(template, "AWS::IAM::ManagedPolicy").values()
+                  if {"Ref": role} in p["Properties"].get("Roles", [])
+                  for s in p["Properties"]["PolicyDocument"]["Statement"]]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_each_scheduled_job_runs_under_a_role_of_its_own_limited_to_its_partitions(synthesized, region):
+    from infra.job_grants import JOB_GRANTS
+
+    template = synthesized[region]
+    main = next(name for name, t in resources(template, "AWS::DynamoDB::Table").items()
+                if t["Properties"]["TableName"] == "hco-prod-main")
+    scheduled = {name for name, f in resources(template, "AWS::Serverless::Function").items()
+                 if any(e["Type"] == "Schedule" for e in f["Properties"].get("Events", {}).values())}
+    assert scheduled == {g.function for g in JOB_GRANTS.values()}  # every job of chalicelib/api/jobs.py
+    api_role, _ = _role_statements(template, "APIHandler")
+    stream_role, _ = _role_statements(template, "TableStream")
+    roles = set()
+    for job, grant in JOB_GRANTS.items():
+        function = template["Resources"][grant.function]["Properties"]
+        assert function["FunctionName"] == f"hybrid-care-orchestrator-prod-{region}-{job}"
+        role, statements = _role_statements(template, grant.function)
+        roles.add(role)
+        by_sid = {s["Sid"]: s for s in statements}
+        table = by_sid["MainTable"]
+        assert sorted(_as_list(table["Action"])) == sorted(grant.table_actions)
+        assert table["Resource"] == {"Fn::GetAtt": [main, "Arn"]}  # the table: no index, no other table
+        assert table["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(grant.leading_keys)}}
+        actions = {a for s in statements for a in _as_list(s["Action"])}
+        assert {a for a in actions if a.startswith("dynamodb:")} == set(grant.table_actions)
+        assert not {"dynamodb:Scan", "chime:CreateMeeting", "dynamodb:GetRecords"} & actions
+        # Logs into its own log group only.
+        group = next(g for g in resources(template, "AWS::Logs::LogGroup").values()
+                     if g["Properties"].get("LogGroupName") == f"/aws/lambda/{function['FunctionName']}")
+        assert "KmsKeyId" in group["Properties"]
+        assert by_sid["Logs"]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+        # Only the outside services its grant names.
+        assert ("SmsToPatients" in by_sid) == grant.sms and ("EmailFromTheReminderSender" in by_sid) == grant.email
+        assert ("CrisisEscalations" in by_sid) == grant.escalations
+        assert ("PseudonymKey" in by_sid) == grant.pseudonym_key
+        assert ("EndVideoMeetings" in by_sid) == grant.video_meetings
+        if grant.email:
+            email = by_sid["EmailFromTheReminderSender"]
+            assert email["Condition"] == {"StringEquals": {"ses:FromAddress": "reminders@hybrid-care.example"}}
+            assert function["Environment"]["Variables"]["HCO_REMINDER_FROM"] == "reminders@hybrid-care.example"
+        if grant.pseudonym_key:
+            secret = by_sid["PseudonymKey"]["Resource"]
+            assert function["Environment"]["Variables"]["HCO_PSEUDONYM_KEY_SECRET_ARN"] == secret
+        kms = by_sid["DataKeyThroughServices"]
+        assert sorted(_as_list(kms["Action"])) == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+        assert f"dynamodb.{region}.amazonaws.com" in kms["Condition"]["StringEquals"]["kms:ViaService"]
+    assert len(roles) == len(JOB_GRANTS) and not roles & {api_role, stream_role}  # one role per job, none shared
+    # No function is left on the placeholder role `chalice package` was given, except the ones named here.
+    placeholder = [name for name, f in resources(template, "AWS::Serverless::Function").items()
+                   if f["Properties"]["Role"] == "arn:aws:iam::000000000000:role/replaced-by-the-stack"]
+    assert placeholder == ["ChimeMeetingEvents"]  # not a scheduled job: infra/README.md, known gap
