@@ -1,6 +1,7 @@
-"""What each scheduled job (chalicelib/api/jobs.py) may do, as data: infra/jobs.py gives every job a role of
-its own made from its grant, and tests/api/test_job_grants.py runs each job on moto and checks that every
-call it makes is inside its grant. Plain Python: importing it starts no jsii/Node.
+"""What each scheduled job (chalicelib/api/jobs.py) and the Chime meeting events handler (api/video.py)
+may do, as data: infra/jobs.py gives each of them a role of its own made from its grant, and
+tests/api/test_job_grants.py runs each on moto and checks that every call it makes is inside its
+grant. Plain Python: importing it starts no jsii/Node.
 
 Partition keys (adapters/dynamo/models.py) start with the tenant (`T#{t}#...`) or with a job index of all
 tenants (`REMDUE#`, `CONFDUE#`, `ELGDUE#`, `FREED#`, `OFFERS#`), a payer (`PAYER#`) or X12 control numbers
@@ -65,6 +66,11 @@ JOB_GRANTS: dict[str, JobGrant] = {
         "EligibilityPending", "eligibility job: ask payers again for pending checks, land the results",
         ("dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
         (TENANT, "ELGDUE#*", "PAYER#*", "X12CTL#*"), pseudonym_key=True),
+    # Not scheduled: EventBridge hands it Chime's meeting events. The visit a meeting belongs to (one item
+    # per meeting), then the attendance event put once (conditional Put) on the visit's partition.
+    "chime-meeting-events": JobGrant(
+        "ChimeMeetingEvents", "Chime meeting events: record attendance on the visit",
+        ("dynamodb:GetItem", "dynamodb:PutItem"), (TENANT, "CHIME#MTG#*")),
 }
 
 

@@ -75,11 +75,12 @@ class AuditDigestJob(Construct):
 
 
 class ScheduledJobs(Construct):
-    """Each scheduled job runs under a role of its own, never the API's: the DynamoDB actions its code makes on
-    the main table, limited by `dynamodb:LeadingKeys` to the partitions it touches (tenants' own and its job
-    index), the table key through the services it calls, its log group, and the one outside service it
-    needs (SMS and email from the reminder sender, the escalation topic, the pseudonym key, Chime meetings).
-    tests/api/test_job_grants.py runs every job on moto and checks its calls stay inside its grant."""
+    """Each scheduled job (and the Chime meeting events handler) runs under a role of its own, never the
+    API's: the DynamoDB actions its code makes on the main table, limited by `dynamodb:LeadingKeys` to the
+    partitions it touches (tenants' own and its job index), the table key through the services it calls,
+    its log group, and the one outside service it needs (SMS and email from the reminder sender, the
+    escalation topic, the pseudonym key, Chime meetings). tests/api/test_job_grants.py runs every job on
+    moto and checks its calls stay inside its grant."""
 
     def __init__(self, scope: Construct, cid: str, *, config: InfraConfig, region: RegionConfig, data: Data,
                  api: Api) -> None:

@@ -1,6 +1,6 @@
-"""Each scheduled job's role grants what the job does, measured: every AWS call a job run makes on moto
-(as IAM authorizes it: the action, the index, the partition key for dynamodb:LeadingKeys) is inside the
-job's grant in infra/job_grants.py, which infra/jobs.py turns into the job's own role."""
+"""Each scheduled job's role (and the Chime meeting events handler's) grants what it does, measured: every
+AWS call a run makes on moto (as IAM authorizes it: the action, the index, the partition key for
+dynamodb:LeadingKeys) is inside its grant in infra/job_grants.py, which infra/jobs.py turns into its role."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tests.api.reminder_support import unique_patient
 from tests.api.test_reminders_api import book
 from tests.api.test_routing import _received, _subscribe, clinic, recommend  # noqa: F401 (clinic: a fixture)
 from tests.api.test_unconfirmed_release import WED_10_EST, at, missed_once, strict  # noqa: F401 (fixtures)
+from tests.api.test_video import attend_together, visit  # noqa: F401 (visit: a fixture)
 from tests.api.test_waitlist_api import cancel, freed  # noqa: F401 (freed: a fixture)
 
 pytestmark = pytest.mark.api
@@ -70,3 +71,13 @@ def test_escalations_overdue_stays_inside_its_grant(clinic, scheduler, clock, se
     answer, denied = run("escalations-overdue", settings, drain_stream)
     assert answer["reported"] >= 1, answer
     assert denied == []
+
+
+def test_chime_meeting_events_stay_inside_their_grant(visit, chime, api, settings):  # noqa: F811
+    meeting, _ = attend_together(visit, chime, 41)
+    events = [e for e in chime.backend.events if e["detail"]["meetingId"] == meeting]
+    with recorded() as calls:
+        outcomes = [api.client.lambda_.invoke("chime_meeting_events", e).payload["outcome"] for e in events]
+    assert "stored" in outcomes, outcomes
+    denied = [c for c in calls if not allows(JOB_GRANTS["chime-meeting-events"], c, settings.main_table)]
+    assert sorted(set(denied), key=str) == []
