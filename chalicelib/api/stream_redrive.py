@@ -145,10 +145,14 @@ def main(argv: list[str] | None = None, *, streams: Any = None, handler: Handler
         except (ValueError, RangeGone) as exc:
             print(f"{name}: not re-driven: {exc}", file=sys.stderr)
             status = 1
+            if receipt is not None:
+                sqs.change_message_visibility(QueueUrl=args.queue_url, ReceiptHandle=receipt, VisibilityTimeout=0)
             continue
         print(f"{name}: {outcome.line()}")
         if not outcome.done:
             status = 1
+            if receipt is not None:  # back in the queue at once: the alarm stays until it goes through
+                sqs.change_message_visibility(QueueUrl=args.queue_url, ReceiptHandle=receipt, VisibilityTimeout=0)
         elif receipt is not None:
             sqs.delete_message(QueueUrl=args.queue_url, ReceiptHandle=receipt)
     if not work:

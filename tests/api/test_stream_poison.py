@@ -121,8 +121,18 @@ def test_the_redrive_delivers_a_skipped_range_again_once_the_follower_is_fixed(
     out = capsys.readouterr().out
     assert "done" in out and "Pola" not in out and patient["patient_id"] not in out
     assert len(_scheduled(scheduler, poison)) == 4
-    # Again (a message delivered twice): nothing more is scheduled.
-    assert redrive_main(["--in-process", str(dead_letter)], streams=stream_pump.streams) == 0
+    # Again, from the dead-letter queue (a message delivered twice): a message whose range fails again is
+    # put back at once; once its range went through it is deleted, and nothing is scheduled twice.
+    import boto3
+
+    sqs = boto3.client("sqs", region_name=stream_pump.dynamodb.meta.region_name)
+    queue = sqs.create_queue(QueueName=f"stream-dead-letters-{tenant}")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody=dead_letter.read_text())
+    poisoned["ids"].append(poison)
+    assert redrive_main(["--in-process", "--queue-url", queue], streams=stream_pump.streams, sqs=sqs) == 1
+    poisoned["ids"].clear()
+    assert redrive_main(["--in-process", "--queue-url", queue], streams=stream_pump.streams, sqs=sqs) == 0
+    assert sqs.receive_message(QueueUrl=queue, VisibilityTimeout=0).get("Messages", []) == []
     assert len(_scheduled(scheduler, poison)) == 4
 
 
