@@ -18,6 +18,8 @@ class Change:
     new: Mapping[str, Any] | None
     old: Mapping[str, Any] | None
     sequence: str
+    # The record could not be read (a malformed image): no consumer gets it, and it fails at its place.
+    unreadable: bool = False
 
 
 class ChangesFailed(Exception):

@@ -49,13 +49,16 @@ class StreamDispatcher:
     def dispatch(self, changes: Sequence[Change]) -> Delivery:
         """Each consumer once per delivery with its kinds' changes, in stream order."""
         by_kind: dict[str, list[Change]] = {kind: [] for kind in self.consumers}
-        for change in changes:
-            if change.kind in by_kind:
+        first_failed: int | None = None
+        errors: list[str] = []
+        for n, change in enumerate(changes):
+            if change.unreadable:  # nobody can follow it: it fails at its place, the others go on
+                first_failed = n if first_failed is None else first_failed
+                errors.append("unreadable record")
+            elif change.kind in by_kind:
                 by_kind[change.kind].append(change)
         totals: dict[str, int] = {"records": len(changes), "skipped": len(changes) - sum(map(len, by_kind.values()))}
         position = {change.sequence: n for n, change in enumerate(changes)}
-        first_failed: int | None = None
-        errors: list[str] = []
         for kind, mine in by_kind.items():
             if not mine:
                 continue

@@ -74,3 +74,20 @@ def test_kinds_run_in_the_order_they_were_registered_so_the_chain_comes_before_t
     dispatcher.follow("appointment", lambda cs: order.append("appointment") or {})
     dispatcher.dispatch([change("appointment", 1), change("audit", 2)])
     assert order == ["audit", "appointment"]
+
+
+def test_an_unreadable_record_fails_at_its_place_and_the_others_are_dispatched():
+    from chalicelib.adapters.dynamo.stream_records import changes
+
+    def record(n, image):
+        return {"eventName": "INSERT", "dynamodb": {"SequenceNumber": str(n), "Keys": {"pk": {"S": f"pk{n}"},
+                                                                                       "sk": {"S": "sk"}},
+                                                    "NewImage": image}}
+
+    good = {"kind": {"S": "audit"}, "log": {"S": "t1"}}
+    batch = changes([record(1, good), record(2, {"kind": {"Q": "not a DynamoDB type"}}), record(3, good)])
+    assert [c.unreadable for c in batch] == [False, True, False] and batch[1].sequence == "2"
+    seen: list[str] = []
+    dispatcher = StreamDispatcher({"audit": [lambda cs: seen.extend(c.sequence for c in cs) or {}]})
+    assert dispatcher.dispatch(batch).response() == {"batchItemFailures": [{"itemIdentifier": "2"}]}
+    assert seen == ["1", "3"]

@@ -19,15 +19,22 @@ def _image(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def changes(records: Iterable[Mapping[str, Any]]) -> list[Change]:
+    """One Change per record, in order; a record that cannot be decoded is an `unreadable` Change at its
+    place (its sequence number only), so one malformed record fails alone instead of the whole batch."""
     out = []
     for record in records:
-        body = record["dynamodb"]
-        keys = _image(body["Keys"]) or {}
-        new, old = _image(body.get("NewImage")), _image(body.get("OldImage"))
+        body = record.get("dynamodb") or {}
+        sequence = str(body.get("SequenceNumber", ""))
+        try:
+            keys = _image(body["Keys"]) or {}
+            new, old = _image(body.get("NewImage")), _image(body.get("OldImage"))
+        except Exception:
+            out.append(Change(event=str(record.get("eventName", "")), kind=None, pk="", sk="", new=None, old=None,
+                              sequence=sequence, unreadable=True))
+            continue
         kind = (new or old or {}).get("kind")
         out.append(Change(event=record["eventName"], kind=kind if isinstance(kind, str) else None,
-                          pk=str(keys.get("pk")), sk=str(keys.get("sk")), new=new, old=old,
-                          sequence=str(body.get("SequenceNumber", ""))))
+                          pk=str(keys.get("pk")), sk=str(keys.get("sk")), new=new, old=old, sequence=sequence))
     return out
 
 
