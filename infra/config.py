@@ -40,6 +40,8 @@ class InfraConfig:
     throttle_burst_limit: int
     waf_rate_limit: int
     regions: tuple[RegionConfig, ...]
+    # The From address of reminders and waitlist offers (SES identity of its domain, set up per region).
+    reminder_sender: str = "reminders@hybrid-care.example"
 
     def prefix(self, region: RegionConfig) -> str:
         return region.table_prefix or self.table_prefix
@@ -62,7 +64,8 @@ def load(path: Path = CONFIG_FILE) -> InfraConfig:
         api_stage=raw["api_stage"], log_retention_days=int(raw["log_retention_days"]),
         throttle_rate_limit=int(raw["throttle"]["rate_limit"]),
         throttle_burst_limit=int(raw["throttle"]["burst_limit"]),
-        waf_rate_limit=int(raw["waf_rate_limit_per_5_min"]), regions=regions)
+        waf_rate_limit=int(raw["waf_rate_limit_per_5_min"]), regions=regions,
+        **({"reminder_sender": raw["reminder_sender"]} if "reminder_sender" in raw else {}))
     validate(config)
     return config
 
@@ -89,5 +92,7 @@ def validate(config: InfraConfig) -> None:
         for what in ("region", "chime_control_region", "chime_media_region"):
             if not getattr(r, what).startswith(prefixes):
                 problems.append(f"{r.region}: {what} {getattr(r, what)!r} leaves residency zone {r.residency}")
+    if not re.fullmatch(r"[a-z0-9._+-]+@[a-z0-9-]+(\.[a-z0-9-]+)+", config.reminder_sender):
+        problems.append(f"reminder_sender {config.reminder_sender!r} is not an email address")
     if problems:
         raise ValueError("infra/regions.json: " + "; ".join(problems))

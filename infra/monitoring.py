@@ -39,6 +39,10 @@ class Monitoring(Construct):
         dlq_depth = cw.Metric(namespace="AWS/SQS", metric_name="ApproximateNumberOfMessagesVisible",
                               dimensions_map={"QueueName": digest.dead_letters.queue_name},
                               statistic="Maximum", period=five_min)
+        stream_dlq_depth = cw.Metric(namespace="AWS/SQS", metric_name="ApproximateNumberOfMessagesVisible",
+                                     dimensions_map={"QueueName": api.stream_dead_letters.queue_name},
+                                     statistic="Maximum", period=five_min)
+        stream_age = fn(api.stream_function_name, "IteratorAge", "Maximum")
         anchored = cw.Metric(namespace=METRIC_NAMESPACE, metric_name=ANCHORED_METRIC,
                              dimensions_map={"Stage": region.stage}, statistic="Sum", period=Duration.days(1))
         table_throttles = cw.Metric(namespace="AWS/DynamoDB", metric_name="ThrottledRequests",
@@ -55,6 +59,13 @@ class Monitoring(Construct):
             ("TableThrottles", table_throttles, 1, 1, "DynamoDB throttled requests on the main table",
              cw.TreatMissingData.NOT_BREACHING),
             ("DeadLetterDepth", dlq_depth, 1, 1, "background work failed into the dead-letter queue",
+             cw.TreatMissingData.NOT_BREACHING),
+            ("StreamDeadLetterDepth", stream_dlq_depth, 1, 1,
+             "the table stream's consumer gave up on a range: re-drive it within 23 h (infra/README.md)",
+             cw.TreatMissingData.NOT_BREACHING),
+            # Retries of a poison change hold its shard for at most the record age bound: longer is a stall.
+            ("StreamIteratorAge", stream_age, 15 * 60 * 1000, 2,
+             "the table stream's consumer is more than 15 minutes behind (audit chain, visit followers)",
              cw.TreatMissingData.NOT_BREACHING),
         ]
         self.alarms = [self._alarm(name, metric, threshold, periods, description, missing, action)
@@ -78,7 +89,10 @@ class Monitoring(Construct):
                                                        fn(api.function_name, "Errors"), throttles],
                            right=[fn(api.function_name, "Duration", "p99")]),
             cw.GraphWidget(title="DynamoDB main table", left=[table_throttles]),
-            cw.GraphWidget(title="Audit anchoring and dead letters", left=[anchored], right=[dlq_depth]),
+            cw.GraphWidget(title="Audit anchoring and dead letters", left=[anchored],
+                           right=[dlq_depth, stream_dlq_depth]),
+            cw.GraphWidget(title="Table stream consumer", left=[stream_age],
+                           right=[fn(api.stream_function_name, "Errors")]),
             cw.AlarmStatusWidget(title="Alarms", alarms=self.alarms),
         )
 

@@ -13,7 +13,7 @@ from .api import Api
 from .config import InfraConfig, RegionConfig
 from .data import Data
 from .identity import Identity
-from .jobs import AuditDigestJob
+from .jobs import AuditDigestJob, ScheduledJobs
 from .monitoring import Monitoring
 
 
@@ -32,6 +32,7 @@ class RegionStack(Stack):
         self.api = Api(self, "Api", config=config, region=region, data=self.data, identity=self.identity,
                        source_dir=source_dir, workdir=workdir)
         self.digest = AuditDigestJob(self, "AuditDigest", config=config, region=region, data=self.data)
+        self.jobs = ScheduledJobs(self, "Jobs", config=config, region=region, data=self.data, api=self.api)
         self.monitoring = Monitoring(self, "Monitoring", config=config, region=region, data=self.data,
                                      api=self.api, digest=self.digest)
         self._gateway_logging_role()

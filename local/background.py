@@ -25,9 +25,12 @@ def start_background(moto_url: str, region: str, stop: threading.Event, say: Cal
 
 def _stream(moto_url: str, region: str, stop: threading.Event, say: Callable[[str], None]) -> None:
     from chalicelib.settings import Settings
-    from local.streams import table_pump
+    from local.streams import Skipped, table_pump
 
-    pump = table_pump(region, moto_url, Settings.from_env().main_table)
+    def skipped(s: Skipped) -> None:  # what Lambda would send to the stream's dead-letter queue: no PHI
+        say(f"stream records skipped after {s.attempts} attempts (poison record?): {json.dumps(s.message())}")
+
+    pump = table_pump(region, moto_url, Settings.from_env().main_table, on_skip=skipped)
     while not stop.wait(STREAM_POLL_SECONDS):
         try:
             pump.drain()

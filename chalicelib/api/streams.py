@@ -21,8 +21,10 @@ STREAM_ARN_PLACEHOLDER = "arn:aws:dynamodb:us-east-1:000000000000:table/replaced
 
 @streams.on_dynamodb_record(stream_arn=STREAM_ARN_PLACEHOLDER, batch_size=100, starting_position="TRIM_HORIZON",
                             name=HANDLER_NAME, maximum_batching_window_in_seconds=1)
-def table_stream(event: DynamoDBEvent) -> dict[str, int]:
+def table_stream(event: DynamoDBEvent) -> dict[str, Any]:
+    """Answers Lambda's partial batch response: the first change not finished, or none (infra/api.py turns on
+    ReportBatchItemFailures, bounded retries and the dead-letter queue of the event source)."""
     from ..adapters.dynamo.stream_records import changes
 
     raw: dict[str, Any] = event.to_dict()
-    return get_services().stream.dispatch(changes(raw.get("Records", [])))
+    return get_services().stream.dispatch(changes(raw.get("Records", []))).response()

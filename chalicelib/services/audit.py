@@ -10,8 +10,9 @@ from ..domain.audit_chain import ChainReport
 from ..domain.errors import Forbidden, NotFound
 from ..domain.model import Interval
 from ..domain.ports import AuditLog, payer_log
+from ..observability import logger
 from .paging import decode_cursor, encode_cursor
-from .streams import Change
+from .streams import Change, ChangesFailed
 
 
 class AuditService:
@@ -48,12 +49,33 @@ class AuditChainer:
         self.trail = trail
 
     def consume(self, changes: Sequence[Change]) -> dict[str, int]:
+        """Each log on its own: one log that cannot be chained now keeps no other log waiting. Its first
+        entry of the batch is reported failed (services/streams.py), so the stream comes again from there
+        and every entry of that log in the batch is chained by the redelivery (chaining is idempotent:
+        entries already chained are skipped)."""
         by_log: dict[str, list[tuple[str, str]]] = {}
+        first: dict[str, str] = {}  # log -> the sequence number of its first entry in this batch
+        failed: list[str] = []
         for change in changes:
             if change.event == "INSERT" and change.new is not None:
-                by_log.setdefault(str(change.new["log"]), []).append((change.pk, change.sk))
+                if not change.new.get("log"):  # not an entry this code wrote: nothing to chain it into
+                    failed.append(change.sequence)
+                    continue
+                log = str(change.new["log"])
+                by_log.setdefault(log, []).append((change.pk, change.sk))
+                first.setdefault(log, change.sequence)
+        chained = 0
         # Sorted: a redelivered stream batch visits the logs in the same order.
-        return {"chained": sum(self.trail.chain(log, keys) for log, keys in sorted(by_log.items()))}
+        for log, keys in sorted(by_log.items()):
+            try:
+                chained += self.trail.chain(log, keys)
+            except Exception as exc:
+                failed.append(first[log])
+                logger.warning("audit log not chained; the stream comes again from its first entry",
+                               extra={"sequence": first[log], "error": type(exc).__name__})
+        if failed:
+            raise ChangesFailed(failed, f"{len(failed)} audit log(s) or entries not chained")
+        return {"chained": chained}
 
 
 def _require_admin(caller: Caller) -> None:

@@ -6,8 +6,9 @@ no-show tallies, reminders, the waitlist's freed slots, eligibility. A change th
 eligibility result is followed by nobody (it would otherwise start eligibility again, forever).
 
 Each follower runs on its own: one failing does not keep the others (or the next changes) from
-their work. A failure is raised once the whole batch went through, so Lambda delivers the batch
-again (services/streams.py): every follower is idempotent under redelivery, in stream order —
+their work. Once the whole batch went through, the changes some follower failed on are raised by
+their sequence numbers, and Lambda delivers the stream again from the first of them on
+(services/streams.py): every follower is idempotent under redelivery, in stream order —
 reminders are keyed by visit and send time, a no-show is counted once per visit, a freed slot is
 enqueued once per visit change, and eligibility skips a version whose result already landed.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..domain.changes import Change
+from ..domain.changes import Change, ChangesFailed
 from ..domain.model import Appointment
 from ..domain.visit_changes import ELIGIBILITY, visit_change
 from ..observability import logger
@@ -26,8 +27,8 @@ Follower = Callable[[str, Appointment | None, Appointment], None]
 Decode = Callable[[Mapping[str, Any]], Appointment]
 
 
-class FollowersFailed(Exception):
-    """Some follower failed on some change of the batch: the batch is delivered again."""
+class FollowersFailed(ChangesFailed):
+    """Some follower failed on some changes of the batch: the stream is delivered again from the first."""
 
 
 class VisitFollowers:
@@ -37,9 +38,17 @@ class VisitFollowers:
 
     def consume(self, changes: Sequence[Change]) -> dict[str, int]:
         counts = {"visit_changes": 0, "followed": 0, "follower_failures": 0}
+        failed: list[str] = []
         for change in changes:
-            before = self.decode(change.old) if change.old is not None else None
-            after = self.decode(change.new) if change.new is not None else None
+            try:
+                before = self.decode(change.old) if change.old is not None else None
+                after = self.decode(change.new) if change.new is not None else None
+            except Exception as exc:  # an image nobody can read: that change fails, the others go on
+                counts["follower_failures"] += 1
+                failed.append(change.sequence)
+                logger.warning("visit change unreadable", extra={"sequence": change.sequence,
+                                                                 "error": type(exc).__name__})
+                continue
             name = visit_change(before, after)
             if name is None or name == ELIGIBILITY or after is None:
                 continue
@@ -50,9 +59,12 @@ class VisitFollowers:
                     counts["followed"] += 1
                 except Exception as exc:
                     counts["follower_failures"] += 1
+                    if not failed or failed[-1] != change.sequence:
+                        failed.append(change.sequence)
                     logger.warning("visit follower failed", extra={  # ids and names only: no PHI
                         "follower": follower_name, "change": name, "appointment_id": after.appointment_id,
-                        "error": type(exc).__name__})
-        if counts["follower_failures"]:
-            raise FollowersFailed(f"{counts['follower_failures']} follower call(s) failed; the batch comes again")
+                        "sequence": change.sequence, "error": type(exc).__name__})
+        if failed:
+            raise FollowersFailed(failed, f"{counts['follower_failures']} follower call(s) failed on {len(failed)} "
+                                          "change(s); the stream comes again from the first")
         return counts

@@ -93,6 +93,10 @@ def test_no_identity_policy_allows_a_wildcard_action_or_a_wildcard_resource(synt
         assert statement["Effect"] == "Allow"
         for action in _as_list(statement["Action"]):
             assert "*" not in action, statement
+        if "NotResource" in statement:  # SMS to a phone number (no ARN): anything but a topic, nothing else
+            assert statement["Action"] == "sns:Publish" and statement["NotResource"] == {
+                "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":sns:*:*:*"]]}, statement
+            continue
         for resource in _as_list(statement["Resource"]):
             assert resource != "*", statement
             if isinstance(resource, str):
@@ -160,14 +164,23 @@ def test_the_pseudonym_key_is_a_secret_not_an_environment_value(synthesized, reg
 
 
 @pytest.mark.parametrize("region", REGIONS)
-def test_crisis_escalations_have_an_encrypted_topic_the_api_alone_may_publish_to(synthesized, region):
+def test_crisis_escalations_have_an_encrypted_topic_only_the_api_and_its_job_may_publish_to(synthesized, region):
     env = synthesized[region]["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
     topics = resources(synthesized[region], "AWS::SNS::Topic")
     escalation = [name for name in topics if "Escalations" in name]
     assert len(escalation) == 1 and "KmsMasterKeyId" in topics[escalation[0]]["Properties"]
     assert env["HCO_ESCALATION_TOPIC_ARN"] == {"Ref": escalation[0]}
-    publish = [s for s in _statements(synthesized[region]) if "sns:Publish" in _as_list(s["Action"])]
-    assert publish and all(s["Resource"] == {"Ref": escalation[0]} for s in publish)
+    publish = [s for s in _statements(synthesized[region])
+               if "sns:Publish" in _as_list(s["Action"]) and "NotResource" not in s]  # not the SMS grant
+    assert len(publish) == 2 and all(s["Resource"] == {"Ref": escalation[0]} for s in publish)
+    publishers = {role["Ref"] for p in resources(synthesized[region], "AWS::IAM::ManagedPolicy").values()
+                  if any(s in publish for s in p["Properties"]["PolicyDocument"]["Statement"])
+                  for role in p["Properties"]["Roles"]}
+    functions = synthesized[region]["Resources"]
+    assert publishers == {functions[f]["Properties"]["Role"]["Fn::GetAtt"][0]
+                          for f in ("APIHandler", "EscalationsOverdue")}
+    job_env = functions["EscalationsOverdue"]["Properties"]["Environment"]["Variables"]
+    assert job_env["HCO_ESCALATION_TOPIC_ARN"] == {"Ref": escalation[0]}
     # Both apps' ID tokens are accepted audiences (staff and patients)
     assert "Fn::Join" in env["HCO_JWT_AUDIENCE"] and len(env["HCO_JWT_AUDIENCE"]["Fn::Join"][1]) == 2
 
@@ -228,7 +241,14 @@ def test_api_has_access_logs_throttling_waf_and_problem_json_gateway_responses(s
 def test_alarms_cover_5xx_throttles_latency_dead_letters_and_audit_chain_lag(synthesized, region):
     alarms = resources(synthesized[region], "AWS::CloudWatch::Alarm").values()
     metrics = {a["Properties"]["MetricName"] for a in alarms}
-    assert {"5XXError", "Throttles", "Latency", "ApproximateNumberOfMessagesVisible", "AuditChainAnchored"} <= metrics
+    assert {"5XXError", "Throttles", "Latency", "ApproximateNumberOfMessagesVisible", "AuditChainAnchored",
+            "IteratorAge"} <= metrics
+    # Each dead-letter queue has a depth alarm: the digest job's and the table stream's.
+    queues = {name for name, q in resources(synthesized[region], "AWS::SQS::Queue").items()}
+    watched = {d["Value"]["Fn::GetAtt"][0] for a in alarms
+               if a["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"
+               for d in a["Properties"]["Dimensions"] if d["Name"] == "QueueName"}
+    assert len(queues) >= 2 and watched == queues
     assert all(a["Properties"]["AlarmActions"] for a in alarms)
     lag = next(a["Properties"] for a in alarms if a["Properties"]["MetricName"] == "AuditChainAnchored")
     assert lag["TreatMissingData"] == "breaching"  # a job that stopped emits nothing
@@ -255,7 +275,21 @@ def test_the_table_stream_feeds_the_stream_handler_with_a_role_of_its_own(synthe
                 if t["Properties"]["TableName"] == "hco-prod-main")
     assert source["Type"] == "DynamoDB"
     assert source["Properties"]["Stream"] == {"Fn::GetAtt": [main, "StreamArn"]}  # not the code's placeholder
-    assert source["Properties"]["MaximumRetryAttempts"] == -1  # a batch is never skipped
+    # A poison change costs its range bounded retries, then its metadata goes to the dead-letter queue.
+    props = source["Properties"]
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]  # the handler's partial batch response
+    assert 0 < props["MaximumRetryAttempts"] <= 10 and props["BisectBatchOnFunctionError"] is True
+    assert 60 <= props["MaximumRecordAgeInSeconds"] <= 6 * 3600  # leaves most of the 24 h to re-drive it
+    queue_ref = props["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+    assert props["DestinationConfig"]["OnFailure"]["Type"] == "SQS"
+    queue = template["Resources"][queue_ref]
+    assert queue["Type"] == "AWS::SQS::Queue" and queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert "KmsMasterKeyId" in queue["Properties"]
+    queue_policy = next(p["Properties"]["PolicyDocument"]["Statement"]
+                        for p in resources(template, "AWS::SQS::QueuePolicy").values()
+                        if {"Ref": queue_ref} in p["Properties"]["Queues"])
+    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+               for s in queue_policy)
     role_ref = function["Role"]["Fn::GetAtt"][0]
     api_role = template["Resources"]["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0]
     assert role_ref != api_role
@@ -264,6 +298,11 @@ def test_the_table_stream_feeds_the_stream_handler_with_a_role_of_its_own(synthe
                   for s in p["Properties"]["PolicyDocument"]["Statement"]]
     by_sid = {s["Sid"]: s for s in statements}
     assert by_sid["ReadTheStream"]["Resource"] == {"Fn::GetAtt": [main, "StreamArn"]}
+    assert by_sid["DeadLetters"]["Action"] == "sqs:SendMessage"
+    assert by_sid["DeadLetters"]["Resource"] == {"Fn::GetAtt": [queue_ref, "Arn"]}  # this queue only
+    assert [s for s in statements if "sqs:SendMessage" in _as_list(s["Action"])] == [by_sid["DeadLetters"]]
+    via = by_sid["DataKeyThroughServices"]["Condition"]["StringEquals"]["kms:ViaService"]
+    assert f"sqs.{region}.amazonaws.com" in via  # the queue is encrypted with the stack's key
     actions = {a for s in statements for a in _as_list(s["Action"])}
     assert {"dynamodb:GetRecords", "dynamodb:PutItem", "dynamodb:BatchWriteItem"} <= actions
     # The visit's followers (reminders, waitlist, eligibility after commit) run here too.
@@ -273,3 +312,63 @@ def test_the_table_stream_feeds_the_stream_handler_with_a_role_of_its_own(synthe
     assert function["Environment"]["Variables"]["HCO_PSEUDONYM_KEY_SECRET_ARN"] == secret
     # Sending is the scheduled jobs' work: no SNS or SES here, and never a Scan or a meeting.
     assert not {"dynamodb:Scan", "chime:CreateMeeting", "sns:Publish", "ses:SendEmail"} & actions
+
+
+def _role_statements(template: dict[str, Any], function: str) -> tuple[str, list[dict[str, Any]]]:
+    role = template["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    return role, [s for p in resources(template, "AWS::IAM::ManagedPolicy").values()
+                  if {"Ref": role} in p["Properties"].get("Roles", [])
+                  for s in p["Properties"]["PolicyDocument"]["Statement"]]
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_each_job_function_runs_under_a_role_of_its_own_limited_to_its_partitions(synthesized, region):
+    from infra.job_grants import JOB_GRANTS
+
+    template = synthesized[region]
+    main = next(name for name, t in resources(template, "AWS::DynamoDB::Table").items()
+                if t["Properties"]["TableName"] == "hco-prod-main")
+    scheduled = {name for name, f in resources(template, "AWS::Serverless::Function").items()
+                 if any(e["Type"] == "Schedule" for e in f["Properties"].get("Events", {}).values())}
+    # Every job of chalicelib/api/jobs.py, and the Chime meeting events handler (EventBridge).
+    assert scheduled | {"ChimeMeetingEvents"} == {g.function for g in JOB_GRANTS.values()}
+    api_role, _ = _role_statements(template, "APIHandler")
+    stream_role, _ = _role_statements(template, "TableStream")
+    roles = set()
+    for job, grant in JOB_GRANTS.items():
+        function = template["Resources"][grant.function]["Properties"]
+        assert function["FunctionName"] == f"hybrid-care-orchestrator-prod-{region}-{job}"
+        role, statements = _role_statements(template, grant.function)
+        roles.add(role)
+        by_sid = {s["Sid"]: s for s in statements}
+        table = by_sid["MainTable"]
+        assert sorted(_as_list(table["Action"])) == sorted(grant.table_actions)
+        assert table["Resource"] == {"Fn::GetAtt": [main, "Arn"]}  # the table: no index, no other table
+        assert table["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": list(grant.leading_keys)}}
+        actions = {a for s in statements for a in _as_list(s["Action"])}
+        assert {a for a in actions if a.startswith("dynamodb:")} == set(grant.table_actions)
+        assert not {"dynamodb:Scan", "chime:CreateMeeting", "dynamodb:GetRecords"} & actions
+        # Logs into its own log group only.
+        group = next(g for g in resources(template, "AWS::Logs::LogGroup").values()
+                     if g["Properties"].get("LogGroupName") == f"/aws/lambda/{function['FunctionName']}")
+        assert "KmsKeyId" in group["Properties"]
+        assert by_sid["Logs"]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+        # Only the outside services its grant names.
+        assert ("SmsToPatients" in by_sid) == grant.sms and ("EmailFromTheReminderSender" in by_sid) == grant.email
+        assert ("CrisisEscalations" in by_sid) == grant.escalations
+        assert ("PseudonymKey" in by_sid) == grant.pseudonym_key
+        assert ("EndVideoMeetings" in by_sid) == grant.video_meetings
+        if grant.email:
+            email = by_sid["EmailFromTheReminderSender"]
+            assert email["Condition"] == {"StringEquals": {"ses:FromAddress": "reminders@hybrid-care.example"}}
+            assert function["Environment"]["Variables"]["HCO_REMINDER_FROM"] == "reminders@hybrid-care.example"
+        if grant.pseudonym_key:
+            secret = by_sid["PseudonymKey"]["Resource"]
+            assert function["Environment"]["Variables"]["HCO_PSEUDONYM_KEY_SECRET_ARN"] == secret
+        kms = by_sid["DataKeyThroughServices"]
+        assert sorted(_as_list(kms["Action"])) == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+        assert f"dynamodb.{region}.amazonaws.com" in kms["Condition"]["StringEquals"]["kms:ViaService"]
+    assert len(roles) == len(JOB_GRANTS) and not roles & {api_role, stream_role}  # one role per job, none shared
+    # No function is left on the placeholder role `chalice package` was given.
+    assert all(f["Properties"]["Role"] != "arn:aws:iam::000000000000:role/replaced-by-the-stack"
+               for f in resources(template, "AWS::Serverless::Function").values())

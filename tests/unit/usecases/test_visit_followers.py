@@ -74,8 +74,9 @@ def test_an_eligibility_only_change_runs_no_follower_and_a_failing_follower_stop
     cancelled = replace(landed(visit), status=Status.CANCELLED, version=visit.version + 2)
     batch = [_change(None, visit, 1), _change(visit, landed(visit), 2), _change(landed(visit), cancelled, 3)]
 
-    with pytest.raises(FollowersFailed):  # after the whole batch: Lambda delivers it again
+    with pytest.raises(FollowersFailed) as failed:  # after the whole batch: the stream comes again from it
         consumer.consume(batch)
+    assert failed.value.sequences == ("3",)  # the cancel alone: the booking before it is done
 
     assert seen == [("confirmations", "booked"), ("reminders", "booked"), ("waitlist", "booked"),
                     ("confirmations", "cancelled"), ("waitlist", "cancelled")]
@@ -85,7 +86,7 @@ def test_a_failing_consumer_does_not_keep_the_audit_chain_from_its_batch():
     chained: list[int] = []
 
     def broken(changes):
-        raise FollowersFailed("1 follower call(s) failed")
+        raise FollowersFailed(["1"], "1 follower call(s) failed")
 
     def chain(changes):
         chained.append(len(changes))
@@ -94,6 +95,21 @@ def test_a_failing_consumer_does_not_keep_the_audit_chain_from_its_batch():
     dispatcher = StreamDispatcher({"appointment": [broken], "audit": [chain]})
     batch = [Change("INSERT", "appointment", "a", "APPT", {}, None, "1"), Change("INSERT", "audit", "b", "E", {}, None,
                                                                                "2")]
-    with pytest.raises(FollowersFailed):
-        dispatcher.dispatch(batch)
+    assert dispatcher.dispatch(batch).response() == {"batchItemFailures": [{"itemIdentifier": "1"}]}
     assert chained == [1]
+
+
+def test_an_unreadable_image_fails_its_own_change_and_the_others_are_followed(visit):
+    seen: list[str] = []
+
+    def decode(image):
+        if image.get("poison"):
+            raise ValueError("not a visit")
+        return image["visit"]
+
+    consumer = VisitFollowers({"reminders": lambda change, before, after: seen.append(change)}, decode)
+    poison = Change("INSERT", "appointment", "pk9", "APPT", {"poison": True}, None, "9")
+    cancelled = replace(visit, status=Status.CANCELLED, version=visit.version + 1)
+    with pytest.raises(FollowersFailed) as failed:
+        consumer.consume([_change(None, visit, 1), poison, _change(visit, cancelled, 10)])
+    assert failed.value.sequences == ("9",) and seen == ["booked", "cancelled"]
