@@ -510,7 +510,7 @@ def _single_query_cost(services: Any, world: ScaleWorld) -> dict[str, Any]:
     """One clinician's blocks over the window: as moto 5 does it, and with the benchmark's fixes."""
     from .moto_query import partition_queries, plain_json_responses
 
-    repo = services.availability.appointments
+    repo = services.booking.appointments
 
     def timed() -> tuple[float, int]:
         started = time.perf_counter()

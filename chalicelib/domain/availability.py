@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .model import Availability, Clinician, ClosedDate, Interval, Modality, Site, Unavailable, WeeklyRule
+from .model import Availability, Clinician, ClosedDate, Interval, Modality, Patient, Site, Unavailable, WeeklyRule
 from .timeblocks import BLOCK, blocks_covering, ceil_block
 
 
@@ -39,6 +39,18 @@ class BusyTime:
     clinicians: dict[str, frozenset[datetime]]
     rooms: dict[str, dict[datetime, frozenset[str]]]
     patient: frozenset[datetime]
+
+
+@dataclass(frozen=True)
+class SearchInputs:
+    """Everything a search decides on, read together: the clinicians it names (all of the tenant's, or the one
+    asked for; an empty tuple when that one does not exist), every site of the tenant, the patient (None when
+    none was named or found) and the busy time of the clinicians the search wanted."""
+
+    clinicians: tuple[Clinician, ...]
+    sites: dict[str, Site]
+    patient: Patient | None
+    busy: BusyTime
 
 
 @dataclass(frozen=True)

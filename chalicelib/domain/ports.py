@@ -10,7 +10,7 @@ from .access import Caller
 from .attendance import PresenceEvent
 from .audit_chain import ChainReport
 from .audit_entry import AuditEntry
-from .availability import BusyTime
+from .availability import BusyTime, SearchInputs
 from .deadline import Deadline
 from .escalation import Escalation
 from .model import Appointment, Clinician, Interval, Patient, Site
@@ -79,6 +79,15 @@ class BusyBlocks(Protocol):
     def busy_time(self, tenant: str, window: Interval, *, clinician_ids: Sequence[str] = (),
                   site_ids: Sequence[str] = (), patient_id: str | None = None) -> BusyTime:
         """All of the above for many clinicians and sites and one patient at once (one batched read)."""
+        ...
+
+
+class SearchReader(Protocol):
+    def read_for_search(self, tenant: str, window: Interval, *, patient_id: str | None = None,
+                        clinician_id: str | None = None,
+                        wanted: Callable[[Clinician], bool] = lambda c: True) -> SearchInputs:
+        """An availability search's reads: the directory, the patient and the busy time of the `wanted`
+        clinicians (their sites' rooms and the patient's own blocks too) in `window`, widened by a day."""
         ...
 
 

@@ -19,7 +19,14 @@ from chalicelib.services.care_gate import CareGate
 from chalicelib.services.directory import DirectoryService
 from chalicelib.services.licensure import LicensureService
 from chalicelib.services.paging import CursorScope, cursor_scope
-from tests.fakes import InMemoryAppointments, InMemoryAudit, InMemoryDirectory, InMemoryTenantSettings, sequential_ids
+from tests.fakes import (
+    InMemoryAppointments,
+    InMemoryAudit,
+    InMemoryDirectory,
+    InMemorySearchReads,
+    InMemoryTenantSettings,
+    sequential_ids,
+)
 from tests.support import clinician_body, patient_body, site_body, weekday_rules
 
 
@@ -77,5 +84,5 @@ def world(clock) -> World:
         AvailabilityIn.model_validate({"rules": weekday_rules(site_id=site.site_id), "buffer_minutes": 0})))
     patient = directory.create_patient(scheduler, patient_draft(PatientIn.model_validate(patient_body())))
     return World(tenant, admin, scheduler, appointments, store, audit, directory, booking,
-                 AvailabilityService(store, appointments, rulebook, clock, audit, gate),
+                 AvailabilityService(InMemorySearchReads(store, appointments), rulebook, clock, gate, audit),
                  LicensureService(store, rulebook, gate), site, clinician, patient)
