@@ -137,6 +137,9 @@ def operation_counts(services: Any) -> dict[str, Any]:
 
     options, _ = count("availability_week_queries_per_clinician",
                        lambda: search(patient_id="pat_ny", clinician_id="clin_rivera", limit=200))
+    # The same search again: a warm process proves its directory snapshot current inside the one batched read.
+    count("availability_week_one_clinician_warm_dynamodb_calls",
+          lambda: search(patient_id="pat_ny", clinician_id="clin_rivera", limit=200))
     count("availability_week_one_clinician_no_patient_id",
           lambda: search(patient_jurisdiction="US-NY", clinician_id="clin_rivera", limit=200))
     count("availability_week_all_demo_clinicians", lambda: search(patient_id="pat_ny", limit=200))
