@@ -530,6 +530,19 @@ class InMemorySearchReads:
     def __init__(self, directory: InMemoryDirectory, appointments: InMemoryAppointments) -> None:
         self.directory = directory
         self.appointments = appointments
+        self.windows: list[Interval] = []  # every window a search read, in order
+
+    def open_search(self, tenant: str, *, patient_id: str | None = None, clinician_id: str | None = None,
+                    wanted: Callable[[Clinician], bool] = lambda c: True) -> Any:
+        reads, windows = self, self.windows
+
+        class Session:
+            def read(self, window: Interval) -> SearchInputs:
+                windows.append(window)
+                return reads.read_for_search(tenant, window, patient_id=patient_id, clinician_id=clinician_id,
+                                             wanted=wanted)
+
+        return Session()
 
     def read_for_search(self, tenant: str, window: Interval, *, patient_id: str | None = None,
                         clinician_id: str | None = None,

@@ -82,12 +82,24 @@ class BusyBlocks(Protocol):
         ...
 
 
+class SearchSession(Protocol):
+    def read(self, window: Interval) -> SearchInputs:
+        """The search's reads for `window` (widened by a day); what an earlier window of this search read
+        already is not read again."""
+        ...
+
+
 class SearchReader(Protocol):
+    def open_search(self, tenant: str, *, patient_id: str | None = None, clinician_id: str | None = None,
+                    wanted: Callable[[Clinician], bool] = lambda c: True) -> SearchSession:
+        """An availability search's reads, window by window: the directory, the patient, and the busy time of
+        the `wanted` clinicians, their sites' rooms and the patient's own blocks."""
+        ...
+
     def read_for_search(self, tenant: str, window: Interval, *, patient_id: str | None = None,
                         clinician_id: str | None = None,
                         wanted: Callable[[Clinician], bool] = lambda c: True) -> SearchInputs:
-        """An availability search's reads: the directory, the patient and the busy time of the `wanted`
-        clinicians (their sites' rooms and the patient's own blocks too) in `window`, widened by a day."""
+        """open_search(...).read(window): one window at once."""
         ...
 
 

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from ..domain.access import Caller, require_patient_access
-from ..domain.availability import Busy, Slot, SlotQuery, clinician_slots
+from ..domain.availability import (
+    Busy,
+    SearchInputs,
+    Slot,
+    SlotQuery,
+    chunk_slot_query,
+    clinician_slots,
+    search_chunks,
+)
 from ..domain.care import PatientWhereabouts
 from ..domain.errors import FieldError, FieldErrors, NotFound, ValidationFailed
 from ..domain.licensure import LicensureDecision
@@ -62,12 +70,20 @@ class AvailabilityService:
         if q.patient_id:
             require_patient_access(caller, q.patient_id)
         after = _cursor_key(decode_cursor(q.cursor))
-
-        # The directory, the patient and the busy time of the clinicians, their sites and the patient: one
-        # batched read on a warm process (the adapter proves its cached directory current in the same read).
-        read = self.reads.read_for_search(caller.tenant_id, q.window, patient_id=q.patient_id,
-                                          clinician_id=q.clinician_id,
-                                          wanted=lambda c: c.discipline in service.disciplines)
+        modalities = frozenset([q.modality]) if q.modality else service.modalities
+        query = SlotQuery(duration=timedelta(minutes=service.duration_minutes), window=q.window,
+                          modalities=modalities & service.modalities,
+                          not_before=max(q.window.start, self.clock() + BLOCK),
+                          step=timedelta(minutes=service.slot_step_minutes))
+        # Time order: read and decide a few days at a time and stop once the page is full (one more option
+        # than the page tells whether there is a next page); a next page starts reading at its cursor.
+        begin = max(query.not_before, datetime.fromisoformat(after[0]) if after else query.not_before)
+        # Nothing left to search (the cursor or the clock is past the window): one block's read answers who exists.
+        chunks = (list(search_chunks(begin, q.window.end))
+                  or [Interval(q.window.start, min(q.window.end, q.window.start + BLOCK))])
+        session = self.reads.open_search(caller.tenant_id, patient_id=q.patient_id, clinician_id=q.clinician_id,
+                                         wanted=lambda c: c.discipline in service.disciplines)
+        read = session.read(_read_window(chunks[0], query))
         where = q.patient_jurisdiction
         home = where
         if q.patient_id:
@@ -83,24 +99,33 @@ class AvailabilityService:
         whereabouts = PatientWhereabouts(home, where)
         policy = self.gate.policy(caller.tenant_id)
 
-        clinicians = [c for c in read.clinicians if c.discipline in service.disciplines]
-        modalities = frozenset([q.modality]) if q.modality else service.modalities
-        query = SlotQuery(duration=timedelta(minutes=service.duration_minutes), window=q.window,
-                          modalities=modalities & service.modalities,
-                          not_before=max(q.window.start, self.clock() + BLOCK),
-                          step=timedelta(minutes=service.slot_step_minutes))
-        taken = read.busy
         options: list[Option] = []
-        for clinician in clinicians:
-            busy = Busy(taken.clinicians.get(clinician.clinician_id, frozenset()), taken.patient, taken.rooms)
-            options += self._lawful(caller.tenant_id, clinician, read.sites,
-                                    clinician_slots(clinician, read.sites, query, busy), whereabouts, service, policy)
-        options.sort(key=lambda o: _slot_key(o.slot))
-        if after is not None:
-            options = [o for o in options if _slot_key(o.slot) > after]
+        for n, chunk in enumerate(chunks):
+            if n:
+                read = session.read(_read_window(chunk, query))
+            options += [o for o in self._options(caller.tenant_id, read, chunk, query, whereabouts, service, policy)
+                        if after is None or _slot_key(o.slot) > after]
+            if len(options) > q.limit:
+                break
         page = options[: q.limit]
         next_cursor = encode_cursor(list(_slot_key(page[-1].slot))) if len(options) > q.limit else None
+
         return page, next_cursor
+
+    def _options(self, tenant: str, read: SearchInputs, chunk: Interval, query: SlotQuery,
+                 whereabouts: PatientWhereabouts, service: ServiceDefinition, policy: str) -> list[Option]:
+        """The lawful free options starting inside `chunk`, in page order."""
+        within = chunk_slot_query(query, chunk)
+        options: list[Option] = []
+        for clinician in read.clinicians:
+            if clinician.discipline not in service.disciplines:
+                continue
+            busy = Busy(read.busy.clinicians.get(clinician.clinician_id, frozenset()), read.busy.patient,
+                        read.busy.rooms)
+            slots = [s for s in clinician_slots(clinician, read.sites, within, busy)
+                     if chunk.start <= s.start < chunk.end]
+            options += self._lawful(tenant, clinician, read.sites, slots, whereabouts, service, policy)
+        return sorted(options, key=lambda o: _slot_key(o.slot))
 
     def _lawful(self, tenant: str, clinician: Clinician, sites: dict[str, Site], slots: Iterable[Slot],
                 whereabouts: PatientWhereabouts, service: ServiceDefinition, policy: str) -> list[Option]:
@@ -118,6 +143,11 @@ class AvailabilityService:
             if decided[key].allowed:
                 options.append(Option(slot, decided[key]))
         return options
+
+
+def _read_window(chunk: Interval, query: SlotQuery) -> Interval:
+    """What deciding the slots that start inside `chunk` needs: up to a visit's length past its end."""
+    return Interval(chunk.start, min(query.window.end, chunk.end + query.duration))
 
 
 def _slot_key(slot: Slot) -> tuple[str, str, str, str]:

@@ -155,3 +155,25 @@ def test_a_write_that_meets_another_on_its_stamp_shard_retries_and_lands(aws, se
     monkeypatch.setattr(directory_module, "STAMP_WRITE_RETRY", RetryPolicy(5, 0.001, 0.001))
     DirectoryRepository().add_clinician(clinician(tenant, "clin_a"))
     assert len(lost) == 2 and DirectoryRepository().get_clinician(tenant, "clin_a").version == 1
+
+
+@pytest.mark.integration
+def test_a_later_window_of_one_search_reads_only_the_week_items_not_read_yet(aws, settings, calls, tenant):
+    from chalicelib.adapters.dynamo.appointments import AppointmentRepository
+    from chalicelib.adapters.dynamo.binding import bind_models
+    from chalicelib.adapters.dynamo.directory import DirectoryRepository
+    from chalicelib.adapters.dynamo.search_reads import SearchReads
+
+    _seed(DirectoryRepository(), AppointmentRepository(bind_models(settings)), tenant)
+    session = SearchReads(bind_models(settings)).open_search(tenant, patient_id="pat_a")
+    with calls() as first:
+        one = session.read(Interval(WEEK.start, WEEK.start + timedelta(days=1)))  # Mon: weeks of 23 Feb, 2 Mar
+    with calls() as same_week:
+        two = session.read(Interval(WEEK.start + timedelta(days=1), WEEK.start + timedelta(days=2)))
+    with calls() as next_week:
+        session.read(Interval(WEEK.end - timedelta(hours=12), WEEK.end))  # Sunday: reaches into 9 March's week
+    assert first.counts() == {"Query": 1, "BatchGetItem": 1, "total": 2}
+    assert same_week.counts() == {"total": 0}
+    assert two.busy.clinicians["clin_a"] == one.busy.clinicians["clin_a"] != frozenset()  # Tuesday's visit
+    [batch] = next_week.targets()
+    assert "CLIN#·/WEEK#· x2" in batch and "PROFILE" not in batch and "STAMP" not in batch

@@ -5,7 +5,8 @@ the process has none). Every search then reads, in one BatchGetItem (100 keys a 
 the directory stamp shards, which prove the snapshot current (every clinician or site write sets a new stamp
 in its own transaction: directory.py); the busy-week items of the clinicians, their sites and the patient;
 and the patient's profile. A warm search is that one read; a stale snapshot costs one Query and a read of
-the keys the new directory adds.
+the keys the new directory adds. A search reads window by window (services/availability.py) and each later
+window reads only the week items not read yet.
 """
 
 from __future__ import annotations
@@ -54,22 +55,14 @@ class SearchReads:
         self._snapshots: dict[str, DirectorySnapshot] = {}
         self._lock = threading.Lock()
 
+    def open_search(self, tenant: str, *, patient_id: str | None = None, clinician_id: str | None = None,
+                    wanted: Callable[[Clinician], bool] = lambda c: True) -> _Session:
+        return _Session(self, tenant, patient_id, clinician_id, wanted)
+
     def read_for_search(self, tenant: str, window: Interval, *, patient_id: str | None = None,
                         clinician_id: str | None = None,
                         wanted: Callable[[Clinician], bool] = lambda c: True) -> SearchInputs:
-        cached = self._cached(tenant)
-        snapshot = cached or self._load(tenant)
-        stamps = stamp_keys(tenant)
-        needed = self._keys(tenant, snapshot, window, patient_id, clinician_id, wanted)
-        asked = [*needed, *(stamps if cached else [])]
-        raw = read_weeks(self._connection, asked)
-        if cached is not None and _stamps(raw, stamps) != cached.stamps:
-            snapshot = self._load(tenant)  # another process changed the directory since this one cached it
-            needed = self._keys(tenant, snapshot, window, patient_id, clinician_id, wanted)
-            more = sorted(set(needed) - set(asked))
-            if more:
-                raw.update(read_weeks(self._connection, more))
-        return self._inputs(tenant, snapshot, window, raw, patient_id, clinician_id, wanted)
+        return self.open_search(tenant, patient_id=patient_id, clinician_id=clinician_id, wanted=wanted).read(window)
 
     def forget(self, tenant: str) -> None:
         with self._lock:
@@ -165,6 +158,42 @@ class SearchReads:
             if patient is not None:
                 self._remember("patient", patient)
         return SearchInputs(tuple(named), dict(snapshot.sites), patient, busy)
+
+
+class _Session:
+    """One search: its first read carries the stamps (and the profile); later windows read only the week items
+    no earlier window of the search read."""
+
+    def __init__(self, reads: SearchReads, tenant: str, patient_id: str | None, clinician_id: str | None,
+                 wanted: Callable[[Clinician], bool]) -> None:
+        self._reads, self._tenant, self._patient_id = reads, tenant, patient_id
+        self._clinician_id, self._wanted = clinician_id, wanted
+        self._snapshot: DirectorySnapshot | None = None
+        self._raw: dict[ItemKey, dict[str, Any]] = {}
+        self._asked: set[ItemKey] = set()
+
+    def read(self, window: Interval) -> SearchInputs:
+        r, tenant = self._reads, self._tenant
+        if self._snapshot is None:
+            cached = r._cached(tenant)
+            snapshot = cached or r._load(tenant)
+            stamps = stamp_keys(tenant)
+            self._fetch([*self._keys(snapshot, window), *(stamps if cached else [])])
+            if cached is not None and _stamps(self._raw, stamps) != cached.stamps:
+                snapshot = r._load(tenant)  # another process changed the directory since this one cached it
+            self._snapshot = snapshot
+        self._fetch(self._keys(self._snapshot, window))
+        return r._inputs(tenant, self._snapshot, window, self._raw, self._patient_id, self._clinician_id,
+                         self._wanted)
+
+    def _keys(self, snapshot: DirectorySnapshot, window: Interval) -> list[ItemKey]:
+        return self._reads._keys(self._tenant, snapshot, window, self._patient_id, self._clinician_id, self._wanted)
+
+    def _fetch(self, wanted: Sequence[ItemKey]) -> None:
+        more = [k for k in dict.fromkeys(wanted) if k not in self._asked]
+        if more:
+            self._raw.update(read_weeks(self._reads._connection, more))
+            self._asked.update(more)
 
 
 def _site_ids(clinicians: Sequence[Clinician], snapshot: DirectorySnapshot) -> list[str]:
