@@ -56,6 +56,7 @@ class Call:
     transport_seconds: float = 0.0
     target: str = ""
     items_read: int = 0
+    started: float = 0.0  # perf_counter at the call's start: overlapping calls (concurrent batches) are told apart
 
 
 @dataclass(eq=False)
@@ -98,6 +99,22 @@ class DynamoCalls:
     @property
     def transport_seconds(self) -> float:
         return sum(c.transport_seconds for c in self.calls)
+
+    @property
+    def wall_seconds(self) -> float:
+        """Wall time with at least one call in flight: `seconds` counts concurrent calls once each, so it can
+        exceed the time they took together."""
+        total, reach = 0.0, float("-inf")
+        for begin, end in sorted((c.started, c.started + c.seconds) for c in self.calls):
+            if end > reach:
+                total += end - max(begin, reach)
+                reach = end
+        return total
+
+    @property
+    def wall_transport_seconds(self) -> float:
+        """The transport share of `wall_seconds` (concurrent calls' transport scaled like their total)."""
+        return self.transport_seconds * self.wall_seconds / self.seconds if self.seconds else 0.0
 
     @property
     def items_read(self) -> int:
@@ -161,7 +178,7 @@ def _on_end(ok: bool, model: Any = None, context: dict[str, Any] | None = None, 
     elapsed = time.perf_counter() - started
     operation = getattr(model, "name", None) or str(context.get("operation_name", "?"))
     call = Call(operation, elapsed, ok, getattr(_thread, "transport", 0.0), str(context.get(_TARGET, "")),
-                items_read(operation, parsed) if ok else 0)
+                items_read(operation, parsed) if ok else 0, started)
     _thread.transport = 0.0
     with _lock:
         for recorder in _active:

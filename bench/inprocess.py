@@ -137,6 +137,9 @@ def operation_counts(services: Any) -> dict[str, Any]:
 
     options, _ = count("availability_week_queries_per_clinician",
                        lambda: search(patient_id="pat_ny", clinician_id="clin_rivera", limit=200))
+    # The same search again: a warm process proves its directory snapshot current inside the one batched read.
+    count("availability_week_one_clinician_warm_dynamodb_calls",
+          lambda: search(patient_id="pat_ny", clinician_id="clin_rivera", limit=200))
     count("availability_week_one_clinician_no_patient_id",
           lambda: search(patient_jurisdiction="US-NY", clinician_id="clin_rivera", limit=200))
     count("availability_week_all_demo_clinicians", lambda: search(patient_id="pat_ny", limit=200))
@@ -471,12 +474,12 @@ def scale_search(services: Any, world: ScaleWorld, *, runs: int, budget_seconds:
         while len(walls) < runs and (len(walls) < 3 or time.perf_counter() < deadline):
             elapsed, calls, found = one()
             walls.append(elapsed)
-            inside.append(calls.seconds)
-            transport.append(calls.transport_seconds)
+            inside.append(calls.wall_seconds)  # the batches run concurrently: wall time, not the calls' sum
+            transport.append(calls.wall_transport_seconds)
             counts = calls.counts()
             read.append(calls.items_read)
             progress(f"    search {len(walls)}: {elapsed * 1000:.0f} ms, {calls.total} DynamoDB calls reading "
-                     f"{calls.items_read} items, {calls.seconds / elapsed:.0%} inside them")
+                     f"{calls.items_read} items, {calls.wall_seconds / elapsed:.0%} of the time inside them")
     comparison = _single_query_cost(services, world)
     total = sum(walls)
     in_calls = sum(inside)
@@ -513,7 +516,7 @@ def _single_query_cost(services: Any, world: ScaleWorld) -> dict[str, Any]:
     """One clinician's blocks over the window: as moto 5 does it, and with the benchmark's fixes."""
     from .moto_query import partition_queries, plain_json_responses
 
-    repo = services.availability.appointments
+    repo = services.booking.appointments
 
     def timed() -> tuple[float, int]:
         started = time.perf_counter()

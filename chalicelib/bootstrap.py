@@ -154,6 +154,7 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     from .adapters.dynamo.escalations import EscalationRepository, ScreeningRepository
     from .adapters.dynamo.keyed_reads import MainTableReads
     from .adapters.dynamo.rate_limit import RateLimiter
+    from .adapters.dynamo.search_reads import SearchReads
     from .adapters.dynamo.tenant_settings import TenantSettingsRepository
     from .rules.bundle import rulebook
     from .services.attendance import AttendanceService
@@ -180,7 +181,8 @@ def build(settings: Settings, clock: Clock = utc_now) -> Services:
     settings_cache = TtlCache(tenant_settings.get, timedelta(seconds=60), clock, keyed=tenant_settings.settings_read)
     # One licensure decision for every door: booking, reschedule, switch, check-in, video, start, completion.
     gate = CareGate(appointments, rulebook, settings_cache)
-    availability = AvailabilityService(directory_repo, appointments, rulebook, clock, audit, gate)
+    # A search's directory, patient and busy time in one batched read (the cached directory proven current in it).
+    availability = AvailabilityService(SearchReads(connection, directory_repo.remember), rulebook, clock, gate, audit)
     routing = RoutingService(directory_repo, appointments, availability, rulebook, clock, new_id, audit,
                              EscalationRepository(connection), ScreeningRepository(), _events(settings),
                              settings_cache.get, _payer_coverage(eligibility, clock), gate)

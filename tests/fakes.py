@@ -17,7 +17,7 @@ from typing import Any
 from chalicelib.domain.access import Caller
 from chalicelib.domain.audit_chain import GENESIS, ChainReport, entry_hash, verify_chain, with_waiting
 from chalicelib.domain.audit_entry import AuditEntry
-from chalicelib.domain.availability import BusyTime
+from chalicelib.domain.availability import BusyTime, SearchInputs
 from chalicelib.domain.errors import (
     Conflict,
     FieldError,
@@ -571,3 +571,39 @@ def sequential_ids() -> Callable[[str], str]:
     """IdFactory: apt_000001, tx_000002, ... — predictable ids for assertions."""
     counter = itertools.count(1)
     return lambda prefix: f"{prefix}_{next(counter):06d}"
+
+
+class InMemorySearchReads:
+    """SearchReader over the in-memory directory and appointments (the adapter's one batched read, plainly)."""
+
+    def __init__(self, directory: InMemoryDirectory, appointments: InMemoryAppointments) -> None:
+        self.directory = directory
+        self.appointments = appointments
+        self.windows: list[Interval] = []  # every window a search read, in order
+
+    def open_search(self, tenant: str, *, patient_id: str | None = None, clinician_id: str | None = None,
+                    wanted: Callable[[Clinician], bool] = lambda c: True) -> Any:
+        reads, windows = self, self.windows
+
+        class Session:
+            def read(self, window: Interval) -> SearchInputs:
+                windows.append(window)
+                return reads.read_for_search(tenant, window, patient_id=patient_id, clinician_id=clinician_id,
+                                             wanted=wanted)
+
+        return Session()
+
+    def read_for_search(self, tenant: str, window: Interval, *, patient_id: str | None = None,
+                        clinician_id: str | None = None,
+                        wanted: Callable[[Clinician], bool] = lambda c: True) -> SearchInputs:
+        if clinician_id is None:
+            named = sorted(self.directory.list_clinicians(tenant), key=lambda c: c.clinician_id)
+        else:
+            named = [c for c in [self.directory.get_clinician(tenant, clinician_id)] if c is not None]
+        sites = {s.site_id: s for s in self.directory.list_sites(tenant)}
+        chosen = [c for c in named if wanted(c)]
+        site_ids = sorted({r.site_id for c in chosen for r in c.availability.rules if r.site_id} & sites.keys())
+        busy = self.appointments.busy_time(tenant, window, clinician_ids=[c.clinician_id for c in chosen],
+                                           site_ids=site_ids, patient_id=patient_id)
+        patient = self.directory.get_patient(tenant, patient_id) if patient_id else None
+        return SearchInputs(tuple(named), sites, patient, busy)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from .model import Availability, Clinician, ClosedDate, Interval, Modality, Site, Unavailable, WeeklyRule
+from .model import Availability, Clinician, ClosedDate, Interval, Modality, Patient, Site, Unavailable, WeeklyRule
 from .timeblocks import BLOCK, blocks_covering, ceil_block
 
 
@@ -39,6 +39,18 @@ class BusyTime:
     clinicians: dict[str, frozenset[datetime]]
     rooms: dict[str, dict[datetime, frozenset[str]]]
     patient: frozenset[datetime]
+
+
+@dataclass(frozen=True)
+class SearchInputs:
+    """Everything a search decides on, read together: the clinicians it names (all of the tenant's, or the one
+    asked for; an empty tuple when that one does not exist), every site of the tenant, the patient (None when
+    none was named or found) and the busy time of the clinicians the search wanted."""
+
+    clinicians: tuple[Clinician, ...]
+    sites: dict[str, Site]
+    patient: Patient | None
+    busy: BusyTime
 
 
 @dataclass(frozen=True)
@@ -175,3 +187,23 @@ def slot_fits_rules(clinician: Clinician, sites: Mapping[str, Site], slot_interv
 
 def merge_sorted(slot_lists: Iterable[list[Slot]]) -> list[Slot]:
     return list(heapq.merge(*slot_lists))
+
+
+def search_chunks(begin: datetime, end: datetime) -> Iterator[Interval]:
+    """[begin, end) in time order, cut at UTC midnights into chunks of 1, 1, 2, 4, 8 ... days: a search reads
+    and decides one chunk at a time and stops once its page is full, so a first page rarely reads past its
+    first days, and a search that finds little still needs few rounds."""
+    cut = datetime.combine(begin.astimezone(UTC).date() + timedelta(days=1), time(0), tzinfo=UTC)
+    days = 1
+    while begin < end:
+        stop = min(cut, end)
+        yield Interval(begin, stop)
+        begin, cut, days = stop, cut + timedelta(days=days), days * 2
+
+
+def chunk_slot_query(query: SlotQuery, chunk: Interval) -> SlotQuery:
+    """The query whose slots starting inside `chunk` are the whole query's slots starting there. Rule windows
+    are clipped two days before the chunk (a local day is at most 25 hours), so the grid of starts inside it
+    is the one the whole window gives; a slot starting inside may end after it."""
+    return replace(query, window=Interval(max(query.window.start, chunk.start - timedelta(days=2)),
+                                          min(query.window.end, chunk.end + query.duration)))

@@ -10,7 +10,7 @@ from .access import Caller
 from .attendance import PresenceEvent
 from .audit_chain import ChainReport
 from .audit_entry import AuditEntry
-from .availability import BusyTime
+from .availability import BusyTime, SearchInputs
 from .deadline import Deadline
 from .escalation import Escalation
 from .keyed_reads import KeyedRead
@@ -93,6 +93,27 @@ class BusyBlocks(Protocol):
     def busy_time(self, tenant: str, window: Interval, *, clinician_ids: Sequence[str] = (),
                   site_ids: Sequence[str] = (), patient_id: str | None = None) -> BusyTime:
         """All of the above for many clinicians and sites and one patient at once (one batched read)."""
+        ...
+
+
+class SearchSession(Protocol):
+    def read(self, window: Interval) -> SearchInputs:
+        """The search's reads for `window` (widened by a day); what an earlier window of this search read
+        already is not read again."""
+        ...
+
+
+class SearchReader(Protocol):
+    def open_search(self, tenant: str, *, patient_id: str | None = None, clinician_id: str | None = None,
+                    wanted: Callable[[Clinician], bool] = lambda c: True) -> SearchSession:
+        """An availability search's reads, window by window: the directory, the patient, and the busy time of
+        the `wanted` clinicians, their sites' rooms and the patient's own blocks."""
+        ...
+
+    def read_for_search(self, tenant: str, window: Interval, *, patient_id: str | None = None,
+                        clinician_id: str | None = None,
+                        wanted: Callable[[Clinician], bool] = lambda c: True) -> SearchInputs:
+        """open_search(...).read(window): one window at once."""
         ...
 
 

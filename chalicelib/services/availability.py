@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from ..domain.access import Caller, require_patient_access
-from ..domain.availability import Busy, Slot, SlotQuery, clinician_slots
+from ..domain.availability import (
+    Busy,
+    SearchInputs,
+    Slot,
+    SlotQuery,
+    chunk_slot_query,
+    clinician_slots,
+    search_chunks,
+)
 from ..domain.care import PatientWhereabouts
 from ..domain.errors import FieldError, FieldErrors, NotFound, ValidationFailed
 from ..domain.licensure import LicensureDecision
 from ..domain.model import Clinician, Interval, Modality, Site
-from ..domain.ports import AppointmentStore, AuditTrail, Clock, DirectoryReader
+from ..domain.ports import AuditTrail, Clock, SearchReader
 from ..domain.rulebook import RuleBook, ServiceDefinition
 from ..domain.timeblocks import BLOCK
-from .care_gate import CareGate, DefaultSettings
+from .care_gate import CareGate
 from .paging import decode_cursor, encode_cursor
 
 MAX_WINDOW = timedelta(days=31)
@@ -40,15 +48,13 @@ class Option:
 
 
 class AvailabilityService:
-    def __init__(self, directory: DirectoryReader, appointments: AppointmentStore,
-                 rules: Callable[[], RuleBook], clock: Clock, audit: AuditTrail | None = None,
-                 gate: CareGate | None = None) -> None:
-        self.directory = directory
+    def __init__(self, reads: SearchReader, rules: Callable[[], RuleBook], clock: Clock, gate: CareGate,
+                 audit: AuditTrail | None = None) -> None:
+        self.reads = reads
         self.audit = audit
-        self.appointments = appointments
         self.rules = rules
         self.clock = clock
-        self.gate = gate or CareGate(appointments, rules, DefaultSettings())
+        self.gate = gate
 
     def search(self, caller: Caller, q: AvailabilitySearch) -> tuple[list[Option], str | None]:
         rules = self.rules()
@@ -61,55 +67,65 @@ class AvailabilityService:
         if not q.patient_id and not q.patient_jurisdiction:
             errors.add("patient_jurisdiction", "is required when patient_id is not given")
         errors.raise_if_any()
-
-        where = q.patient_jurisdiction
-        home = where
         if q.patient_id:
             require_patient_access(caller, q.patient_id)
-            patient = self.directory.get_patient(caller.tenant_id, q.patient_id)
-            if patient is None:
-                raise NotFound("No such patient.")
-            where, home = where or patient.home_jurisdiction, patient.home_jurisdiction
-            if self.audit is not None:  # the patient's own busy time shapes the answer: a read of their record
-                self.audit.record(caller, "availability.search", f"patient/{q.patient_id}/availability",
-                                  q.patient_id, "success")
-        assert where is not None and home is not None
-        whereabouts = PatientWhereabouts(home, where)
-        policy = self.gate.policy(caller.tenant_id)
-
-        clinicians = self._clinicians(caller, q.clinician_id, service)
-        sites = {s.site_id: s for s in self.directory.list_sites(caller.tenant_id)}
         after = _cursor_key(decode_cursor(q.cursor))
         modalities = frozenset([q.modality]) if q.modality else service.modalities
         query = SlotQuery(duration=timedelta(minutes=service.duration_minutes), window=q.window,
                           modalities=modalities & service.modalities,
                           not_before=max(q.window.start, self.clock() + BLOCK),
                           step=timedelta(minutes=service.slot_step_minutes))
-        # Busy time of the patient and of every clinician and site of the search in one batched read of their
-        # week items, not one query each.
-        site_ids = sorted({r.site_id for c in clinicians for r in c.availability.rules if r.site_id} & sites.keys())
-        taken = self.appointments.busy_time(caller.tenant_id, q.window, patient_id=q.patient_id, site_ids=site_ids,
-                                            clinician_ids=[c.clinician_id for c in clinicians])
+        # Time order: read and decide a few days at a time and stop once the page is full (one more option
+        # than the page tells whether there is a next page); a next page starts reading at its cursor.
+        begin = max(query.not_before, datetime.fromisoformat(after[0]) if after else query.not_before)
+        # Nothing left to search (the cursor or the clock is past the window): one block's read answers who exists.
+        chunks = (list(search_chunks(begin, q.window.end))
+                  or [Interval(q.window.start, min(q.window.end, q.window.start + BLOCK))])
+        session = self.reads.open_search(caller.tenant_id, patient_id=q.patient_id, clinician_id=q.clinician_id,
+                                         wanted=lambda c: c.discipline in service.disciplines)
+        read = session.read(_read_window(chunks[0], query))
+        where = q.patient_jurisdiction
+        home = where
+        if q.patient_id:
+            if read.patient is None:
+                raise NotFound("No such patient.")
+            where, home = where or read.patient.home_jurisdiction, read.patient.home_jurisdiction
+            if self.audit is not None:  # the patient's own busy time shapes the answer: a read of their record
+                self.audit.record(caller, "availability.search", f"patient/{q.patient_id}/availability",
+                                  q.patient_id, "success")
+        if q.clinician_id and not read.clinicians:
+            raise NotFound("No such clinician.")
+        assert where is not None and home is not None
+        whereabouts = PatientWhereabouts(home, where)
+        policy = self.gate.policy(caller.tenant_id)
 
         options: list[Option] = []
-        for clinician in clinicians:
-            busy = Busy(taken.clinicians.get(clinician.clinician_id, frozenset()), taken.patient, taken.rooms)
-            options += self._lawful(caller.tenant_id, clinician, sites, clinician_slots(clinician, sites, query, busy),
-                                    whereabouts, service, policy)
-        options.sort(key=lambda o: _slot_key(o.slot))
-        if after is not None:
-            options = [o for o in options if _slot_key(o.slot) > after]
+        for n, chunk in enumerate(chunks):
+            if n:
+                read = session.read(_read_window(chunk, query))
+            options += [o for o in self._options(caller.tenant_id, read, chunk, query, whereabouts, service, policy)
+                        if after is None or _slot_key(o.slot) > after]
+            if len(options) > q.limit:
+                break
         page = options[: q.limit]
         next_cursor = encode_cursor(list(_slot_key(page[-1].slot))) if len(options) > q.limit else None
+
         return page, next_cursor
 
-    def _clinicians(self, caller: Caller, clinician_id: str | None, service: ServiceDefinition) -> list[Clinician]:
-        if clinician_id:
-            clinician = self.directory.get_clinician(caller.tenant_id, clinician_id)
-            if clinician is None:
-                raise NotFound("No such clinician.")
-            return [clinician] if clinician.discipline in service.disciplines else []
-        return [c for c in self.directory.list_clinicians(caller.tenant_id) if c.discipline in service.disciplines]
+    def _options(self, tenant: str, read: SearchInputs, chunk: Interval, query: SlotQuery,
+                 whereabouts: PatientWhereabouts, service: ServiceDefinition, policy: str) -> list[Option]:
+        """The lawful free options starting inside `chunk`, in page order."""
+        within = chunk_slot_query(query, chunk)
+        options: list[Option] = []
+        for clinician in read.clinicians:
+            if clinician.discipline not in service.disciplines:
+                continue
+            busy = Busy(read.busy.clinicians.get(clinician.clinician_id, frozenset()), read.busy.patient,
+                        read.busy.rooms)
+            slots = [s for s in clinician_slots(clinician, read.sites, within, busy)
+                     if chunk.start <= s.start < chunk.end]
+            options += self._lawful(tenant, clinician, read.sites, slots, whereabouts, service, policy)
+        return sorted(options, key=lambda o: _slot_key(o.slot))
 
     def _lawful(self, tenant: str, clinician: Clinician, sites: dict[str, Site], slots: Iterable[Slot],
                 whereabouts: PatientWhereabouts, service: ServiceDefinition, policy: str) -> list[Option]:
@@ -127,6 +143,11 @@ class AvailabilityService:
             if decided[key].allowed:
                 options.append(Option(slot, decided[key]))
         return options
+
+
+def _read_window(chunk: Interval, query: SlotQuery) -> Interval:
+    """What deciding the slots that start inside `chunk` needs: up to a visit's length past its end."""
+    return Interval(chunk.start, min(query.window.end, chunk.end + query.duration))
 
 
 def _slot_key(slot: Slot) -> tuple[str, str, str, str]:

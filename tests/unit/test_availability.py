@@ -145,3 +145,19 @@ def test_slot_fits_rules_checks_modality_site_and_the_whole_visit():
     assert not slot_fits_rules(c, sites, nine, Modality.IN_PERSON, "other")
     straddle = Interval(utc(2026, 3, 2, 17, 30), utc(2026, 3, 2, 18, 30))
     assert not slot_fits_rules(c, sites, straddle, Modality.IN_PERSON, "s1")
+
+
+def test_a_search_reads_in_chunks_cut_at_utc_midnights_that_double_in_length():
+    from chalicelib.domain.availability import search_chunks
+
+    begin = datetime(2026, 3, 2, 12, 15, tzinfo=UTC)
+    chunks = list(search_chunks(begin, datetime(2026, 3, 20, 6, 0, tzinfo=UTC)))
+    assert [(c.start.isoformat(), c.end.isoformat()) for c in chunks] == [
+        ("2026-03-02T12:15:00+00:00", "2026-03-03T00:00:00+00:00"),
+        ("2026-03-03T00:00:00+00:00", "2026-03-04T00:00:00+00:00"),
+        ("2026-03-04T00:00:00+00:00", "2026-03-06T00:00:00+00:00"),
+        ("2026-03-06T00:00:00+00:00", "2026-03-10T00:00:00+00:00"),
+        ("2026-03-10T00:00:00+00:00", "2026-03-18T00:00:00+00:00"),
+        ("2026-03-18T00:00:00+00:00", "2026-03-20T06:00:00+00:00"),
+    ]
+    assert list(search_chunks(begin, begin)) == []

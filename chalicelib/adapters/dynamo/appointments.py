@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from pynamodb.connection import Connection
@@ -42,7 +42,7 @@ from ...domain.waitlist import HeldSlot
 from . import keys
 from .busy_weeks import (
     Lock,
-    blocks_of,
+    blocks_by_partition,
     held_by,
     held_by_hold,
     hold_locks,
@@ -50,6 +50,8 @@ from .busy_weeks import (
     locks_for,
     now_value,
     read_weeks,
+    read_window,
+    rooms_of,
     week_updates,
     weeks_covering,
 )
@@ -185,18 +187,18 @@ class AppointmentRepository:
         return frozenset(b for b, _ in self._blocks(keys.patient_pk(tenant, patient_id), window))
 
     def rooms_taken(self, tenant: str, site_id: str, window: Interval) -> dict[datetime, frozenset[str]]:
-        return _rooms(self._blocks(keys.site_pk(tenant, site_id), window))
+        return rooms_of(self._blocks(keys.site_pk(tenant, site_id), window))
 
     def rooms_taken_read(self, tenant: str, site_id: str, window: Interval,
                          ) -> KeyedRead[dict[datetime, frozenset[str]]]:
         """rooms_taken as the site's week items to read (in a batch with other reads) and their decoding."""
-        low, high = window.start - timedelta(days=1), window.end + timedelta(days=1)
+        low, high = read_window(window.start, window.end)
         pk = keys.site_pk(tenant, site_id)
         item_keys = tuple((pk, sk) for sk in weeks_covering(low, high))
 
         def answer(found: Mapping[Hashable, Any]) -> dict[datetime, frozenset[str]]:
-            return _rooms((block, room) for key in item_keys if key in found
-                          for block, room, _ in blocks_of(found[key]) if low <= block < high)
+            found_here = {key: found[key] for key in item_keys if key in found}
+            return rooms_of(blocks_by_partition(found_here, low, high).get(pk, ()))  # type: ignore[arg-type]
 
         return KeyedRead(item_keys, answer)
 
@@ -212,7 +214,7 @@ class AppointmentRepository:
         """rooms_taken of many sites at once (one batched read)."""
         pks = {keys.site_pk(tenant, s): s for s in site_ids}
         per_pk = self._blocks_of_many(list(pks), window)
-        return {s: _rooms(per_pk.get(pk, ())) for pk, s in pks.items()}
+        return {s: rooms_of(per_pk.get(pk, ())) for pk, s in pks.items()}
 
     def busy_time(self, tenant: str, window: Interval, *, clinician_ids: Sequence[str] = (),
                   site_ids: Sequence[str] = (), patient_id: str | None = None) -> BusyTime:
@@ -224,7 +226,7 @@ class AppointmentRepository:
         per_pk = self._blocks_of_many([*clinicians, *sites, *([patient] if patient else [])], window)
         return BusyTime(
             clinicians={c: frozenset(b for b, _ in per_pk.get(pk, ())) for pk, c in clinicians.items()},
-            rooms={s: _rooms(per_pk.get(pk, ())) for pk, s in sites.items()},
+            rooms={s: rooms_of(per_pk.get(pk, ())) for pk, s in sites.items()},
             patient=frozenset(b for b, _ in per_pk.get(patient, ())) if patient else frozenset())
 
     def _blocks(self, pk: str, window: Interval) -> Iterator[tuple[datetime, str | None]]:
@@ -232,13 +234,9 @@ class AppointmentRepository:
 
     def _blocks_of_many(self, pks: Sequence[str], window: Interval) -> dict[str, list[tuple[datetime, str | None]]]:
         """Blocks held in `window`, widened by a day so buffers that reach into it count, per partition."""
-        low, high = window.start - timedelta(days=1), window.end + timedelta(days=1)
+        low, high = read_window(window.start, window.end)
         weeks = weeks_covering(low, high)
-        raw = read_weeks(self._connection, [(pk, sk) for pk in pks for sk in weeks])
-        out: dict[str, list[tuple[datetime, str | None]]] = defaultdict(list)
-        for (pk, _), item in raw.items():
-            out[pk] += [(block, room) for block, room, _ in blocks_of(item) if low <= block < high]
-        return out
+        return blocks_by_partition(read_weeks(self._connection, [(pk, sk) for pk in pks for sk in weeks]), low, high)
 
     # --- writes ------------------------------------------------------------------------------
     def book(self, appointment: Appointment, hold: HeldSlot | None = None, *,
@@ -463,14 +461,6 @@ def _range_high(moment: datetime) -> str:
 
 def _by_key(change: tuple[Lock, Any]) -> tuple[str, str, str]:
     return change[0].key
-
-
-def _rooms(blocks: Iterable[tuple[datetime, str | None]]) -> dict[datetime, frozenset[str]]:
-    per_block: dict[datetime, set[str]] = defaultdict(set)
-    for block, room in blocks:
-        if room:
-            per_block[block].add(room)
-    return {b: frozenset(r) for b, r in per_block.items()}
 
 
 def _to_item(appointment: Appointment) -> AppointmentItem:

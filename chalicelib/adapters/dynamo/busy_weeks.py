@@ -10,7 +10,8 @@ raw (no model can declare the attributes), 100 items per BatchGetItem.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -184,3 +185,27 @@ def blocks_of(raw: dict[str, Any]) -> Iterator[tuple[datetime, str | None, str]]
         parsed = keys.parse_block_attr(monday, name)
         if parsed is not None and "S" in value:
             yield parsed[0], parsed[1], value["S"]
+
+
+def read_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The span a read of [start, end) covers: a day wider each side, so buffers that reach into it count."""
+    return start - timedelta(days=1), end + timedelta(days=1)
+
+
+def blocks_by_partition(raw: Mapping[tuple[str, str], dict[str, Any]], low: datetime, high: datetime,
+                        ) -> dict[str, list[tuple[datetime, str | None]]]:
+    """(block, room) of every block held in [low, high), per holder partition, from raw week items."""
+    out: dict[str, list[tuple[datetime, str | None]]] = defaultdict(list)
+    for (pk, sk), item in raw.items():
+        if sk.startswith("WEEK#"):
+            out[pk] += [(block, room) for block, room, _ in blocks_of(item) if low <= block < high]
+    return out
+
+
+def rooms_of(blocks: Iterable[tuple[datetime, str | None]]) -> dict[datetime, frozenset[str]]:
+    """The rooms taken in each block."""
+    per_block: dict[datetime, set[str]] = defaultdict(set)
+    for block, room in blocks:
+        if room:
+            per_block[block].add(room)
+    return {b: frozenset(r) for b, r in per_block.items()}

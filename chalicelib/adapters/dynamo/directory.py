@@ -1,6 +1,8 @@
 """Sites, clinicians and patients.
 
-Every record this process reads or writes is also kept in a small per-process cache with its version,
+Every clinician or site write also sets a new directory stamp (one of a few shards) in the same transaction:
+an availability search caches the tenant's directory and proves it current by reading the stamps
+(search_reads.py). Every record this process reads or writes is also kept in a small per-process cache with its version,
 for one reader only: `booking_records`, whose write proves each cached record still current with a
 condition on its version (adapters/dynamo/appointments.py). Every other read goes to the table.
 A booking that needs the patient's latest screening (routing's guard) reads the patient afresh with it
@@ -9,26 +11,37 @@ in one Query of the patient's partition instead.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
+import uuid
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
+from ...domain.errors import Conflict, DependencyUnavailable
 from ...domain.model import Clinician, Patient, Site
 from ...domain.records import BookingRecords, RecordVersion, version_of
+from ...domain.retry import RetryPolicy
 from ...domain.screening import ScreeningResult
 from . import keys
 from .codec import from_doc, to_doc
-from .models import DocumentItem
+from .models import DirectoryStampItem, DocumentItem
 from .versioning import save_versioned
 
 T = TypeVar("T")
 Record = Patient | Clinician | Site
 CACHE_SECONDS = 300.0  # a cached record only saves reads: the booking's write checks its version anyway
 CACHE_ENTRIES = 4096
+# Writers of different records rarely meet on one stamp shard, so a bulk import runs in parallel; a
+# search reads every shard (a few more keys in its one BatchGetItem).
+STAMP_SHARDS = 8
+STAMP_WRITE_RETRY = RetryPolicy(max_attempts=5, base_seconds=0.05, cap_seconds=0.5)
 
 
 def record_key(kind: str, tenant: str, record_id: str) -> tuple[str, str]:
@@ -113,6 +126,11 @@ class DirectoryRepository:
                 screenings.append(from_doc(ScreeningResult, item.doc))
         return patient if isinstance(patient, Patient) else None, tuple(screenings)
 
+    def remember(self, kind: str, record: Record) -> None:
+        """A record another reader of this process read with its version (an availability search's snapshot):
+        a booking may decide on it, as its write checks the version."""
+        self._cache.put(kind, record)
+
     def forget(self, stale: Sequence[RecordVersion]) -> None:
         for rv in stale:
             self._cache.drop(rv.kind, rv.tenant_id, rv.record_id)
@@ -185,7 +203,10 @@ class DirectoryRepository:
         item = DocumentItem(pk, sk, kind=kind, doc=to_doc(replace(obj, version=0)))
         if obj.version:
             item.version = obj.version
-        save_versioned(item, conflict)
+        if kind == "patient":
+            save_versioned(item, conflict)
+        else:
+            _stamped(item, None, conflict)
         return replace(obj, version=int(item.version or 0))
 
     def list_clinicians(self, tenant: str) -> list[Clinician]:
@@ -204,7 +225,11 @@ class DirectoryRepository:
         return record
 
     def _insert(self, pk: str, sk: str, kind: str, obj: Any) -> None:
-        DocumentItem(pk, sk, kind=kind, doc=to_doc(obj)).save(condition=DocumentItem.pk.does_not_exist())
+        item = DocumentItem(pk, sk, kind=kind, doc=to_doc(obj))
+        if kind == "patient":
+            item.save(condition=DocumentItem.pk.does_not_exist())
+        else:
+            _stamped(item, DocumentItem.pk.does_not_exist(), f"The {kind} exists already.")
 
     def _get_item(self, pk: str, sk: str) -> DocumentItem | None:
         try:
@@ -234,3 +259,41 @@ def _decode(kind: str, item: DocumentItem) -> Record:
 def _own_page(tenant: str, cursor: dict[str, Any] | None) -> dict[str, Any] | None:
     """A cursor is a DynamoDB key: refuse one that points into another tenant's partition."""
     return keys.require_partition(keys.require_key(cursor, ("pk", "sk")), "pk", keys.directory_pk(tenant))  # type: ignore[no-any-return]
+
+
+def stamp_keys(tenant: str) -> list[tuple[str, str]]:
+    """(pk, sk) of every directory stamp shard of a tenant."""
+    return [(keys.directory_pk(tenant), keys.directory_stamp_sk(n)) for n in range(STAMP_SHARDS)]
+
+
+def _stamped(item: DocumentItem, condition: Any, conflict: str) -> None:
+    """Write a clinician or site and a new value of its stamp shard in one transaction. A lost race on the
+    record itself is a Conflict; on the shard (another write of the same tenant at the same moment), retried."""
+    shard = zlib.crc32(item.sk.encode()) % STAMP_SHARDS
+    stamp = DirectoryStampItem(item.pk, keys.directory_stamp_sk(shard))
+    for attempt in range(1, STAMP_WRITE_RETRY.max_attempts + 1):
+        try:
+            with TransactWrite(connection=_connection()) as tx:
+                tx.save(item, condition=condition)
+                tx.update(stamp, actions=[DirectoryStampItem.stamp.set(uuid.uuid4().hex)])
+            return
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                raise Conflict(conflict) from exc
+            if not any(r is not None and r.code == "TransactionConflict" for r in reasons):
+                raise
+            if attempt == STAMP_WRITE_RETRY.max_attempts:
+                raise DependencyUnavailable("The directory is busy; retry.", headers={"Retry-After": "1"}) from exc
+            time.sleep(STAMP_WRITE_RETRY.delay(attempt, random.random()))
+
+
+_connections: dict[tuple[str | None, str | None], Connection] = {}
+
+
+def _connection() -> Connection:
+    """The transaction connection for the models' current binding, one per binding (each makes a client)."""
+    where = (DocumentItem.Meta.region, DocumentItem.Meta.host)
+    if where not in _connections:
+        _connections[where] = Connection(region=where[0], host=where[1])
+    return _connections[where]

@@ -21,6 +21,13 @@ def clinician_sk(clinician_id: str) -> str:
     return f"CLIN#{clinician_id}"
 
 
+# Changed in the transaction of every clinician or site write. It sorts before CLIN# and SITE#, so a Query of
+# the directory partition reads it first: a write that lands during the Query makes the stamp read stale,
+# never the other way round.
+def directory_stamp_sk(shard: int) -> str:
+    return f"#STAMP#{shard}"
+
+
 def patient_pk(tenant: str, patient_id: str) -> str:
     return f"T#{tenant}#PAT#{patient_id}"
 

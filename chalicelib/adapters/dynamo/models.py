@@ -6,6 +6,10 @@ Access patterns (pattern -> key / index -> operation):
 |-------------------------------------------|-----------------------------------------------------|-----------|
 | get a site / clinician                    | pk=T#{t}#DIR, sk=SITE#{id} / CLIN#{id}              | GetItem   |
 | list sites / clinicians of a tenant       | pk=T#{t}#DIR, sk begins_with SITE# / CLIN#          | Query     |
+| directory stamp shards (cache check)      | pk=T#{t}#DIR, sk=#STAMP#{0-7}                       | BatchGetItem |
+  (set in the transaction of each site or clinician write, the shard by the record's sk)
+| an availability search's directory        | pk=T#{t}#DIR, whole partition, once per process+stamps | Query  |
+| an availability search's reads            | stamps + week items + patient PROFILE               | BatchGetItem |
 | get a patient                             | pk=T#{t}#PAT#{id}, sk=PROFILE                       | GetItem   |
 | a booking's patient + latest screening    | pk=T#{t}#PAT#{id}, sk PROFILE .. SCREEN#(max), Limit 2 | Query   |
   (screening sks sort newest first (keys.screening_sk), so the item after PROFILE is the latest one)
@@ -82,6 +86,13 @@ class DocumentItem(_MainTable):
     kind = UnicodeAttribute()
     doc = MapAttribute()  # raw map: the domain object as JSON-safe data
     version = VersionAttribute()
+
+
+class DirectoryStampItem(_MainTable):
+    """pk=T#{t}#DIR, sk=#STAMP#{shard}: a new random value with every clinician or site write, so a process that
+    cached the tenant's directory proves it current by reading the shards (adapters/dynamo/search_reads.py)."""
+
+    stamp = UnicodeAttribute()
 
 
 class ClinicianScheduleIndex(GlobalSecondaryIndex["AppointmentItem"]):
@@ -244,7 +255,7 @@ class StatusItem(_MainTable):
 
 
 MAIN_TABLE_MODELS: tuple[type[Model], ...] = (
-    _MainTable, DocumentItem, AppointmentItem, BusyWeekItem, ExpiringItem, AuditEntryItem, AuditHeadItem,
-    AuditChainLinkItem, RateCounterItem, PracticeLedgerItem, ReviewItem, PointerItem, StatusItem)
+    _MainTable, DocumentItem, DirectoryStampItem, AppointmentItem, BusyWeekItem, ExpiringItem, AuditEntryItem,
+    AuditHeadItem, AuditChainLinkItem, RateCounterItem, PracticeLedgerItem, ReviewItem, PointerItem, StatusItem)
 # The model whose schema (keys and indexes) creates the table.
 TABLE_SCHEMA_MODEL = AppointmentItem

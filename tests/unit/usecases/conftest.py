@@ -24,6 +24,7 @@ from tests.fakes import (
     InMemoryAudit,
     InMemoryDirectory,
     InMemoryReads,
+    InMemorySearchReads,
     InMemoryTenantSettings,
     sequential_ids,
 )
@@ -84,5 +85,5 @@ def world(clock) -> World:
         AvailabilityIn.model_validate({"rules": weekday_rules(site_id=site.site_id), "buffer_minutes": 0})))
     patient = directory.create_patient(scheduler, patient_draft(PatientIn.model_validate(patient_body())))
     return World(tenant, admin, scheduler, appointments, store, audit, directory, booking,
-                 AvailabilityService(store, appointments, rulebook, clock, audit, gate),
+                 AvailabilityService(InMemorySearchReads(store, appointments), rulebook, clock, gate, audit),
                  LicensureService(store, rulebook, gate), site, clinician, patient)
