@@ -84,8 +84,11 @@ class StackSampler:
         charged: Counter[str] = Counter()
         own_code: Counter[Key] = Counter()  # samples in our code (or stdlib it called) under each function
         for stack, count in self.stacks.items():
-            owner = next((p for p in (package_of(k[0]) for k in stack)
-                          if p not in ("stdlib", "builtins (C)") and not p.startswith("generated")), "stdlib")
+            # The profiled thread blocked on a lock or future: reader threads do the work meanwhile (the
+            # search's concurrent BatchGetItem calls), which is not our code's time.
+            owner = WAITING if _waiting(stack[0]) else next(
+                (p for p in (package_of(k[0]) for k in stack)
+                 if p not in ("stdlib", "builtins (C)") and not p.startswith("generated")), "stdlib")
             charged[owner] += count
             if owner.startswith("ours"):
                 for key in {k for k in stack if is_ours(k[0])}:
@@ -115,3 +118,12 @@ class StackSampler:
             "our_top_functions_by_own_code_time": [
                 row(k) for k, _ in own_code.most_common(top)],
         }
+
+
+WAITING = "waiting on reader threads (concurrent DynamoDB calls)"
+
+
+def _waiting(frame: Key) -> bool:
+    filename, _, name = frame
+    return (filename.endswith(("/threading.py", "/concurrent/futures/_base.py"))
+            and name in ("wait", "result", "_wait_for_tstate_lock", "as_completed", "_result_or_cancel"))
