@@ -83,7 +83,7 @@ class Settings:
         stage = env.get("HCO_STAGE") or (UNCONFIGURED_STAGE if in_lambda else LOCAL_STAGE)
         if in_lambda and stage == LOCAL_STAGE:
             stage = UNCONFIGURED_STAGE  # the local stage's dev key is public: never inside AWS Lambda
-        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+        region = _region(env)
         is_local = stage == LOCAL_STAGE
         # The keys' secrets are read now, once per process (secret_store caches them), all at once.
         _prefetch_secrets(env, region)
@@ -193,7 +193,7 @@ def _region(env: Mapping[str, str]) -> str:
 
 
 def _prefetch_secrets(env: Mapping[str, str], region: str) -> None:
-    """A cold API process needs three secrets: asked for together, so they cost one round trip, not three."""
+    """A cold API process needs three secrets: asked for concurrently, it waits for the slowest, not the sum."""
     arns = [env[f"{name}_SECRET_ARN"] for name in SECRET_KEYS
             if not env.get(name) and env.get(f"{name}_SECRET_ARN")]
     if len(arns) > 1:

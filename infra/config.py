@@ -11,9 +11,9 @@ from pathlib import Path
 CONFIG_FILE = Path(__file__).with_name("regions.json")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 # Where a residency zone's data may live; a stack whose Chime regions leave its zone is refused.
+_RESIDENCY_PREFIXES = {"US": ("us-",), "CA": ("ca-",), "EU": ("eu-",)}
 # A public https origin (optionally a path): a DNS name, never localhost or an IP literal.
 _PUBLIC_HTTPS = re.compile(r"https://(?P<host>[a-z0-9-]+(\.[a-z0-9-]+)+)(/[A-Za-z0-9._~/-]*)?")
-_RESIDENCY_PREFIXES = {"US": ("us-",), "CA": ("ca-",), "EU": ("eu-",)}
 
 
 @dataclass(frozen=True)
