@@ -11,6 +11,8 @@ UNCONFIGURED_STAGE = "unconfigured"
 # Only for the local stage: deployed stages verify Cognito-signed RS256 tokens instead.
 LOCAL_DEV_JWT_SECRET = "hco-local-dev-signing-key-not-a-secret-0123456789"  # noqa: S105
 LOCAL_DEV_CURSOR_KEY = "hco-local-dev-cursor-key-not-a-secret-5647382910"
+# Only for the local stage: where reminder links point (`make run`). Never a deployed stage's default.
+LOCAL_LINK_BASE_URL = "http://127.0.0.1:8000"
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,9 @@ class Settings:
     cognito_jwks_url: str | None
     join_window_before_minutes: int
     idempotency_ttl_seconds: int
-    # AES-GCM key material for list cursors (services/paging.py); deployed stages set HCO_CURSOR_KEY.
+    # AES-GCM key material for list cursors (services/paging.py). Deployed stacks name its Secrets Manager
+    # secret (HCO_CURSOR_KEY_SECRET_ARN, infra/data.py); without one a deployed stage has none and a list
+    # with a next page refuses to answer rather than seal cursors under a known key.
     cursor_key: str | None
     cursor_ttl_seconds: int
     # The runtime's own endpoints (DynamoDB stand-in, Chime emulator, the API): never a payer connector.
@@ -39,9 +43,11 @@ class Settings:
     escalation_topic_arn: str | None = None
     sns_endpoint: str | None = None
     # Reminders and waitlist offers (services/reminders.py): SES v2 sender, where links point, link key.
+    # Deployed stages: the patient app's public origin (infra/regions.json link_base_url) and the link key's
+    # secret (HCO_LINK_SIGNING_KEY_SECRET_ARN); without them no link is made or verified (fail closed).
     ses_endpoint: str | None = None
     reminder_from: str = "reminders@example.org"
-    link_base_url: str = "http://127.0.0.1:8000"
+    link_base_url: str | None = LOCAL_LINK_BASE_URL
     link_signing_key: str | None = None
     video: VideoSettings = field(default_factory=lambda: VideoSettings())  # join deadline, Chime timeouts
     # GET /v1/audit/verify fails when an audit entry has waited longer than this to be chained (stream consumer).
@@ -77,8 +83,10 @@ class Settings:
         stage = env.get("HCO_STAGE") or (UNCONFIGURED_STAGE if in_lambda else LOCAL_STAGE)
         if in_lambda and stage == LOCAL_STAGE:
             stage = UNCONFIGURED_STAGE  # the local stage's dev key is public: never inside AWS Lambda
-        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+        region = _region(env)
         is_local = stage == LOCAL_STAGE
+        # The keys' secrets are read now, once per process (secret_store caches them), all at once.
+        _prefetch_secrets(env, region)
         return cls(
             stage=stage,
             region=region,
@@ -92,7 +100,7 @@ class Settings:
             cognito_jwks_url=env.get("HCO_COGNITO_JWKS_URL") or None,
             join_window_before_minutes=int(env.get("HCO_JOIN_WINDOW_BEFORE_MINUTES", "15")),
             idempotency_ttl_seconds=int(env.get("HCO_IDEMPOTENCY_TTL_SECONDS", "86400")),
-            cursor_key=env.get("HCO_CURSOR_KEY") or (LOCAL_DEV_CURSOR_KEY if is_local else None),
+            cursor_key=_key(env, "HCO_CURSOR_KEY", LOCAL_DEV_CURSOR_KEY if is_local else None),
             cursor_ttl_seconds=int(env.get("HCO_CURSOR_TTL_SECONDS", "3600")),
             own_endpoints=tuple(filter(None, (env.get(k) for k in (
                 "HCO_DYNAMODB_ENDPOINT", "HCO_CHIME_ENDPOINT", "HCO_API_URL")))),
@@ -102,9 +110,8 @@ class Settings:
             sns_endpoint=env.get("HCO_SNS_ENDPOINT") or None,
             ses_endpoint=env.get("HCO_SES_ENDPOINT") or env.get("HCO_SNS_ENDPOINT") or None,
             reminder_from=env.get("HCO_REMINDER_FROM", "reminders@example.org"),
-            link_base_url=env.get("HCO_LINK_BASE_URL", "http://127.0.0.1:8000"),
-            # Deployed stages must set HCO_LINK_SIGNING_KEY; without it no link verifies (fail closed).
-            link_signing_key=env.get("HCO_LINK_SIGNING_KEY") or (LOCAL_DEV_LINK_KEY if is_local else None),
+            link_base_url=link_base_url(env.get("HCO_LINK_BASE_URL") or None, is_local),
+            link_signing_key=_key(env, "HCO_LINK_SIGNING_KEY", LOCAL_DEV_LINK_KEY if is_local else None),
             video=VideoSettings.from_env(env),
             audit_chain_max_wait_seconds=int(env.get("HCO_AUDIT_CHAIN_MAX_WAIT_SECONDS", "300")),
         )
@@ -173,21 +180,57 @@ class EligibilitySettings:
             cache_ttl_seconds=int(number("CACHE_TTL_SECONDS", d.cache_ttl_seconds)),
             x12_sender_id=env.get("HCO_X12_SENDER_ID", d.x12_sender_id),
             x12_usage_indicator="T" if is_local else "P",
-            pseudonym_key=_pseudonym_key(env, is_local),
+            pseudonym_key=_key(env, "HCO_PSEUDONYM_KEY", LOCAL_DEV_PSEUDONYM_KEY if is_local else None),
         )
 
 
-def _pseudonym_key(env: Mapping[str, str], is_local: bool) -> str | None:
-    """Deployed stacks name the Secrets Manager secret (infra/api.py); the key is read when the
-    settings are first built, never carried in the environment itself."""
-    if env.get("HCO_PSEUDONYM_KEY"):
-        return env["HCO_PSEUDONYM_KEY"]
-    secret_arn = env.get("HCO_PSEUDONYM_KEY_SECRET_ARN")
+# The keys a deployed stack keeps in Secrets Manager (infra/data.py): NAME, or NAME_SECRET_ARN naming its secret.
+SECRET_KEYS = ("HCO_PSEUDONYM_KEY", "HCO_CURSOR_KEY", "HCO_LINK_SIGNING_KEY")
+
+
+def _region(env: Mapping[str, str]) -> str:
+    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def _prefetch_secrets(env: Mapping[str, str], region: str) -> None:
+    """A cold API process needs three secrets: asked for concurrently, it waits for the slowest, not the sum."""
+    arns = [env[f"{name}_SECRET_ARN"] for name in SECRET_KEYS
+            if not env.get(name) and env.get(f"{name}_SECRET_ARN")]
+    if len(arns) > 1:
+        from .secret_store import prefetch
+
+        prefetch(arns, region)
+
+
+def _key(env: Mapping[str, str], name: str, local_default: str | None) -> str | None:
+    """`name` from the environment (tests, `make run`), else the secret that `{name}_SECRET_ARN` names (deployed
+    stacks, infra/api.py and infra/jobs.py: the key itself never rides in the environment), else the local
+    stage's dev key. A deployed stage given neither has no key (None): what needs it refuses, never guesses."""
+    if env.get(name):
+        return env[name]
+    secret_arn = env.get(f"{name}_SECRET_ARN")
     if secret_arn:
         from .secret_store import secret_string
 
-        return secret_string(secret_arn, env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1")
-    return LOCAL_DEV_PSEUDONYM_KEY if is_local else None
+        return secret_string(secret_arn, _region(env))
+    return local_default
+
+
+def link_base_url(value: str | None, is_local: bool) -> str | None:
+    """Where patients' reminder links point. Locally the dev server; a deployed stage only takes an https
+    origin that is not this machine (a link to 127.0.0.1 in a patient's SMS reaches nobody), and without
+    HCO_LINK_BASE_URL it has none: a reminder is then refused, never sent with a localhost link."""
+    if value is None:
+        return LOCAL_LINK_BASE_URL if is_local else None
+    if not is_local:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        host = (parts.hostname or "").lower()
+        if (parts.scheme != "https" or not host or host == "localhost" or host.endswith(".localhost")
+                or host.startswith("127.") or host in ("0.0.0.0", "::1") or parts.query or parts.fragment):  # noqa: S104
+            raise ValueError(f"HCO_LINK_BASE_URL {value!r} must be a public https URL (no query) on a deployed stage")
+    return value.rstrip("/")
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ class Api(Construct):
         # role is ours: exactly the calls the code makes, on this region's resources, as a
         # customer-managed policy (the HIPAA pack refuses inline policies).
         self.role = iam.Role(self, "FunctionRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                             description="API function: tables, pseudonym key, Chime meetings")
+                             description="API function: tables, key secrets, Chime meetings")
         with packaging_for(region.region, config.lambda_runtime, workdir):
             self.chalice = Chalice(stack, "ChaliceApp", source_dir=source_dir, stage_config={
                 "autogen_policy": False, "manage_iam_role": False,
@@ -99,8 +99,13 @@ class Api(Construct):
             # ID tokens of the staff and patient apps; the app checks roles and ids from the claims.
             "HCO_JWT_AUDIENCE": Fn.join(",", [identity.staff_client.user_pool_client_id,
                                               identity.patient_client.user_pool_client_id]),
-            # The key itself is read from Secrets Manager at first use, never put in the environment.
+            # The keys themselves are read from Secrets Manager at first use, never put in the environment.
             "HCO_PSEUDONYM_KEY_SECRET_ARN": data.pseudonym_secret.secret_arn,
+            # Seals list cursors: without it every list with a next page would refuse to answer.
+            "HCO_CURSOR_KEY_SECRET_ARN": data.cursor_secret.secret_arn,
+            # Verifies reminders' confirm/decline links (the reminder job signs them); the API makes no link,
+            # so it has no HCO_LINK_BASE_URL.
+            "HCO_LINK_SIGNING_KEY_SECRET_ARN": data.link_signing_secret.secret_arn,
             "HCO_ESCALATION_TOPIC_ARN": self.escalations.topic_arn,
         }
         for name, value in environment.items():
@@ -290,7 +295,11 @@ def api_policy(stack: Stack, config: InfraConfig, region: RegionConfig, data: Da
             resources=[idem.table_arn]),
         iam.PolicyStatement(sid="PseudonymKey", actions=["secretsmanager:GetSecretValue"],
                             resources=[data.pseudonym_secret.secret_arn]),
-        # The tables and the secret are encrypted with the stack's key: use it only through those services.
+        iam.PolicyStatement(sid="CursorKey", actions=["secretsmanager:GetSecretValue"],
+                            resources=[data.cursor_secret.secret_arn]),
+        iam.PolicyStatement(sid="LinkSigningKey", actions=["secretsmanager:GetSecretValue"],
+                            resources=[data.link_signing_secret.secret_arn]),
+        # The tables and the secrets are encrypted with the stack's key: use it only through those services.
         iam.PolicyStatement(sid="DataKeyThroughServices",
                             actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
                             resources=[data.key.key_arn],

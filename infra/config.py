@@ -12,6 +12,8 @@ CONFIG_FILE = Path(__file__).with_name("regions.json")
 _REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
 # Where a residency zone's data may live; a stack whose Chime regions leave its zone is refused.
 _RESIDENCY_PREFIXES = {"US": ("us-",), "CA": ("ca-",), "EU": ("eu-",)}
+# A public https origin (optionally a path): a DNS name, never localhost or an IP literal.
+_PUBLIC_HTTPS = re.compile(r"https://(?P<host>[a-z0-9-]+(\.[a-z0-9-]+)+)(/[A-Za-z0-9._~/-]*)?")
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,9 @@ class RegionConfig:
     residency: str
     chime_control_region: str
     chime_media_region: str
+    # The patient app's public origin in this region: reminder links (confirm, decline, join) point at its
+    # /visit/... pages, which call this region's API. Not the API Gateway URL: those pages are not API routes.
+    link_base_url: str
     # Set only to switch this region to tables restored from PITR (infra/README.md, "Restore").
     table_prefix: str | None = None
 
@@ -70,6 +75,15 @@ def load(path: Path = CONFIG_FILE) -> InfraConfig:
     return config
 
 
+def _is_public_origin(url: str) -> bool:
+    """It goes into patients' SMS and email: a link to this machine or a bare address reaches nobody."""
+    match = _PUBLIC_HTTPS.fullmatch(url)
+    if match is None:
+        return False
+    host = match["host"]
+    return not (host.endswith(".localhost") or host.replace(".", "").isdigit())
+
+
 def validate(config: InfraConfig) -> None:
     """Refuse a config that would deploy something we cannot stand behind."""
     problems = []
@@ -92,6 +106,8 @@ def validate(config: InfraConfig) -> None:
         for what in ("region", "chime_control_region", "chime_media_region"):
             if not getattr(r, what).startswith(prefixes):
                 problems.append(f"{r.region}: {what} {getattr(r, what)!r} leaves residency zone {r.residency}")
+        if not _is_public_origin(r.link_base_url):
+            problems.append(f"{r.region}: link_base_url {r.link_base_url!r} is not a public https origin")
     if not re.fullmatch(r"[a-z0-9._+-]+@[a-z0-9-]+(\.[a-z0-9-]+)+", config.reminder_sender):
         problems.append(f"reminder_sender {config.reminder_sender!r} is not an email address")
     if problems:

@@ -1,4 +1,5 @@
-"""Storage of one region: the KMS key, the tables, the pseudonym-key secret, the audit digest bucket."""
+"""Storage of one region: the KMS key, the tables, the key secrets (pseudonym, cursor, link signing), the audit
+digest bucket."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from .config import InfraConfig, RegionConfig
+from .job_grants import CURSOR_KEY_NAME, LINK_SIGNING_KEY_NAME, PSEUDONYM_KEY_NAME
 
 TTL_ATTRIBUTE = "expires_at"  # chalicelib/adapters/dynamo/binding.py TTL_ATTRIBUTE
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"  # what Powertools' DynamoDBPersistenceLayer writes
@@ -80,12 +82,16 @@ class Data(Construct):
             time_to_live_attribute=IDEMPOTENCY_TTL_ATTRIBUTE)
 
         # HMAC key that turns member ids into key material: generated here, never seen by a person.
-        self.pseudonym_secret = secretsmanager.Secret(
-            self, "PseudonymKey", secret_name=f"hco/{region.stage}/pseudonym-key", encryption_key=self.key,
-            description="HMAC key for member-id pseudonyms in DynamoDB keys (HCO_PSEUDONYM_KEY)",
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=64, exclude_punctuation=True, include_space=False),
-            removal_policy=RemovalPolicy.RETAIN)
+        self.pseudonym_secret = generated_key(
+            self, "PseudonymKey", region, PSEUDONYM_KEY_NAME,
+            "HMAC key for member-id pseudonyms in DynamoDB keys (HCO_PSEUDONYM_KEY)")
+        # AES-GCM key of list cursors (chalicelib/services/paging.py): the API alone seals and opens them.
+        self.cursor_secret = generated_key(
+            self, "CursorKey", region, CURSOR_KEY_NAME, "AES-GCM key of the API's list cursors (HCO_CURSOR_KEY)")
+        # HMAC key of reminders' confirm/decline links: the reminder job signs them, the API verifies them.
+        self.link_signing_secret = generated_key(
+            self, "LinkSigningKey", region, LINK_SIGNING_KEY_NAME,
+            "HMAC key of reminder confirm/decline links (HCO_LINK_SIGNING_KEY)")
 
         self.access_log_bucket = s3.Bucket(
             self, "AccessLogBucket", encryption=s3.BucketEncryption.S3_MANAGED,  # S3 log delivery cannot use KMS
@@ -109,3 +115,13 @@ class Data(Construct):
         self.backup_plan.add_selection("Tables", resources=[
             backup.BackupResource.from_dynamo_db_table(self.main_table),
             backup.BackupResource.from_dynamo_db_table(self.idempotency_table)])
+
+
+def generated_key(scope: Data, cid: str, region: RegionConfig, name: str, description: str) -> secretsmanager.Secret:
+    """A random key made by Secrets Manager at deploy, encrypted with the stack's key, never seen by a person;
+    functions get its ARN (`*_SECRET_ARN`) and read it at first use (chalicelib/settings.py)."""
+    return secretsmanager.Secret(
+        scope, cid, secret_name=f"hco/{region.stage}/{name}", encryption_key=scope.key, description=description,
+        generate_secret_string=secretsmanager.SecretStringGenerator(
+            password_length=64, exclude_punctuation=True, include_space=False),
+        removal_policy=RemovalPolicy.RETAIN)

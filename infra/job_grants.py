@@ -31,6 +31,9 @@ class JobGrant:
     email: bool = False  # ses:SendEmail from the reminder sender
     escalations: bool = False  # sns:Publish to the crisis escalation topic
     pseudonym_key: bool = False  # secretsmanager:GetSecretValue of the pseudonym key (payers' member ids)
+    # Signs reminders' confirm/decline links: GetSecretValue of the link-signing key, and where links point
+    # (HCO_LINK_BASE_URL, the region's link_base_url).
+    reminder_links: bool = False
     video_meetings: bool = False  # chime:DeleteMeeting: a visit that ends closes its meeting
 
 
@@ -40,7 +43,7 @@ JOB_GRANTS: dict[str, JobGrant] = {
     "reminders-send": JobGrant(
         "RemindersSend", "reminders job: claim due reminders, send SMS and email",
         ("dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
-        (TENANT, "REMDUE#*"), sms=True, email=True),
+        (TENANT, "REMDUE#*"), sms=True, email=True, reminder_links=True),
     # Release pointers by hour and shard; the release cancels the visit (its transaction: the visit, its
     # busy-week items, the audit entry; a still-open video meeting is deleted) and tells the patient.
     "confirmations-release": JobGrant(
@@ -74,6 +77,17 @@ JOB_GRANTS: dict[str, JobGrant] = {
 }
 
 
+# The key secrets' names (infra/data.py makes hco/<stage>/<name>); a secret's ARN carries its name.
+PSEUDONYM_KEY_NAME = "pseudonym-key"
+CURSOR_KEY_NAME = "cursor-key"  # the API's alone: no job reads it
+LINK_SIGNING_KEY_NAME = "link-signing-key"
+
+
+def secrets_of(grant: JobGrant) -> dict[str, bool]:
+    """Each key secret a job could read, and whether its grant lets it."""
+    return {PSEUDONYM_KEY_NAME: grant.pseudonym_key, LINK_SIGNING_KEY_NAME: grant.reminder_links}
+
+
 def allows(grant: JobGrant, call: Any, main_table: str) -> bool:
     """Whether `grant` covers one call (tests/api/aws_calls.py Call) the job made."""
     if call.action.startswith("dynamodb:"):
@@ -89,7 +103,8 @@ def allows(grant: JobGrant, call: Any, main_table: str) -> bool:
     if call.action == "ses:SendEmail":
         return grant.email
     if call.action == "secretsmanager:GetSecretValue":
-        return grant.pseudonym_key
+        return any(granted and call.target is not None and f"/{name}" in call.target
+                   for name, granted in secrets_of(grant).items())
     if call.action == "chime:DeleteMeeting":
         return grant.video_meetings
     return False

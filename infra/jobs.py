@@ -78,9 +78,9 @@ class ScheduledJobs(Construct):
     """Each scheduled job (and the Chime meeting events handler) runs under a role of its own, never the
     API's: the DynamoDB actions its code makes on the main table, limited by `dynamodb:LeadingKeys` to the
     partitions it touches (tenants' own and its job index), the table key through the services it calls,
-    its log group, and the one outside service it needs (SMS and email from the reminder sender, the
-    escalation topic, the pseudonym key, Chime meetings). tests/api/test_job_grants.py runs every job on
-    moto and checks its calls stay inside its grant."""
+    its log group, and the outside services it needs (SMS and email from the reminder sender, the
+    escalation topic, the pseudonym key, the link-signing key, Chime meetings). tests/api/test_job_grants.py
+    runs every job on moto and checks its calls stay inside its grant."""
 
     def __init__(self, scope: Construct, cid: str, *, config: InfraConfig, region: RegionConfig, data: Data,
                  api: Api) -> None:
@@ -99,14 +99,15 @@ class ScheduledJobs(Construct):
             function = api.chalice.get_resource(grant.function)
             function.add_property_override("Role", role.role_arn)
             function.add_property_override("FunctionName", name)
-            for variable, value in job_environment(config, data, api, grant).items():
+            for variable, value in job_environment(config, region, data, api, grant).items():
                 function.add_property_override(f"Environment.Variables.{variable}", value)
             function.node.add_dependency(log_group)
             function.node.add_dependency(policy)
             self.roles[job], self.function_names[job] = role, name
 
 
-def job_environment(config: InfraConfig, data: Data, api: Api, grant: JobGrant) -> dict[str, str]:
+def job_environment(config: InfraConfig, region: RegionConfig, data: Data, api: Api,
+                    grant: JobGrant) -> dict[str, str]:
     env = {}
     if grant.sms or grant.email:
         env["HCO_REMINDER_FROM"] = config.reminder_sender
@@ -114,6 +115,9 @@ def job_environment(config: InfraConfig, data: Data, api: Api, grant: JobGrant) 
         env["HCO_ESCALATION_TOPIC_ARN"] = api.escalations.topic_arn
     if grant.pseudonym_key:  # the key itself is read from Secrets Manager at first use
         env["HCO_PSEUDONYM_KEY_SECRET_ARN"] = data.pseudonym_secret.secret_arn
+    if grant.reminder_links:  # links point at the region's patient app and are signed with the link key
+        env["HCO_LINK_BASE_URL"] = region.link_base_url
+        env["HCO_LINK_SIGNING_KEY_SECRET_ARN"] = data.link_signing_secret.secret_arn
     return env
 
 
@@ -151,6 +155,10 @@ def job_statements(config: InfraConfig, region: RegionConfig, data: Data, api: A
     if grant.pseudonym_key:
         statements.append(iam.PolicyStatement(sid="PseudonymKey", actions=["secretsmanager:GetSecretValue"],
                                               resources=[data.pseudonym_secret.secret_arn]))
+    if grant.reminder_links:
+        statements.append(iam.PolicyStatement(sid="LinkSigningKey", actions=["secretsmanager:GetSecretValue"],
+                                              resources=[data.link_signing_secret.secret_arn]))
+    if grant.pseudonym_key or grant.reminder_links:
         services.append(f"secretsmanager.{stack.region}.amazonaws.com")
     if grant.video_meetings:
         statements.append(iam.PolicyStatement(sid="EndVideoMeetings", actions=["chime:DeleteMeeting"], resources=[

@@ -44,6 +44,8 @@ class RegionStack(Stack):
             "MainTableName": self.data.main_table.table_name,
             "AuditDigestBucket": self.data.audit_digest_bucket.bucket_name,
             "PseudonymKeySecretArn": self.data.pseudonym_secret.secret_arn,
+            "CursorKeySecretArn": self.data.cursor_secret.secret_arn,
+            "LinkSigningKeySecretArn": self.data.link_signing_secret.secret_arn,
             "DataKeyArn": self.data.key.key_arn,
             "AlarmTopicArn": self.monitoring.topic.topic_arn,
             "ChimeControlRegion": region.chime_control_region,

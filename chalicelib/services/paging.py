@@ -43,7 +43,7 @@ class CursorScope:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         if not self.key:
-            raise RuntimeError("HCO_CURSOR_KEY is not set for this stage")
+            raise RuntimeError("HCO_CURSOR_KEY is not set for this stage (HCO_CURSOR_KEY_SECRET_ARN names its secret)")
 
         return AESGCM(hashlib.sha256(b"hco-cursor\x00" + self.key.encode()).digest())
 

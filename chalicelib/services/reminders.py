@@ -46,7 +46,7 @@ class ReminderService:
     def __init__(self, repo: ReminderStore, appointments: AppointmentReader, directory: DirectoryReader,
                  settings_of: Callable[[str], TenantSettings],
                  rules: Callable[[], RuleBook], clock: Clock, sender: Callable[[], Sender], audit: AuditTrail,
-                 link_key: str | None, link_base: str) -> None:
+                 link_key: str | None, link_base: str | None) -> None:
         self.repo = repo
         self.appointments = appointments
         self.directory = directory
@@ -56,7 +56,7 @@ class ReminderService:
         self.sender = sender
         self.audit = audit
         self.link_key = link_key.encode() if link_key else None
-        self.link_base = link_base.rstrip("/")
+        self.link_base = link_base.rstrip("/") if link_base else ""
 
     # --- planning (told by booking after commit) ---------------------------------------------
     def on_change(self, change: str, before: Appointment | None, after: Appointment) -> None:
@@ -103,6 +103,12 @@ class ReminderService:
 
     # --- sending (the scheduled job) ---------------------------------------------------------
     def send_due(self) -> list[Sent]:
+        # Fail closed before claiming anything: a reminder without working links is not sent, and the run
+        # fails (the job's errors alarm) instead of marking reminders failed one by one.
+        if self.link_key is None:
+            raise RuntimeError("HCO_LINK_SIGNING_KEY is not set for this stage (HCO_LINK_SIGNING_KEY_SECRET_ARN)")
+        if not self.link_base:
+            raise RuntimeError("HCO_LINK_BASE_URL is not set for this stage (infra/regions.json link_base_url)")
         now = self.clock()
         done: list[Sent] = []
         for tenant, appointment_id, reminder_id, send_at in self.repo.due(now, LOOKBACK):

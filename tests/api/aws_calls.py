@@ -24,7 +24,7 @@ class Call:
     table: str | None = None
     index: str | None = None
     key: str | None = None  # the partition key value (dynamodb:LeadingKeys)
-    target: str | None = None  # sns: "topic" or "phone"
+    target: str | None = None  # sns: "topic" or "phone"; secretsmanager: the secret's id (ARN or name)
 
 
 def _pk(key: Mapping[str, Any] | None, name: str = "pk") -> str | None:
@@ -48,6 +48,8 @@ def as_iam(service: str, operation: str, params: Mapping[str, Any]) -> list[Call
         target = None
         if service == "sns" and operation == "Publish":
             target = "phone" if params.get("PhoneNumber") else "topic"
+        if service == "secretsmanager":
+            target = params.get("SecretId")
         prefix = {"sesv2": "ses", "chime-sdk-meetings": "chime"}.get(service, service)
         return [Call(f"{prefix}:{operation}", target=target)]
     if operation in ("TransactWriteItems", "TransactGetItems"):

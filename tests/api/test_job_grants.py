@@ -81,3 +81,32 @@ def test_chime_meeting_events_stay_inside_their_grant(visit, chime, api, setting
     assert "stored" in outcomes, outcomes
     denied = [c for c in calls if not allows(JOB_GRANTS["chime-meeting-events"], c, settings.main_table)]
     assert sorted(set(denied), key=str) == []
+
+
+def test_only_the_reminder_job_may_read_the_link_key_and_no_job_the_cursor_key(aws):
+    """Deployed, a job reads its keys when its settings are built: each read is a call its grant must cover."""
+    import boto3
+
+    from chalicelib import secret_store
+    from chalicelib.settings import Settings
+
+    client = boto3.client("secretsmanager", region_name="us-east-1")
+    arns = {name: client.create_secret(Name=f"hco/prod-us-east-1/{secret}", SecretString=secret * 4)["ARN"]
+            for name, secret in (("HCO_LINK_SIGNING_KEY", "link-signing-key"), ("HCO_CURSOR_KEY", "cursor-key"),
+                                 ("HCO_PSEUDONYM_KEY", "pseudonym-key"))}
+    base = {"AWS_LAMBDA_FUNCTION_NAME": "hco-job", "HCO_STAGE": "prod-us-east-1", "AWS_REGION": "us-east-1"}
+    secret_store.forget()
+    try:
+        with recorded() as calls:
+            for name, arn in arns.items():
+                Settings.from_env({**base, f"{name}_SECRET_ARN": arn})
+    finally:
+        secret_store.forget()
+    read = {c.target: c for c in calls if c.action == "secretsmanager:GetSecretValue"}
+    assert set(read) == set(arns.values())
+    link, cursor, pseudonym = (read[arns[n]] for n in ("HCO_LINK_SIGNING_KEY", "HCO_CURSOR_KEY", "HCO_PSEUDONYM_KEY"))
+    allowed = {job: {k for k, c in (("link", link), ("cursor", cursor), ("pseudonym", pseudonym))
+                     if allows(grant, c, "hco-test-main")} for job, grant in JOB_GRANTS.items()}
+    assert allowed == {"reminders-send": {"link"}, "confirmations-release": set(), "waitlist-offers": set(),
+                       "escalations-overdue": set(), "eligibility-pending": {"pseudonym"},
+                       "chime-meeting-events": set()}

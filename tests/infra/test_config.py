@@ -44,3 +44,13 @@ def test_the_config_agrees_with_the_apps_own_chime_region_choice():
     for region in load().regions:
         assert control_region_for(region.region) == region.chime_control_region
         assert choose_media_region(region.region, None) == region.chime_media_region
+
+
+def test_every_region_names_a_public_https_origin_for_reminder_links():
+    config = load()
+    assert all(r.link_base_url.startswith("https://") for r in config.regions)
+    for bad in ("http://127.0.0.1:8000", "https://localhost", "https://127.0.0.1", "http://care.example",
+                "https://app.localhost", "https://care.example?x=1", ""):
+        region = dataclasses.replace(config.region("us-east-1"), link_base_url=bad)
+        with pytest.raises(ValueError, match=r"link_base_url .* is not a public https origin"):
+            validate(dataclasses.replace(config, regions=(region,)))

@@ -154,13 +154,60 @@ def test_chime_control_region_reaches_the_function_and_its_policy(synthesized, i
     assert f":chime:{control}:" in json.dumps(chime)
 
 
+# Environment variable -> the name its secret has (hco/<stage>/<name>, infra/data.py).
+KEY_SECRETS = {"HCO_PSEUDONYM_KEY": "pseudonym-key", "HCO_CURSOR_KEY": "cursor-key",
+               "HCO_LINK_SIGNING_KEY": "link-signing-key"}
+
+
+def _secret_refs(template: dict[str, Any], region: str) -> dict[str, dict[str, str]]:
+    """Environment variable (HCO_..._KEY) -> {"Ref": its secret's logical id}."""
+    by_name = {s["Properties"]["Name"]: name for name, s in resources(template, "AWS::SecretsManager::Secret").items()}
+    return {var: {"Ref": by_name[f"hco/prod-{region}/{name}"]} for var, name in KEY_SECRETS.items()}
+
+
 @pytest.mark.parametrize("region", REGIONS)
-def test_the_pseudonym_key_is_a_secret_not_an_environment_value(synthesized, region):
-    env = synthesized[region]["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
-    assert "HCO_PSEUDONYM_KEY" not in env
-    secrets = resources(synthesized[region], "AWS::SecretsManager::Secret")
-    assert env["HCO_PSEUDONYM_KEY_SECRET_ARN"] == {"Ref": next(iter(secrets))}
-    assert all("KmsKeyId" in s["Properties"] and "GenerateSecretString" in s["Properties"] for s in secrets.values())
+def test_the_keys_are_generated_secrets_not_environment_values(synthesized, region):
+    template = synthesized[region]
+    secrets = resources(template, "AWS::SecretsManager::Secret")
+    assert len(secrets) == len(KEY_SECRETS)
+    data_key = next(iter(resources(template, "AWS::KMS::Key")))
+    for secret in secrets.values():
+        assert secret["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [data_key, "Arn"]}  # the stack's key
+        assert secret["Properties"]["GenerateSecretString"]["PasswordLength"] >= 64  # nobody types it
+        assert "SecretString" not in secret["Properties"]
+        assert secret["DeletionPolicy"] == "Retain"
+    refs = _secret_refs(template, region)
+    env = template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]
+    # The API seals cursors, verifies reminder links and keys member ids: all three secrets, no key itself.
+    for var, ref in refs.items():
+        assert var not in env
+        assert env[f"{var}_SECRET_ARN"] == ref
+    assert "HCO_LINK_BASE_URL" not in env  # the API makes no link
+    _, statements = _role_statements(template, "APIHandler")
+    readable = [s["Resource"] for s in statements if "secretsmanager:GetSecretValue" in _as_list(s["Action"])]
+    assert sorted(map(str, readable)) == sorted(map(str, refs.values()))  # one secret a statement, these only
+    assert {a for s in statements for a in _as_list(s["Action"]) if a.startswith("secretsmanager:")} == {
+        "secretsmanager:GetSecretValue"}
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_every_function_reads_only_the_key_secrets_it_is_given(synthesized, region):
+    """A function's role reads a secret iff its environment names that secret, and nothing reads a key
+    secret by pattern: least privilege per function (API, stream consumer, each job)."""
+    template = synthesized[region]
+    refs = _secret_refs(template, region)
+    functions = resources(template, "AWS::Serverless::Function")
+    chalice = {name: f for name, f in functions.items() if "Role" in f["Properties"]}
+    assert {"APIHandler", "TableStream", "RemindersSend"} <= set(chalice)
+    for name in chalice:
+        env = chalice[name]["Properties"].get("Environment", {}).get("Variables", {})
+        named = {str(env[f"{var}_SECRET_ARN"]) for var in refs if f"{var}_SECRET_ARN" in env}
+        _, statements = _role_statements(template, name)
+        readable = {str(r) for s in statements if "secretsmanager:GetSecretValue" in _as_list(s["Action"])
+                    for r in _as_list(s["Resource"])}
+        assert readable == named, name
+    stream_env = chalice["TableStream"]["Properties"]["Environment"]["Variables"]
+    assert "HCO_CURSOR_KEY_SECRET_ARN" not in stream_env and "HCO_LINK_SIGNING_KEY_SECRET_ARN" not in stream_env
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -322,7 +369,7 @@ def _role_statements(template: dict[str, Any], function: str) -> tuple[str, list
 
 
 @pytest.mark.parametrize("region", REGIONS)
-def test_each_job_function_runs_under_a_role_of_its_own_limited_to_its_partitions(synthesized, region):
+def test_each_job_function_runs_under_a_role_of_its_own_limited_to_its_partitions(synthesized, infra_config, region):
     from infra.job_grants import JOB_GRANTS
 
     template = synthesized[region]
@@ -365,6 +412,18 @@ def test_each_job_function_runs_under_a_role_of_its_own_limited_to_its_partition
         if grant.pseudonym_key:
             secret = by_sid["PseudonymKey"]["Resource"]
             assert function["Environment"]["Variables"]["HCO_PSEUDONYM_KEY_SECRET_ARN"] == secret
+        # Reminder links: signed with the link key's secret, pointing at the region's patient app. No job
+        # seals list cursors.
+        env = function.get("Environment", {}).get("Variables", {})
+        assert ("LinkSigningKey" in by_sid) == grant.reminder_links
+        assert ("HCO_LINK_SIGNING_KEY_SECRET_ARN" in env) == grant.reminder_links
+        assert env.get("HCO_LINK_BASE_URL") == (infra_config.region(region).link_base_url
+                                                if grant.reminder_links else None)
+        if grant.reminder_links:
+            assert env["HCO_LINK_SIGNING_KEY_SECRET_ARN"] == by_sid["LinkSigningKey"]["Resource"]
+            assert f"secretsmanager.{region}.amazonaws.com" in by_sid["DataKeyThroughServices"]["Condition"][
+                "StringEquals"]["kms:ViaService"]
+        assert "HCO_CURSOR_KEY_SECRET_ARN" not in env
         kms = by_sid["DataKeyThroughServices"]
         assert sorted(_as_list(kms["Action"])) == ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
         assert f"dynamodb.{region}.amazonaws.com" in kms["Condition"]["StringEquals"]["kms:ViaService"]
