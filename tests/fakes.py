@@ -582,8 +582,10 @@ class InMemorySearchReads:
         self.windows: list[Interval] = []  # every window a search read, in order
 
     def open_search(self, tenant: str, *, patient_id: str | None = None, clinician_id: str | None = None,
-                    wanted: Callable[[Clinician], bool] = lambda c: True) -> Any:
+                    wanted: Callable[[Clinician], bool] = lambda c: True, also: Sequence[KeyedRead[Any]] = ()) -> Any:
         reads, windows = self, self.windows
+        for read in also:  # the fakes' keyed reads answer from their own state (InMemoryReads)
+            read.answer({})
 
         class Session:
             def read(self, window: Interval) -> SearchInputs:

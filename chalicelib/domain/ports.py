@@ -105,9 +105,11 @@ class SearchSession(Protocol):
 
 class SearchReader(Protocol):
     def open_search(self, tenant: str, *, patient_id: str | None = None, clinician_id: str | None = None,
-                    wanted: Callable[[Clinician], bool] = lambda c: True) -> SearchSession:
+                    wanted: Callable[[Clinician], bool] = lambda c: True,
+                    also: Sequence[KeyedRead[Any]] = ()) -> SearchSession:
         """An availability search's reads, window by window: the directory, the patient, and the busy time of
-        the `wanted` clinicians, their sites' rooms and the patient's own blocks."""
+        the `wanted` clinicians, their sites' rooms and the patient's own blocks. `also`: other stores' keyed
+        reads, answered with the first window's read (one round trip, e.g. the tenant's settings)."""
         ...
 
     def read_for_search(self, tenant: str, window: Interval, *, patient_id: str | None = None,

@@ -81,8 +81,10 @@ class AvailabilityService:
         # Nothing left to search (the cursor or the clock is past the window): one block's read answers who exists.
         chunks = (list(search_chunks(begin, q.window.end))
                   or [Interval(q.window.start, min(q.window.end, q.window.start + BLOCK))])
+        # The tenant's settings (the policy on uncertain rules) ride in the first read when this process lacks them.
         session = self.reads.open_search(caller.tenant_id, patient_id=q.patient_id, clinician_id=q.clinician_id,
-                                         wanted=lambda c: c.discipline in service.disciplines)
+                                         wanted=lambda c: c.discipline in service.disciplines,
+                                         also=[self.gate.settings_read(caller.tenant_id)])
         read = session.read(_read_window(chunks[0], query))
         where = q.patient_jurisdiction
         home = where

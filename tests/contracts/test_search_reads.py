@@ -177,3 +177,26 @@ def test_a_later_window_of_one_search_reads_only_the_week_items_not_read_yet(aws
     assert two.busy.clinicians["clin_a"] == one.busy.clinicians["clin_a"] != frozenset()  # Tuesday's visit
     [batch] = next_week.targets()
     assert "CLIN#·/WEEK#· x2" in batch and "PROFILE" not in batch and "STAMP" not in batch
+
+
+@pytest.mark.integration
+def test_other_stores_keyed_reads_ride_in_the_first_read_of_a_search(aws, settings, calls, tenant):
+    from chalicelib.adapters.dynamo.binding import bind_models
+    from chalicelib.adapters.dynamo.directory import DirectoryRepository
+    from chalicelib.adapters.dynamo.search_reads import SearchReads
+    from chalicelib.adapters.dynamo.tenant_settings import TenantSettingsRepository
+    from chalicelib.domain.tenant_policy import TenantSettings
+
+    directory, store = DirectoryRepository(), TenantSettingsRepository()
+    directory.add_clinician(clinician(tenant, "clin_a"))
+    store.save(TenantSettings(tenant))
+    got: list[TenantSettings] = []
+    session = SearchReads(bind_models(settings)).open_search(
+        tenant, also=[store.settings_read(tenant).then(got.append)])
+    with calls() as first:
+        session.read(WEEK)
+    with calls() as second:
+        session.read(Interval(WEEK.end, WEEK.end + timedelta(days=1)))
+    assert [(s.tenant_id, s.version) for s in got] == [(tenant, 1)]  # answered once, from the first batch
+    assert [t.split(" ")[0] for t in first.targets()] == ["Query", "BatchGetItem"]
+    assert "DIR/SETTINGS" in first.targets()[1] and "SETTINGS" not in " ".join(second.targets())

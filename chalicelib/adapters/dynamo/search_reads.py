@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from pynamodb.connection import Connection
 
 from ...domain.availability import BusyTime, SearchInputs
+from ...domain.keyed_reads import KeyedRead
 from ...domain.model import Clinician, Interval, Patient, Site
 from . import keys
 from .busy_weeks import blocks_by_partition, read_weeks, read_window, rooms_of, weeks_covering
@@ -56,8 +57,9 @@ class SearchReads:
         self._lock = threading.Lock()
 
     def open_search(self, tenant: str, *, patient_id: str | None = None, clinician_id: str | None = None,
-                    wanted: Callable[[Clinician], bool] = lambda c: True) -> _Session:
-        return _Session(self, tenant, patient_id, clinician_id, wanted)
+                    wanted: Callable[[Clinician], bool] = lambda c: True,
+                    also: Sequence[KeyedRead[Any]] = ()) -> _Session:
+        return _Session(self, tenant, patient_id, clinician_id, wanted, also)
 
     def read_for_search(self, tenant: str, window: Interval, *, patient_id: str | None = None,
                         clinician_id: str | None = None,
@@ -165,8 +167,9 @@ class _Session:
     no earlier window of the search read."""
 
     def __init__(self, reads: SearchReads, tenant: str, patient_id: str | None, clinician_id: str | None,
-                 wanted: Callable[[Clinician], bool]) -> None:
+                 wanted: Callable[[Clinician], bool], also: Sequence[KeyedRead[Any]] = ()) -> None:
         self._reads, self._tenant, self._patient_id = reads, tenant, patient_id
+        self._also = also
         self._clinician_id, self._wanted = clinician_id, wanted
         self._snapshot: DirectorySnapshot | None = None
         self._raw: dict[ItemKey, dict[str, Any]] = {}
@@ -178,7 +181,10 @@ class _Session:
             cached = r._cached(tenant)
             snapshot = cached or r._load(tenant)
             stamps = stamp_keys(tenant)
-            self._fetch([*self._keys(snapshot, window), *(stamps if cached else [])])
+            also_keys = [k for read in self._also for k in read.keys]
+            self._fetch([*self._keys(snapshot, window), *(stamps if cached else []), *also_keys])  # type: ignore[list-item]
+            for read in self._also:
+                read.answer(self._raw)  # type: ignore[arg-type]
             if cached is not None and _stamps(self._raw, stamps) != cached.stamps:
                 snapshot = r._load(tenant)  # another process changed the directory since this one cached it
             self._snapshot = snapshot
