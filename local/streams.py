@@ -4,12 +4,12 @@ Reads moto's stream of the main table (describe_stream, shard iterators, get_rec
 batch to the real Chalice handler (api/streams.py) in the Lambda DynamoDB event shape. The handler's
 partial batch response is honoured as the deployed event source mapping honours it (infra/api.py):
 records before the first failed one are done; the stream is delivered again from that record, at most
-MAX_RETRIES more times; then the range is skipped, as Lambda skips it to the stream's dead-letter queue,
-and the pump moves on, so a poison record never wedges `make run`. A skipped range is logged with the
-same metadata Lambda's dead-letter message carries (shard and sequence numbers, never a record's
-content), and `python -m chalicelib.api.stream_redrive` can deliver it again. There is no bisection
-here: the range runs from the failed record to the end of its batch, whose other records were handed
-to the consumers on every attempt.
+MAX_RETRIES more times; then the failed record alone is skipped, as Lambda's bisection ends by sending
+the poison record to the stream's dead-letter queue, and the pump goes on from the record after it: a
+poison record never wedges `make run` and costs the records behind it nothing but redelivery (they were
+handed to the consumers on every attempt, and once more after the skip; the consumers are idempotent).
+A skipped record is logged with the same metadata Lambda's dead-letter message carries (shard and
+sequence numbers, never a record's content); `python -m chalicelib.api.stream_redrive` delivers it again.
 `make run` pumps in the background (local/background.py); tests call drain() to chain at once.
 """
 
@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 BATCH_SIZE = 100  # what api/streams.py asks Lambda for
-MAX_RETRIES = 3  # deployed: infra/api.py STREAM_MAX_RETRIES (more, with bisection); here a poison record costs 4 tries
+MAX_RETRIES = 3  # deployed: infra/api.py STREAM_MAX_RETRIES (more); here a poison record costs 4 tries
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +95,15 @@ class StreamPump:
             previous, attempts = self.failing.get(shard, (None, 0))
             attempts = attempts + 1 if previous == first else 1
             finished += failed_at
-            if attempts > self.max_retries:  # as Lambda: the range goes to the dead-letter queue, the rest on
+            if attempts > self.max_retries:  # as Lambda after bisection: the poison record to the dead letters
                 self.failing.pop(shard, None)
-                skipped = Skipped(self.arn or "", shard, first, records[-1]["dynamodb"]["SequenceNumber"],
-                                  len(records) - failed_at, attempts)
+                skipped = Skipped(self.arn or "", shard, first, first, 1, attempts)
                 self.skipped.append(skipped)
                 self.on_skip(skipped)
-                self.iterators[shard] = page["NextShardIterator"]
-                finished += len(records) - failed_at
+                self.iterators[shard] = self.streams.get_shard_iterator(
+                    StreamArn=self.arn, ShardId=shard, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                    SequenceNumber=first)["ShardIterator"]
+                finished += 1
                 continue
             self.failing[shard] = (first, attempts)
             self.iterators[shard] = self.streams.get_shard_iterator(
