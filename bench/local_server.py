@@ -2,21 +2,21 @@
 
     python -m bench.local_server [--moto-as-is]
 
-Prints `listening on http://127.0.0.1:PORT` once the API serves. Unless --moto-as-is, the two
-moto fixes of bench/moto_query.py apply: queries read only the queried partition (moto 5 sorts the
-whole table on every Query, and the table grows with every audited request of the load run, so
-figures would drift with the order of the runs) and read responses are plain JSON (moto's generic
-serializer costs more than the app's whole search). The moto server is behind one lock
-(local/moto_server.py), so the fixes never run concurrently.
+Prints `listening on http://127.0.0.1:PORT` once the API serves. Unless --moto-as-is, the two moto
+fixes of bench/moto_query.py apply, in the moto process (local/moto_server.py): queries read only the
+queried partition (moto 5 sorts the whole table on every Query, and the table grows with every audited
+request of the load run, so figures would drift with the order of the runs) and read responses are
+plain JSON (moto's generic serializer costs more than the app's whole search). The moto server is
+behind one lock, so the fixes never run concurrently.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
-from contextlib import ExitStack
 from typing import Any
 
 
@@ -26,8 +26,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from local.run import LocalStack
 
-    from .moto_query import partition_queries, plain_json_responses
-
     stopped = threading.Event()
 
     def stop(*_: Any) -> None:
@@ -35,16 +33,14 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    with ExitStack() as fixes:
-        if not args.moto_as_is:
-            fixes.enter_context(partition_queries())
-            fixes.enter_context(plain_json_responses())
-        stack = LocalStack(port=0, quiet=True).start()
-        print(f"listening on {stack.api_url} (moto fixes: {not args.moto_as_is})", flush=True)
-        try:
-            stopped.wait()
-        finally:
-            stack.stop()
+    if not args.moto_as_is:
+        os.environ["HCO_LOCAL_MOTO_SETUP"] = "bench.moto_query:local_server_fixes"
+    stack = LocalStack(port=0, quiet=True).start()
+    print(f"listening on {stack.api_url} (moto fixes: {not args.moto_as_is})", flush=True)
+    try:
+        stopped.wait()
+    finally:
+        stack.stop()
     return 0
 
 

@@ -89,3 +89,11 @@ def plain_json_responses(operations: frozenset[str] = frozenset({"Query", "GetIt
         yield stats
     finally:
         ActionResult.execute_result = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def local_server_fixes() -> Iterator[None]:
+    """Both fixes, for the local server's moto process (`python -m local.moto_server --setup
+    bench.moto_query:local_server_fixes`, which bench/local_server.py asks for)."""
+    with partition_queries(), plain_json_responses():
+        yield

@@ -52,7 +52,9 @@ class LocalStack:
     def start(self) -> LocalStack:
         from local.moto_server import start_moto
 
-        moto, moto_url = start_moto(HOST, int(os.environ.get("MOTO_PORT", "0")))
+        # moto runs in a process of its own (two cores, two GILs); HCO_LOCAL_MOTO_SETUP: bench/local_server.py
+        moto, moto_url = start_moto(HOST, int(os.environ.get("MOTO_PORT", "0")),
+                                    os.environ.get("HCO_LOCAL_MOTO_SETUP") or None)
         self._stops.append(moto.shutdown)
         self.endpoints["dynamodb"] = moto_url
         os.environ.update(local_environment(moto_url))
@@ -168,11 +170,11 @@ def _hold_many_clients(httpd: Any) -> None:
 def _admit_at_most(handler: type, active: int) -> None:
     """At most `active` requests run the app at once; the other connections wait, accepted, without work.
 
-    Every request's thread shares one GIL with moto, and each DynamoDB call is a loopback round trip
-    to moto's thread: with dozens of runnable request threads, moto (holding its lock) gets the GIL
-    a fraction of the time and every request waits behind it. Admitting a few at a time keeps the
-    server's throughput at many clients what it is at a few (as Lambda gives each request its own
-    sandbox). 0 admits every request at once. The price: at most this many requests reach DynamoDB
+    Every request's thread shares one GIL with the others (moto has its own process), and each
+    DynamoDB call is a loopback round trip to moto, which serves one call at a time: dozens of runnable
+    request threads would only queue on the GIL and on moto. Admitting a few at a time keeps the
+    server's throughput at many clients at least what it is at one (as Lambda gives each request its
+    own sandbox). 0 admits every request at once. The price: at most this many requests reach DynamoDB
     together, so contention on one item (the audit chain head) shows less here than in AWS.
     """
     if active <= 0:
