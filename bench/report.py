@@ -388,15 +388,17 @@ def markdown(r: dict[str, Any]) -> str:
         log = _get(r, "server", "server_log") or {}
         w(f"\nServer log: {log.get('lines')} lines; error records by message: {log.get('problems') or 'none'}.\n")
         w("How to read it: the local server is Chalice's development server (a thread per connection, a "
-          "listen backlog of 512, a few requests admitted into the app at once) in one "
-          "Python process together with moto, the Chime emulator and the payer simulator, so everything shares "
-          "one GIL; every DynamoDB call of a request is an HTTP round trip to moto on loopback, served one at a "
-          "time behind moto's lock (local/moto_transactions.py keeps a transaction's cost independent of the "
-          "table's size). Throughput is therefore bounded by the server's CPU per request (the CPU "
-          "column, measured from /proc), and beyond a few clients latency is queueing: p50 grows with the "
-          "number of clients while ok/s stays flat. The health route is the framework's floor on the same "
-          "server. For this section the server runs with the two moto fixes of bench/moto_query.py "
-          "(`python -m bench.local_server`; `--moto-as-is` turns them off).\n")
+          "listen backlog of 512, a few requests admitted into the app at once) in one Python process with the "
+          "Chime emulator and the payer simulator; moto runs in a second process (local/moto_server.py), so "
+          "the app and DynamoDB's stand-in use the machine's two cores as Lambda and DynamoDB are apart. Every "
+          "DynamoDB call of a request is an HTTP round trip to moto on loopback, served one at a time behind "
+          "moto's lock (local/moto_transactions.py keeps a transaction's cost independent of the table's "
+          "size). The CPU column counts both processes (from /proc). One client leaves one of them idle while "
+          "the other works; from a few clients on both are busy, throughput is bounded by the CPU per request "
+          "and latency is queueing: p50 grows with the number of clients while ok/s stays flat. The client "
+          "runs on the same two cores. The health route is the framework's floor on the same server. For this "
+          "section moto runs with the two fixes of bench/moto_query.py "
+"(`python -m bench.local_server`; `--moto-as-is` turns them off).\n")
 
     # --- caveats ----------------------------------------------------------------------------------
     w("## What moto adds, and what it cannot show\n")

@@ -74,12 +74,12 @@ class LocalServer:
         self.stop()
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU time of the server process so far (Linux /proc), or None."""
+        """User + system CPU time so far of the server process and its live children (the moto process of
+        local/moto_server.py), from Linux /proc, or None."""
         if self.proc is None:
             return None
         try:
-            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            return sum(_cpu_of(pid) for pid in (self.proc.pid, *_children(self.proc.pid)))
         except (OSError, ValueError, IndexError):
             return None
 
@@ -107,3 +107,15 @@ def _problem_key(line: str) -> str:
         return str(record.get("message", "?"))[:120]
     except ValueError:
         return line.strip().split(":", 1)[0][:120]
+
+
+def _cpu_of(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found

@@ -1,6 +1,6 @@
-"""`make run`: the embedded local stack on loopback, in one process, in the foreground.
+"""`make run`: the embedded local stack on loopback, in the foreground.
 
-moto (DynamoDB and the rest, behind one lock) -> tables -> demo tenant -> the Chalice API on
+moto (DynamoDB and the rest, behind one lock, in a child process) -> tables -> demo tenant -> the Chalice API on
 http://127.0.0.1:$PORT. Ctrl-C (or SIGTERM) stops everything this started.
 
 The Chime emulator's meeting events reach the same Chalice handler EventBridge invokes in AWS
