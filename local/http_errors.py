@@ -6,11 +6,16 @@ that http.server has no handler for (TRACE, CONNECT, anything else) with a 501 H
 repeats the method. Here every one of them is a problem+json 404 or 405 that echoes nothing the
 client sent. The access log line carries the route template, never the raw path (ids in a path,
 such as a member id, are PHI).
+
+Like API Gateway, every request gets an id: the event's `requestContext.requestId` (audit entries and
+request metrics carry it, as deployed) and the `x-amzn-RequestId` response header a caller can quote.
+Chalice's dev server sets neither.
 """
 
 from __future__ import annotations
 
 import sys
+import uuid
 from typing import Any
 
 from chalice.local import ForbiddenError, LocalGatewayException
@@ -29,6 +34,33 @@ def problem_handler(base: type, *, quiet: bool = False) -> type:
     args, keywords = (base.args, base.keywords) if hasattr(base, "func") else ((), {})
 
     class ProblemHandler(handler_class):  # type: ignore[misc, valid-type]
+        _request_id = ""
+
+        def _generic_handle(self) -> None:
+            self._request_id = str(uuid.uuid4())
+            converter = self.local_gateway.event_converter
+            if not hasattr(converter, "hco_request_id"):  # one gateway per connection, many requests on it
+                create = converter.create_lambda_event
+
+                def create_with_id(*args: Any, **kwargs: Any) -> Any:
+                    event = create(*args, **kwargs)
+                    event["requestContext"]["requestId"] = converter.hco_request_id()
+                    return event
+
+                converter.create_lambda_event = create_with_id
+            converter.hco_request_id = lambda: self._request_id
+            try:
+                super()._generic_handle()
+            finally:
+                self._request_id = ""  # the next request on this connection gets its own
+
+        # Chalice binds these to its own _generic_handle when it defines the class.
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+        def send_response(self, code: int, message: str | None = None) -> None:
+            super().send_response(code, message)
+            self.send_header("x-amzn-RequestId", self._request_id or str(uuid.uuid4()))
+
         def _send_error_response(self, error: LocalGatewayException) -> None:
             # Route not found is a ForbiddenError in Chalice's gateway (it mimics API Gateway's 403).
             status = 404 if isinstance(error, ForbiddenError) else error.CODE

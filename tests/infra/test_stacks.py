@@ -120,6 +120,27 @@ def test_roles_use_managed_policies_only_and_the_api_role_reaches_its_own_tables
     assert "dynamodb:Scan" not in actions  # no scans on the request path
 
 
+def test_the_plain_chalice_deploy_policy_grants_what_the_stacks_api_role_grants(synthesized):
+    """`.chalice/policy.json` is the API's policy for a plain `chalice deploy`: it must not lag behind the stack's
+    role (the key secrets were once missing there), nor grant what the role does not, nor a wildcard action."""
+    from pathlib import Path
+
+    template = synthesized[REGIONS[0]]
+    _, role = _role_statements(template, "APIHandler")
+    stack_actions = {a for s in role for a in _as_list(s["Action"])}
+    plain = json.loads((Path(__file__).resolve().parents[2] / ".chalice" / "policy.json").read_text())
+    plain_actions = {a for s in plain["Statement"] for a in _as_list(s["Action"])}
+    # A plain deploy makes its own log group; the stack makes it (encrypted, kept) and the stream's reads
+    # belong to the stream consumer's role.
+    own = {"logs:CreateLogGroup", "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+           "dynamodb:ListStreams"}
+    assert stack_actions <= plain_actions, stack_actions - plain_actions
+    assert plain_actions - stack_actions <= own, plain_actions - stack_actions
+    assert all("*" not in a for a in plain_actions)
+    kms = [s for s in plain["Statement"] if any(a.startswith("kms:") for a in _as_list(s["Action"]))]
+    assert kms and all("kms:ViaService" in json.dumps(s.get("Condition", {})) for s in kms)
+
+
 @pytest.mark.parametrize("region", REGIONS)
 def test_audit_digest_bucket_has_object_lock_in_compliance_mode(synthesized, region):
     buckets = [b["Properties"] for b in resources(synthesized[region], "AWS::S3::Bucket").values()
