@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from ..domain.jurisdiction_codes import JURISDICTION_CODES
+
 
 def _valid_zone(name: str) -> str:
     try:
@@ -15,6 +17,12 @@ def _valid_zone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError("must be an IANA time zone such as America/New_York") from exc
     return name
+
+
+def _existing_jurisdiction(code: str) -> str:
+    if code not in JURISDICTION_CODES:
+        raise ValueError("is not a US state, DC, US territory or Canadian province or territory (ISO 3166-2)")
+    return code
 
 
 def _npi_checksum(npi: str) -> str:
@@ -50,7 +58,8 @@ Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 TimeZoneName = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_valid_zone)]
-Jurisdiction = Annotated[str, StringConstraints(pattern=r"^(US|CA)-[A-Z]{2}$")]
+Jurisdiction = Annotated[str, StringConstraints(pattern=r"^(US|CA)-[A-Z]{2}$"), AfterValidator(_existing_jurisdiction),
+                         Field(json_schema_extra={"enum": sorted(JURISDICTION_CODES)})]
 Npi = Annotated[str, StringConstraints(pattern=r"^[12][0-9]{9}$"), AfterValidator(_npi_checksum)]
 Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{7,20}$")]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]{1,64}@[^@\s]{1,190}\.[A-Za-z]{2,}$")]

@@ -302,3 +302,37 @@ def test_tap_days_are_counted_at_booking_and_the_31st_day_is_refused(psypact_wor
         caller, clinician_id, None, first.interval.__class__(booked_days[5], booked_days[5] + timedelta(hours=2)),
         5, None)[0][0].appointment_id, "moved")
     assert book(booked_days[30]).licensure.temporary_practice == "PSYPACT#TAP#US-TX"
+
+
+def test_a_jurisdiction_that_does_not_exist_is_a_400_naming_its_field_at_every_door(nj_world, scheduler, admin):
+    """The shape check let "US-ZZ" through: an in-person booking (care at the site) stored it as the patient's
+    location, a site or a patient could be created there, and a search answered an empty page."""
+    world = nj_world
+    booked = _book(scheduler, world)
+    assert booked.status == 201, booked.json
+    appt = booked.json["appointment_id"]
+    asks = {
+        "patient_jurisdiction": [
+            lambda: _book(scheduler, world, patient_jurisdiction="US-ZZ", start=TUESDAY_11_NY),
+            lambda: scheduler.get("/v1/availability?service=90834&patient_jurisdiction=US-ZZ"
+                                  "&from=2026-03-02T00:00:00Z&to=2026-03-04T00:00:00Z"),
+            lambda: scheduler.post(f"/v1/appointments/{appt}/check-in", {"patient_jurisdiction": "CA-XX"}),
+        ],
+        "home_jurisdiction": [lambda: scheduler.post("/v1/patients", patient_body(home="US-ZZ"))],
+        "jurisdiction": [lambda: admin.post("/v1/sites", {**site_body(), "jurisdiction": "US-UX"})],
+        "patient-jurisdiction": [lambda: scheduler.get(
+            "/fhir/R4/Slot?service-type=http://www.ama-assn.org/go/cpt|90834&patient-jurisdiction=US-ZZ"
+            "&start=ge2026-03-02T00:00:00Z&start=lt2026-03-04T00:00:00Z")],
+    }
+    for field, calls in asks.items():
+        for call in calls:
+            r = call()
+            assert r.status == 400, (field, r.status, r.json)
+            named = {e.get("field", "").rsplit(".", 1)[-1] for e in r.json.get("errors", [])}
+            if not named:  # FHIR: OperationOutcome names the element in expression
+                named = {x for i in r.json["issue"] for x in i.get("expression", [])}
+            assert field in named, (field, r.json)
+    # AND nothing was written: the visit is still booked as before, no site or patient appeared
+    again = scheduler.get(f"/v1/appointments/{appt}").json
+    assert again["status"] == "booked" and again["version"] == booked.json["version"]
+    assert all(s["jurisdiction"] != "US-UX" for s in admin.get("/v1/sites").json["items"])

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from chalicelib.domain.compacts import CompactTable
+from chalicelib.domain.jurisdiction_codes import JURISDICTION_CODES
 from chalicelib.domain.jurisdictions import JurisdictionTable
 from chalicelib.domain.license_types import LicenseTypeTable
 from chalicelib.domain.prescribing import PrescribingTable
@@ -73,6 +74,8 @@ def test_jurisdictions_cover_us_states_dc_territories_and_canada() -> None:
 
     assert len(US_STATES) == 50
     assert set(table.by_code) == expected
+    # What a request may name is what the rules cover: neither "US-ZZ" stored nor a code the rules lack.
+    assert expected == JURISDICTION_CODES
     assert table.default_zone("US-NY") == "America/New_York"
     assert table.default_zone("US-AZ") == "America/Phoenix"  # no DST
     assert table.default_zone("CA-ON") == "America/Toronto"
