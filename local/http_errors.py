@@ -38,17 +38,16 @@ def problem_handler(base: type, *, quiet: bool = False) -> type:
 
         def _generic_handle(self) -> None:
             self._request_id = str(uuid.uuid4())
-            converter = self.local_gateway.event_converter
-            if not hasattr(converter, "hco_request_id"):  # one gateway per connection, many requests on it
-                create = converter.create_lambda_event
+            gateway = self.local_gateway  # this connection's own: wrap it once, for every request it carries
+            if "_generate_lambda_event" not in vars(gateway):
+                generate = gateway._generate_lambda_event
 
-                def create_with_id(*args: Any, **kwargs: Any) -> Any:
-                    event = create(*args, **kwargs)
-                    event["requestContext"]["requestId"] = converter.hco_request_id()
+                def with_request_id(*args: Any, **kwargs: Any) -> Any:
+                    event = generate(*args, **kwargs)
+                    event["requestContext"]["requestId"] = self._request_id
                     return event
 
-                converter.create_lambda_event = create_with_id
-            converter.hco_request_id = lambda: self._request_id
+                gateway._generate_lambda_event = with_request_id
             try:
                 super()._generic_handle()
             finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -123,8 +124,6 @@ def test_roles_use_managed_policies_only_and_the_api_role_reaches_its_own_tables
 def test_the_plain_chalice_deploy_policy_grants_what_the_stacks_api_role_grants(synthesized):
     """`.chalice/policy.json` is the API's policy for a plain `chalice deploy`: it must not lag behind the stack's
     role (the key secrets were once missing there), nor grant what the role does not, nor a wildcard action."""
-    from pathlib import Path
-
     template = synthesized[REGIONS[0]]
     _, role = _role_statements(template, "APIHandler")
     stack_actions = {a for s in role for a in _as_list(s["Action"])}
